@@ -1,0 +1,67 @@
+# The two commands: `make run` and `make test`. Both install what is missing first.
+BUILD      ?= build
+JOBS       ?= 2
+NATIVE     ?= ON
+MODEL      ?= models/digitnet.cnn
+MNIST      ?= data/mnist
+FUZZ_SECONDS ?= 60
+CMAKE_ARGS ?=
+
+.PHONY: all setup setup-test configure build frontend mnist model run test test-sanitize bench fuzz format clean
+
+all: build
+
+setup:
+	scripts/setup.sh build
+
+setup-test:
+	scripts/setup.sh test
+
+configure:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNN_NATIVE=$(NATIVE) $(CMAKE_ARGS)
+
+build: setup configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+frontend: setup
+	cd frontend && npm run build --silent
+
+mnist:
+	data/fetch-mnist.sh $(MNIST)
+
+# Trains the shipped model only where it is missing (the recipe is in README and in the model's metadata).
+model: build
+	@if [ ! -f $(MODEL) ]; then \
+	    $(MAKE) mnist && scripts/train-shipped-model.sh $(BUILD)/bin/digit-trainer $(MNIST) $(MODEL); \
+	fi
+
+run: build model frontend
+	$(BUILD)/bin/digit-server --model $(MODEL) --port 5001 --ui-port 3000 --ui-dir frontend/dist
+
+test: setup-test configure
+	cmake --build $(BUILD) -j $(JOBS)
+	data/fetch-mnist.sh $(MNIST)
+	cd frontend && npm run build --silent
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: setup-test
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNN_NATIVE=$(NATIVE) -DCNN_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	data/fetch-mnist.sh $(MNIST)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    ctest --output-on-failure -j $(JOBS) -LE browser
+
+bench: build
+	$(BUILD)/bin/cnn-bench --threads 1
+	$(BUILD)/bin/cnn-bench --threads 2
+
+fuzz: setup-test
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNN_FUZZ=ON -DCNN_NATIVE=$(NATIVE)
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/run-fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)
+
+format:
+	find libcnn trainer server bench tests -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz frontend/dist

@@ -1,0 +1,144 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { createApiClient } from './api.js';
+import { usePrediction } from './state.js';
+import { loadSamples, sampleToPng } from './samples.js';
+import DrawPad from './components/DrawPad.jsx';
+import UploadPanel from './components/UploadPanel.jsx';
+import ResultPanel from './components/ResultPanel.jsx';
+import ServerStatus from './components/ServerStatus.jsx';
+
+const MODES = [
+  { id: 'draw', label: 'Draw' },
+  { id: 'upload', label: 'Upload' },
+];
+
+function imageFromClipboard(event) {
+  for (const item of event.clipboardData?.items ?? []) {
+    if (item.kind === 'file' && item.type.startsWith('image/')) return item.getAsFile();
+  }
+  return null;
+}
+
+export default function App({ client: givenClient, random = Math.random }) {
+  const client = useMemo(() => givenClient ?? createApiClient(), [givenClient]);
+  const { state, predict, reset } = usePrediction(client);
+  const [mode, setMode] = useState('draw');
+  const [upload, setUpload] = useState(null);
+  const [randomBusy, setRandomBusy] = useState(false);
+  const [randomError, setRandomError] = useState(null);
+
+  const chooseUpload = useCallback((next) => {
+    setUpload(next);
+    setMode('upload');
+  }, []);
+
+  const predictUpload = useCallback(
+    (file) => predict(file, { kind: 'upload', label: file.name || 'the pasted image', filename: file.name || 'pasted.png' }),
+    [predict],
+  );
+
+  // Paste an image anywhere on the page (not into a text field): it becomes the upload.
+  useEffect(() => {
+    const onPaste = (event) => {
+      const file = imageFromClipboard(event);
+      if (!file) return;
+      event.preventDefault();
+      chooseUpload({ file, note: 'pasted from the clipboard' });
+    };
+    document.addEventListener('paste', onPaste);
+    return () => document.removeEventListener('paste', onPaste);
+  }, [chooseUpload]);
+
+  const randomDigit = async () => {
+    setRandomBusy(true);
+    setRandomError(null);
+    try {
+      const samples = await loadSamples();
+      const index = Math.floor(random() * samples.images.dims[0]);
+      const { file, label } = await sampleToPng(samples, index);
+      chooseUpload({ file, note: `MNIST test digit, labelled ${label}` });
+      predictUpload(file);
+    } catch (err) {
+      setRandomError(`Could not load the test digits: ${err.message}`);
+    } finally {
+      setRandomBusy(false);
+    }
+  };
+
+  const onTabKey = (event) => {
+    const index = MODES.findIndex((m) => m.id === mode);
+    let next = null;
+    if (event.key === 'ArrowRight') next = MODES[(index + 1) % MODES.length];
+    if (event.key === 'ArrowLeft') next = MODES[(index + MODES.length - 1) % MODES.length];
+    if (event.key === 'Home') next = MODES[0];
+    if (event.key === 'End') next = MODES[MODES.length - 1];
+    if (next) {
+      event.preventDefault();
+      setMode(next.id);
+      document.getElementById(`tab-${next.id}`)?.focus();
+    }
+  };
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div className="brand">
+          <svg className="brand-mark" viewBox="0 0 64 64" aria-hidden="true">
+            <rect width="64" height="64" rx="14" />
+            <path d="M20 18h24L28 48" />
+          </svg>
+          <div>
+            <h1>Handwritten Digit Recognizer</h1>
+            <p className="tagline">Draw or upload a digit; a convolutional network trained on MNIST reads it.</p>
+          </div>
+        </div>
+        <ServerStatus client={client} />
+      </header>
+
+      <main className="layout">
+        <section className="card input" aria-label="Your digit">
+          <div className="tabs" role="tablist" aria-label="How to give a digit">
+            {MODES.map((m) => (
+              <button
+                key={m.id}
+                id={`tab-${m.id}`}
+                type="button"
+                role="tab"
+                className="tab"
+                aria-selected={mode === m.id}
+                aria-controls={`panel-${m.id}`}
+                tabIndex={mode === m.id ? 0 : -1}
+                onClick={() => setMode(m.id)}
+                onKeyDown={onTabKey}
+              >
+                {m.label}
+              </button>
+            ))}
+          </div>
+          <div id="panel-draw" role="tabpanel" aria-labelledby="tab-draw" hidden={mode !== 'draw'}>
+            <DrawPad onPredict={predict} onClear={() => state.source?.kind === 'drawing' && reset()} />
+          </div>
+          <div id="panel-upload" role="tabpanel" aria-labelledby="tab-upload" hidden={mode !== 'upload'}>
+            <UploadPanel
+              upload={upload}
+              onFile={chooseUpload}
+              onPredict={predictUpload}
+              busy={state.status === 'loading' && state.source?.kind === 'upload'}
+              onRandom={randomDigit}
+              randomBusy={randomBusy}
+              notice={randomError}
+            />
+          </div>
+        </section>
+
+        <ResultPanel state={state} />
+      </main>
+
+      <footer className="app-footer">
+        <p>
+          The model sees a 28 × 28 grey image, like the MNIST digits it learnt from. Images are not stored.
+        </p>
+      </footer>
+    </div>
+  );
+}

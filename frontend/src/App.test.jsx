@@ -1,0 +1,112 @@
+import { describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import App from './App.jsx';
+import { ApiError } from './api.js';
+import { fakeClient, prediction } from './test/helpers.js';
+
+const pngFile = (name = 'seven.png') => new File([new Uint8Array(300)], name, { type: 'image/png' });
+
+describe('App', () => {
+  it('opens on the Draw tab, with the tabs reachable by arrow keys', async () => {
+    render(<App client={fakeClient()} />);
+    const draw = screen.getByRole('tab', { name: 'Draw' });
+    expect(draw).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByRole('tabpanel', { name: 'Draw' })).toBeVisible();
+    draw.focus();
+    fireEvent.keyDown(draw, { key: 'ArrowRight' });
+    const upload = screen.getByRole('tab', { name: 'Upload' });
+    expect(upload).toHaveAttribute('aria-selected', 'true');
+    expect(upload).toHaveFocus();
+    expect(screen.getByRole('tabpanel', { name: 'Upload' })).toBeVisible();
+    await screen.findByText(/Model ready/);
+  });
+
+  it('shows the model accuracy from GET /model, or that the server is unreachable', async () => {
+    const { unmount } = render(<App client={fakeClient()} />);
+    expect(await screen.findByTestId('server-status')).toHaveTextContent('Model ready · 99.51% on MNIST test');
+    unmount();
+    const modelInfo = vi.fn(async () => Promise.reject(new ApiError('network', 'Cannot reach')));
+    render(<App client={fakeClient({ modelInfo })} />);
+    expect(await screen.findByTestId('server-status')).toHaveTextContent('Server unreachable');
+    modelInfo.mockResolvedValueOnce({});
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByTestId('server-status')).toHaveTextContent('Model ready');
+  });
+
+  it('uploads a file, predicts, and shows the result', async () => {
+    const client = fakeClient();
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Upload' }));
+    await userEvent.upload(screen.getByLabelText('Choose image…'), pngFile());
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    expect(await screen.findByTestId('predicted-digit')).toHaveTextContent('7');
+    expect(screen.getByText('for seven.png')).toBeInTheDocument();
+    expect(client.predict).toHaveBeenCalledWith(expect.any(File), expect.objectContaining({ filename: 'seven.png' }));
+  });
+
+  it('shows an error plainly and keeps working afterwards', async () => {
+    const predict = vi
+      .fn()
+      .mockRejectedValueOnce(new ApiError('network', 'Cannot reach the recognition server at http://api.test.'))
+      .mockResolvedValueOnce(prediction(2, 0.99));
+    render(<App client={fakeClient({ predict })} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Upload' }));
+    await userEvent.upload(screen.getByLabelText('Choose image…'), pngFile('two.png'));
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Cannot reach the server');
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    expect(await screen.findByTestId('predicted-digit')).toHaveTextContent('2');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('takes an image pasted anywhere on the page as the upload', async () => {
+    render(<App client={fakeClient()} />);
+    const file = pngFile('clip.png');
+    const pasteEvent = new Event('paste', { bubbles: true, cancelable: true });
+    pasteEvent.clipboardData = { items: [{ kind: 'file', type: 'image/png', getAsFile: () => file }] };
+    act(() => {
+      document.body.dispatchEvent(pasteEvent);
+    });
+    expect(screen.getByRole('tab', { name: 'Upload' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByTestId('file-info')).toHaveTextContent('clip.png');
+    expect(screen.getByTestId('file-info')).toHaveTextContent('pasted from the clipboard');
+    expect(pasteEvent.defaultPrevented).toBe(true);
+  });
+
+  it('draws, predicts live, and clears the drawing result with Clear', async () => {
+    const client = fakeClient({ predict: vi.fn(async () => prediction(1, 0.93)) });
+    render(<App client={client} />);
+    const canvas = screen.getByTestId('draw-canvas');
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: 140, clientY: 40 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: 140, clientY: 240 });
+    fireEvent.pointerUp(canvas, { pointerId: 1 });
+    expect(await screen.findByTestId('predicted-digit', {}, { timeout: 2000 })).toHaveTextContent('1');
+    expect(client.predict.mock.calls[0][1].filename).toBe('drawing.png');
+    await userEvent.click(screen.getByRole('button', { name: 'Clear' }));
+    expect(screen.queryByTestId('predicted-digit')).not.toBeInTheDocument();
+    expect(screen.getByText(/appears here/)).toBeInTheDocument();
+  });
+
+  it('loads a random MNIST test digit, shows it as the upload and predicts it', async () => {
+    const idx = (dims, data) => {
+      const header = new Uint8Array(4 + 4 * dims.length);
+      header[2] = 8;
+      header[3] = dims.length;
+      dims.forEach((d, i) => new DataView(header.buffer).setUint32(4 + 4 * i, d));
+      return new Uint8Array([...header, ...data]);
+    };
+    const files = {
+      't10k-images-100.idx': idx([2, 28, 28], new Uint8Array(2 * 784).fill(128)),
+      't10k-labels-100.idx': idx([2], [3, 5]),
+    };
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (url) => new Response(files[String(url).split('/').pop()]));
+    const client = fakeClient({ predict: vi.fn(async () => prediction(5, 0.99)) });
+    render(<App client={client} random={() => 0.9} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Upload' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Random test digit' }));
+    expect(await screen.findByTestId('predicted-digit')).toHaveTextContent('5');
+    expect(screen.getByTestId('file-info')).toHaveTextContent('mnist-test-1.png');
+    expect(screen.getByTestId('file-info')).toHaveTextContent('MNIST test digit, labelled 5');
+  });
+});

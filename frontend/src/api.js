@@ -1,0 +1,109 @@
+// The client for digit-server's HTTP API (SPEC: POST /predict, GET /model). Every failure becomes an
+// ApiError whose `kind` says what the page should tell the user.
+
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024; // the server's default --max-upload-bytes
+export const DEFAULT_API_PORT = 5001;
+
+export class ApiError extends Error {
+  // kind: 'network' (server unreachable), 'too_large', 'rejected' (4xx: the server's message),
+  //       'server' (5xx), 'bad_response' (not the JSON the contract promises)
+  constructor(kind, message, { status = null, code = null } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.kind = kind;
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// Where the API lives. In order: VITE_API_URL at build time; `?api-port=N` (same host, another port: the
+// end-to-end test runs the server on free ports); the dev server's /api proxy; else port 5001 on the host
+// that served this page (SPEC: UI on 3000, API on 5001).
+export function resolveApiBase({ env = import.meta.env, location = globalThis.location } = {}) {
+  if (env.VITE_API_URL) return env.VITE_API_URL.replace(/\/+$/, '');
+  const port = new URLSearchParams(location.search).get('api-port');
+  if (port && /^\d{1,5}$/.test(port) && Number(port) > 0 && Number(port) < 65536) {
+    return `${location.protocol}//${location.hostname}:${port}`;
+  }
+  if (env.DEV) return '/api';
+  return `${location.protocol}//${location.hostname}:${DEFAULT_API_PORT}`;
+}
+
+export function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+function isProbabilityList(p) {
+  return Array.isArray(p) && p.length === 10 && p.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+function isImage28(input) {
+  return Array.isArray(input) && input.length === 28 && input.every((row) => Array.isArray(row) && row.length === 28);
+}
+
+export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a) => globalThis.fetch(...a), maxUploadBytes = MAX_UPLOAD_BYTES } = {}) {
+  async function request(path, init) {
+    try {
+      return await fetchImpl(`${baseUrl}${path}`, init);
+    } catch (err) {
+      if (err?.name === 'AbortError') throw err;
+      throw new ApiError('network', `Cannot reach the recognition server at ${baseUrl}. Check that digit-server is running, then try again.`);
+    }
+  }
+
+  async function failure(response) {
+    const body = await readJson(response);
+    const serverMessage = typeof body?.error === 'string' && body.error ? body.error : null;
+    const code = typeof body?.code === 'string' ? body.code : null;
+    const status = response.status;
+    if (status === 413) {
+      return new ApiError('too_large', serverMessage || 'The file is larger than the server accepts.', { status, code });
+    }
+    if (status >= 400 && status < 500) {
+      return new ApiError('rejected', serverMessage || `The server rejected the request (HTTP ${status}).`, { status, code });
+    }
+    return new ApiError('server', serverMessage || `The server failed (HTTP ${status}). Try again in a moment.`, { status, code });
+  }
+
+  // Sends one image (a Blob or File) and returns { digit, confidence, probabilities[10], input (28×28 | null) }.
+  async function predict(image, { filename = image?.name || 'image.png', signal } = {}) {
+    if (image.size > maxUploadBytes) {
+      throw new ApiError('too_large', `This file is ${formatBytes(image.size)}; the server accepts at most ${formatBytes(maxUploadBytes)}.`, { code: 'payload_too_large' });
+    }
+    const form = new FormData();
+    form.append('file', image, filename);
+    const response = await request('/predict?debug=1', { method: 'POST', body: form, signal });
+    if (!response.ok) throw await failure(response);
+    const body = await readJson(response);
+    if (!body || !Number.isInteger(body.predicted_digit) || !isProbabilityList(body.probabilities)) {
+      throw new ApiError('bad_response', 'The server answered, but not with a prediction.', { status: response.status });
+    }
+    return {
+      digit: body.predicted_digit,
+      confidence: typeof body.confidence === 'number' ? body.confidence : body.probabilities[body.predicted_digit],
+      probabilities: body.probabilities,
+      input: isImage28(body.input) ? body.input : null,
+    };
+  }
+
+  // GET /model: the architecture and training metadata (shown in the page's footer).
+  async function modelInfo({ signal } = {}) {
+    const response = await request('/model', { signal });
+    if (!response.ok) throw await failure(response);
+    const body = await readJson(response);
+    if (!body || typeof body !== 'object') throw new ApiError('bad_response', 'The server answered, but not with model information.');
+    return body;
+  }
+
+  return { baseUrl, predict, modelInfo };
+}

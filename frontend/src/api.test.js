@@ -1,0 +1,125 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError, createApiClient, formatBytes, resolveApiBase } from './api.js';
+import { jsonResponse, probabilitiesFor, image28 } from './test/helpers.js';
+
+const png = () => new Blob([new Uint8Array(100)], { type: 'image/png' });
+
+describe('resolveApiBase', () => {
+  const location = (search = '') => ({ protocol: 'http:', hostname: 'example.org', search });
+
+  it('uses port 5001 on the page host in production', () => {
+    expect(resolveApiBase({ env: {}, location: location() })).toBe('http://example.org:5001');
+  });
+  it('prefers VITE_API_URL, without a trailing slash', () => {
+    expect(resolveApiBase({ env: { VITE_API_URL: 'https://api.example.org/v1/' }, location: location() })).toBe('https://api.example.org/v1');
+  });
+  it('takes ?api-port= for the same host', () => {
+    expect(resolveApiBase({ env: {}, location: location('?api-port=40123') })).toBe('http://example.org:40123');
+  });
+  it('ignores an ?api-port= that is not a port', () => {
+    expect(resolveApiBase({ env: {}, location: location('?api-port=evil.com') })).toBe('http://example.org:5001');
+    expect(resolveApiBase({ env: {}, location: location('?api-port=70000') })).toBe('http://example.org:5001');
+  });
+  it('goes through the dev server proxy in development', () => {
+    expect(resolveApiBase({ env: { DEV: true }, location: location() })).toBe('/api');
+  });
+});
+
+describe('predict', () => {
+  it('posts the image as multipart field "file" to /predict?debug=1 and returns the prediction', async () => {
+    const fetchImpl = vi.fn(async () =>
+      jsonResponse({ predicted_digit: 3, confidence: 0.91, probabilities: probabilitiesFor(3, 0.91), input: image28() }),
+    );
+    const client = createApiClient({ baseUrl: 'http://h:5001', fetchImpl });
+    const result = await client.predict(png(), { filename: 'three.png' });
+
+    expect(fetchImpl).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchImpl.mock.calls[0];
+    expect(url).toBe('http://h:5001/predict?debug=1');
+    expect(init.method).toBe('POST');
+    expect(init.body).toBeInstanceOf(FormData);
+    expect(init.body.get('file').name).toBe('three.png');
+    expect(result.digit).toBe(3);
+    expect(result.confidence).toBeCloseTo(0.91);
+    expect(result.probabilities).toHaveLength(10);
+    expect(result.input).toHaveLength(28);
+  });
+
+  it('leaves input null when the server does not send a 28×28 image', async () => {
+    const fetchImpl = async () => jsonResponse({ predicted_digit: 1, confidence: 0.8, probabilities: probabilitiesFor(1, 0.8) });
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).predict(png());
+    expect(result.input).toBeNull();
+  });
+
+  it('reports an unreachable server as a network error naming the address', async () => {
+    const fetchImpl = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const err = await createApiClient({ baseUrl: 'http://h:5001', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.kind).toBe('network');
+    expect(err.message).toContain('http://h:5001');
+  });
+
+  it("passes the server's message for a rejected file", async () => {
+    const fetchImpl = async () => jsonResponse({ error: 'not a decodable image (PNG, JPEG, BMP, GIF)', code: 'unsupported_media_type' }, 415);
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err.kind).toBe('rejected');
+    expect(err.message).toBe('not a decodable image (PNG, JPEG, BMP, GIF)');
+    expect(err.code).toBe('unsupported_media_type');
+    expect(err.status).toBe(415);
+  });
+
+  it('treats HTTP 413 as a file too large', async () => {
+    const fetchImpl = async () => jsonResponse({ error: 'upload over 10485760 bytes', code: 'payload_too_large' }, 413);
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err.kind).toBe('too_large');
+    expect(err.message).toBe('upload over 10485760 bytes');
+  });
+
+  it('refuses a file over the upload limit without sending it', async () => {
+    const fetchImpl = vi.fn();
+    const big = new Blob([new Uint8Array(2048)], { type: 'image/png' });
+    const err = await createApiClient({ baseUrl: '', fetchImpl, maxUploadBytes: 1024 }).predict(big).catch((e) => e);
+    expect(err.kind).toBe('too_large');
+    expect(err.message).toContain('2.0 KB');
+    expect(fetchImpl).not.toHaveBeenCalled();
+  });
+
+  it('reports a 5xx without JSON as a server error', async () => {
+    const fetchImpl = async () => new Response('oops', { status: 502 });
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err.kind).toBe('server');
+    expect(err.message).toContain('502');
+  });
+
+  it('rejects a 200 that is not a prediction', async () => {
+    const fetchImpl = async () => jsonResponse({ hello: 'world' });
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err.kind).toBe('bad_response');
+  });
+
+  it('lets an abort through as an AbortError', async () => {
+    const fetchImpl = async () => {
+      throw new DOMException('aborted', 'AbortError');
+    };
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err.name).toBe('AbortError');
+  });
+});
+
+describe('modelInfo', () => {
+  it('GETs /model', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse({ architecture: [] }));
+    await createApiClient({ baseUrl: 'http://h', fetchImpl }).modelInfo();
+    expect(fetchImpl.mock.calls[0][0]).toBe('http://h/model');
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses B, KB and MB', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(12 * 1024 * 1024)).toBe('12.0 MB');
+  });
+});

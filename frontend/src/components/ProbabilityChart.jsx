@@ -1,0 +1,35 @@
+// A column chart of the ten class probabilities; the predicted digit's column is highlighted. Heights are
+// set through a CSS custom property (CSSOM, which the page's Content-Security-Policy allows).
+
+export function formatPercent(p) {
+  if (p >= 0.9995) return '100%';
+  if (p < 0.0005) return '0%';
+  return `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
+}
+
+export default function ProbabilityChart({ probabilities, predicted }) {
+  return (
+    <figure className="chart">
+      <figcaption className="section-title">Probability of each digit</figcaption>
+      <ol className="bars" data-testid="probability-bars">
+        {probabilities.map((p, digit) => (
+          <li
+            key={digit}
+            className={`bar${digit === predicted ? ' is-predicted' : ''}`}
+            aria-label={`${digit}: ${formatPercent(p)}`}
+          >
+            <span className="bar-value" aria-hidden="true">
+              {formatPercent(p)}
+            </span>
+            <span className="bar-track" aria-hidden="true">
+              <span className="bar-fill" style={{ '--p': Math.max(0, Math.min(1, p)) }} />
+            </span>
+            <span className="bar-label" aria-hidden="true">
+              {digit}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </figure>
+  );
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it, vi } from 'vitest';
+import { act, renderHook, waitFor } from '@testing-library/react';
+import { initialState, isLowConfidence, predictionReducer, topTwo, usePrediction } from './state.js';
+import { ApiError } from './api.js';
+import { fakeClient, prediction } from './test/helpers.js';
+
+const source = { kind: 'upload', label: 'seven.png', filename: 'seven.png' };
+
+describe('predictionReducer', () => {
+  it('keeps the previous result while a new request runs', () => {
+    const done = predictionReducer(initialState, { type: 'success', result: prediction(7), source });
+    const loading = predictionReducer(done, { type: 'start', source });
+    expect(loading.status).toBe('loading');
+    expect(loading.result.digit).toBe(7);
+  });
+  it('drops the result on failure and keeps the error', () => {
+    const done = predictionReducer(initialState, { type: 'success', result: prediction(7), source });
+    const failed = predictionReducer(done, { type: 'failure', error: { kind: 'network', message: 'down' }, source });
+    expect(failed).toMatchObject({ status: 'error', result: null, error: { kind: 'network' } });
+  });
+  it('resets to idle', () => {
+    expect(predictionReducer({ status: 'done' }, { type: 'reset' })).toBe(initialState);
+  });
+});
+
+describe('topTwo and isLowConfidence', () => {
+  it('orders the two most likely digits', () => {
+    const p = [0.01, 0.5, 0, 0, 0.3, 0, 0, 0.19, 0, 0];
+    expect(topTwo(p).map((x) => x.digit)).toEqual([1, 4]);
+  });
+  it('flags confidence under 60%', () => {
+    expect(isLowConfidence(prediction(1, 0.55))).toBe(true);
+    expect(isLowConfidence(prediction(1, 0.95))).toBe(false);
+  });
+});
+
+describe('usePrediction', () => {
+  it('goes loading → done', async () => {
+    const client = fakeClient();
+    const { result } = renderHook(() => usePrediction(client));
+    act(() => {
+      result.current.predict(new Blob(['x']), source);
+    });
+    expect(result.current.state.status).toBe('loading');
+    await waitFor(() => expect(result.current.state.status).toBe('done'));
+    expect(result.current.state.result.digit).toBe(7);
+    expect(client.predict).toHaveBeenCalledWith(expect.any(Blob), expect.objectContaining({ filename: 'seven.png' }));
+  });
+
+  it('shows an ApiError as a plain error', async () => {
+    const client = fakeClient({ predict: vi.fn(async () => Promise.reject(new ApiError('rejected', 'not an image', { status: 415, code: 'unsupported_media_type' }))) });
+    const { result } = renderHook(() => usePrediction(client));
+    await act(() => result.current.predict(new Blob(['x']), source));
+    expect(result.current.state).toMatchObject({ status: 'error', error: { kind: 'rejected', message: 'not an image', status: 415 } });
+  });
+
+  it('ignores the answer to an older request that arrives last', async () => {
+    let resolveFirst;
+    const predict = vi
+      .fn()
+      .mockImplementationOnce(() => new Promise((resolve) => (resolveFirst = resolve)))
+      .mockImplementationOnce(async () => prediction(1));
+    const { result } = renderHook(() => usePrediction(fakeClient({ predict })));
+    act(() => {
+      result.current.predict(new Blob(['a']), source);
+    });
+    await act(() => result.current.predict(new Blob(['b']), source));
+    expect(result.current.state.result.digit).toBe(1);
+    await act(async () => resolveFirst(prediction(8)));
+    expect(result.current.state.result.digit).toBe(1);
+    expect(predict.mock.calls[0][1].signal.aborted).toBe(true);
+  });
+
+  it('reset cancels and returns to idle', async () => {
+    const { result } = renderHook(() => usePrediction(fakeClient()));
+    await act(() => result.current.predict(new Blob(['x']), source));
+    act(() => result.current.reset());
+    expect(result.current.state).toBe(initialState);
+  });
+});

@@ -1,0 +1,24 @@
+import { vi } from 'vitest';
+
+export const probabilitiesFor = (digit, confidence = 0.9) =>
+  Array.from({ length: 10 }, (_, d) => (d === digit ? confidence : (1 - confidence) / 9));
+
+export const image28 = () => Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => (x === 14 && y > 4 && y < 24 ? 1 : 0)));
+
+export function jsonResponse(body, status = 200) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+export function prediction(digit, confidence = 0.9) {
+  return { digit, confidence, probabilities: probabilitiesFor(digit, confidence), input: image28() };
+}
+
+// A stand-in for createApiClient's result.
+export function fakeClient(overrides = {}) {
+  return {
+    baseUrl: 'http://api.test',
+    predict: vi.fn(async () => prediction(7, 0.97)),
+    modelInfo: vi.fn(async () => ({ training: { test_accuracy: 0.9951 } })),
+    ...overrides,
+  };
+}

@@ -1,0 +1,22 @@
+// libcnn: a header-only convolutional network library on Eigen. This header includes all of it.
+#pragma once
+
+#include "batchnorm.hpp"
+#include "conv2d.hpp"
+#include "dense.hpp"
+#include "digitnet.hpp"
+#include "dropout.hpp"
+#include "flatten.hpp"
+#include "frozen.hpp"
+#include "global_avg_pool.hpp"
+#include "init.hpp"
+#include "layer.hpp"
+#include "loss.hpp"
+#include "maxpool.hpp"
+#include "optim.hpp"
+#include "parallel.hpp"
+#include "relu.hpp"
+#include "schedule.hpp"
+#include "sequential.hpp"
+#include "serialize.hpp"
+#include "tensor.hpp"

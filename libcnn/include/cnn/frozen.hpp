@@ -1,0 +1,273 @@
+// FrozenNet: a trained Sequential compiled for inference. BatchNorm is folded into the convolution or dense
+// layer before it (W' = W * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta), ReLU
+// and a following 2-D max-pool are fused into the convolution's output pass, dropout and flatten vanish.
+// The weights are read-only after construction, so one FrozenNet serves any number of threads, each with its
+// own Workspace. Results match Sequential::forward in eval mode to float rounding.
+#pragma once
+
+#include <limits>
+
+#include "batchnorm.hpp"
+#include "conv2d.hpp"
+#include "dense.hpp"
+#include "dropout.hpp"
+#include "flatten.hpp"
+#include "global_avg_pool.hpp"
+#include "maxpool.hpp"
+#include "relu.hpp"
+#include "sequential.hpp"
+
+namespace cnn {
+
+class FrozenNet {
+public:
+    // Per-thread scratch memory; reuse one per thread across calls to avoid allocations.
+    struct Workspace {
+        std::vector<detail::Scratch> parts;
+    };
+
+    explicit FrozenNet(Sequential& net) : input_(net.input_shape()), metadata_(net.metadata) {
+        Shape s = input_;
+        for (size_t i = 0; i < net.size(); ++i) {
+            Layer& l = net.layer(i);
+            Shape out = l.output_shape(s);
+            if (auto* conv = dynamic_cast<Conv2D*>(&l)) {
+                Op op;
+                op.kind = Op::Conv;
+                op.in = s;
+                op.out = out;
+                op.conv_out = out;
+                op.plane_out = out;
+                op.k = conv->kernel();
+                op.stride = conv->stride();
+                op.pad = conv->padding();
+                op.weight.assign(conv->weight().value.data(), conv->weight().value.data() + conv->weight().value.size());
+                op.bias.assign(conv->bias().value.data(), conv->bias().value.data() + conv->bias().value.size());
+                ops_.push_back(std::move(op));
+            } else if (auto* dense = dynamic_cast<Dense*>(&l)) {
+                Op op;
+                op.kind = Op::Dense;
+                op.in = s;
+                op.out = out;
+                op.weight.assign(dense->weight().value.data(), dense->weight().value.data() + dense->weight().value.size());
+                op.bias.assign(dense->bias().value.data(), dense->bias().value.data() + dense->bias().value.size());
+                ops_.push_back(std::move(op));
+            } else if (auto* bn = dynamic_cast<BatchNorm*>(&l)) {
+                const int C = s.c;
+                std::vector<float> scale(C), shift(C);
+                for (int c = 0; c < C; ++c) {
+                    double inv = 1.0 / std::sqrt(double(bn->running_var()[c]) + bn->eps());
+                    scale[c] = float(bn->gamma().value[c] * inv);
+                    shift[c] = float(bn->beta().value[c] - bn->running_mean()[c] * bn->gamma().value[c] * inv);
+                }
+                Op* prev = ops_.empty() ? nullptr : &ops_.back();
+                if (prev && (prev->kind == Op::Conv || prev->kind == Op::Dense) && !prev->relu && prev->pool_k == 0 &&
+                    prev->out.c == C) {
+                    const size_t per_out = prev->weight.size() / C;
+                    for (int c = 0; c < C; ++c) {
+                        for (size_t j = 0; j < per_out; ++j) prev->weight[c * per_out + j] *= scale[c];
+                        prev->bias[c] = prev->bias[c] * scale[c] + shift[c];
+                    }
+                } else {
+                    Op op;
+                    op.kind = Op::Affine;
+                    op.in = s;
+                    op.out = out;
+                    op.weight.assign(scale.begin(), scale.end());
+                    op.bias.assign(shift.begin(), shift.end());
+                    ops_.push_back(std::move(op));
+                }
+            } else if (dynamic_cast<ReLU*>(&l)) {
+                Op* prev = ops_.empty() ? nullptr : &ops_.back();
+                if (prev && prev->kind != Op::MaxPool && !prev->relu) {
+                    prev->relu = true;  // max-pool after ReLU equals ReLU after max-pool, so order is free
+                } else {
+                    Op op;
+                    op.kind = Op::Relu;
+                    op.in = s;
+                    op.out = out;
+                    ops_.push_back(std::move(op));
+                }
+            } else if (auto* pool = dynamic_cast<MaxPool2D*>(&l)) {
+                auto h = pool->hyper();
+                int k = int(hyper_get(h, "kernel")), stride = int(hyper_get(h, "stride"));
+                Op* prev = ops_.empty() ? nullptr : &ops_.back();
+                if (prev && prev->kind == Op::Conv && prev->pool_k == 0) {
+                    prev->pool_k = k;
+                    prev->pool_stride = stride;
+                    prev->out = out;
+                    prev->plane_out = out;
+                } else {
+                    Op op;
+                    op.kind = Op::MaxPool;
+                    op.in = s;
+                    op.out = out;
+                    op.plane_out = out;
+                    op.pool_k = k;
+                    op.pool_stride = stride;
+                    ops_.push_back(std::move(op));
+                }
+            } else if (dynamic_cast<GlobalAvgPool*>(&l)) {
+                Op op;
+                op.kind = Op::Gap;
+                op.in = s;
+                op.out = out;
+                ops_.push_back(std::move(op));
+            } else if (dynamic_cast<Dropout*>(&l) || dynamic_cast<Flatten*>(&l)) {
+                if (!ops_.empty()) ops_.back().out = out;  // same memory, new shape
+            } else {
+                throw std::invalid_argument("FrozenNet: unsupported layer " + l.type());
+            }
+            s = out;
+        }
+        output_ = s;
+        for (const Op& op : ops_) max_size_ = std::max({max_size_, op.in.size(), op.out.size()});
+    }
+
+    Shape input_shape() const { return input_; }
+    Shape output_shape() const { return output_; }
+    const std::map<std::string, std::string>& metadata() const { return metadata_; }
+    size_t op_count() const { return ops_.size(); }
+
+    // x: n samples of input_shape(); out: n samples of output_shape().
+    void run(const float* x, int n, float* out, Workspace& ws, ThreadPool* pool = nullptr) const {
+        const int parts = slice_count(pool, n);
+        if (ws.parts.size() < size_t(parts) * 4) ws.parts.resize(size_t(parts) * 4);
+        parallel_slices(pool, n, [&](int b, int e, int part) {
+            // Slices of up to kBlock samples keep the activations in cache.
+            constexpr int kBlock = 32;
+            for (int s0 = b; s0 < e; s0 += kBlock) {
+                int count = std::min(kBlock, e - s0);
+                run_block(x + size_t(s0) * input_.size(), count, out + size_t(s0) * output_.size(), &ws.parts[size_t(part) * 4]);
+            }
+        });
+    }
+
+private:
+    struct Op {
+        enum Kind { Conv, Dense, Affine, Relu, MaxPool, Gap } kind;
+        Shape in, out;       // what the op reads and writes (out may be a flattened view of plane_out)
+        Shape conv_out;      // a convolution's output before pooling
+        Shape plane_out;     // the written planes' shape (convolution and max-pool)
+        int k = 0, stride = 1, pad = 0;
+        int pool_k = 0, pool_stride = 0;
+        bool relu = false;
+        std::vector<float, Eigen::aligned_allocator<float>> weight, bias;
+    };
+
+    void run_block(const float* x, int n, float* out, detail::Scratch* scratch) const {
+        float* buf[2] = {scratch[0].get(max_size_ * n), scratch[1].get(max_size_ * n)};
+        const float* cur = x;
+        for (size_t i = 0; i < ops_.size(); ++i) {
+            float* dst = (i + 1 == ops_.size()) ? out : buf[i % 2];
+            run_op(ops_[i], cur, n, dst, scratch + 2);
+            cur = dst;
+        }
+        if (ops_.empty()) std::copy(x, x + size_t(n) * input_.size(), out);
+    }
+
+    static void run_op(const Op& op, const float* x, int n, float* y, detail::Scratch* scratch) {
+        const size_t in_size = op.in.size(), out_size = op.out.size();
+        switch (op.kind) {
+            case Op::Conv: {
+                const int C = op.in.c, O = op.conv_out.c, hw = op.conv_out.h * op.conv_out.w, K = C * op.k * op.k;
+                const int chunk = detail::conv_chunk(hw);
+                float* cols = scratch[0].get(size_t(K) * chunk * hw);
+                float* prod = scratch[1].get(size_t(O) * chunk * hw);
+                ConstMatMap W(op.weight.data(), O, K);
+                for (int s0 = 0; s0 < n; s0 += chunk) {
+                    const int S = std::min(chunk, n - s0);
+                    const float* patches = cols;
+                    if (op.k == 1 && op.stride == 1 && op.pad == 0 && S == 1) {
+                        patches = x + size_t(s0) * in_size;  // a 1×1 convolution needs no patches
+                    } else {
+                        detail::im2col(x + size_t(s0) * in_size, C, op.in.h, op.in.w, S, op.k, op.stride, op.pad,
+                                       op.conv_out.h, op.conv_out.w, cols);
+                    }
+                    MatMap(prod, O, size_t(S) * hw).noalias() = W * ConstMatMap(patches, K, size_t(S) * hw);
+                    for (int s = 0; s < S; ++s)
+                        for (int o = 0; o < O; ++o) {
+                            const float* src = prod + size_t(o) * S * hw + size_t(s) * hw;
+                            float* dst = y + size_t(s0 + s) * out_size + size_t(o) * op.plane_out.h * op.plane_out.w;
+                            output_pass(op, src, op.bias[o], dst);
+                        }
+                }
+                break;
+            }
+            case Op::Dense: {
+                MatMap Y(y, n, op.out.c);
+                Y.noalias() = ConstMatMap(x, n, int(in_size)) * ConstMatMap(op.weight.data(), op.out.c, int(in_size)).transpose();
+                Y.rowwise() += ConstVecMap(op.bias.data(), op.out.c).transpose();
+                if (op.relu) Y = Y.cwiseMax(0.0f);
+                break;
+            }
+            case Op::Affine: {
+                const int C = op.in.c, hw = op.in.h * op.in.w;
+                for (int s = 0; s < n; ++s)
+                    for (int c = 0; c < C; ++c) {
+                        const float* src = x + size_t(s) * in_size + size_t(c) * hw;
+                        float* dst = y + size_t(s) * out_size + size_t(c) * hw;
+                        for (int i = 0; i < hw; ++i) {
+                            float v = src[i] * op.weight[c] + op.bias[c];
+                            dst[i] = op.relu ? std::max(v, 0.0f) : v;
+                        }
+                    }
+                break;
+            }
+            case Op::Relu:
+                for (size_t i = 0; i < size_t(n) * in_size; ++i) y[i] = std::max(x[i], 0.0f);
+                break;
+            case Op::MaxPool: {
+                const size_t plane = size_t(op.in.h) * op.in.w, oplane = size_t(op.plane_out.h) * op.plane_out.w;
+                for (size_t p = 0; p < size_t(n) * op.in.c; ++p) {
+                    Op plain = op;
+                    plain.conv_out = op.in;
+                    output_pass(plain, x + p * plane, 0.0f, y + p * oplane);
+                }
+                break;
+            }
+            case Op::Gap: {
+                const int C = op.in.c, hw = op.in.h * op.in.w;
+                for (int s = 0; s < n; ++s)
+                    for (int c = 0; c < C; ++c) {
+                        const float* src = x + size_t(s) * in_size + size_t(c) * hw;
+                        float sum = 0.0f;
+                        for (int i = 0; i < hw; ++i) sum += src[i];
+                        float v = sum / float(hw);
+                        y[size_t(s) * out_size + c] = op.relu ? std::max(v, 0.0f) : v;
+                    }
+                break;
+            }
+        }
+    }
+
+    // One channel plane (conv_out.h × conv_out.w) → + bias, optional max-pool, optional ReLU.
+    static void output_pass(const Op& op, const float* src, float bias, float* dst) {
+        const int H = op.conv_out.h, W = op.conv_out.w;
+        if (op.pool_k == 0) {
+            for (int i = 0; i < H * W; ++i) {
+                float v = src[i] + bias;
+                dst[i] = op.relu ? std::max(v, 0.0f) : v;
+            }
+            return;
+        }
+        const int k = op.pool_k, st = op.pool_stride, ho = (H - k) / st + 1, wo = (W - k) / st + 1;
+        for (int i = 0; i < ho; ++i)
+            for (int j = 0; j < wo; ++j) {
+                float best = -std::numeric_limits<float>::infinity();
+                for (int u = 0; u < k; ++u) {
+                    const float* row = src + size_t(i * st + u) * W + j * st;
+                    for (int v = 0; v < k; ++v) best = std::max(best, row[v]);
+                }
+                float v = best + bias;
+                dst[i * wo + j] = op.relu ? std::max(v, 0.0f) : v;
+            }
+    }
+
+    Shape input_, output_;
+    std::vector<Op> ops_;
+    size_t max_size_ = 0;
+    std::map<std::string, std::string> metadata_;
+};
+
+}  // namespace cnn
