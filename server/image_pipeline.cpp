@@ -384,6 +384,40 @@ float stroke_width(const std::vector<std::uint8_t>& mask, int w, int h) {
     return 2.0f * float(area) / float(boundary);
 }
 
+// Which way the ink goes. Ink is what stands out from the local background, and the local background is
+// what most pixels of a neighbourhood are: the median of each cell of a coarse grid. (Top-hats cannot decide
+// this: the paper enclosed by the loops of a dark 0, 4 or 7 is itself a "light thin structure".)
+bool ink_is_darker_than_background(const Plane& image) {
+    const int w = image.width, h = image.height;
+    const int cell = std::max(4, std::max(w, h) / 6);
+    const int cells_x = (w + cell - 1) / cell, cells_y = (h + cell - 1) / cell;
+    std::vector<float> cell_median(std::size_t(cells_x) * cells_y);
+    std::vector<float> values;
+    for (int cy = 0; cy < cells_y; ++cy) {
+        for (int cx = 0; cx < cells_x; ++cx) {
+            values.clear();
+            for (int y = cy * cell; y < std::min(h, (cy + 1) * cell); ++y)
+                for (int x = cx * cell; x < std::min(w, (cx + 1) * cell); ++x) values.push_back(image(x, y));
+            cell_median[std::size_t(cy) * cells_x + cx] = percentile(values, 0.5);
+        }
+    }
+    std::vector<float> deviation(image.v.size());
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            deviation[std::size_t(y) * w + x] = image(x, y) - cell_median[std::size_t(y / cell) * cells_x + x / cell];
+    std::vector<float> magnitude(deviation.size());
+    for (std::size_t i = 0; i < deviation.size(); ++i) magnitude[i] = std::abs(deviation[i]);
+    const float noise = std::max(0.03f, 4.0f * 1.4826f * percentile(std::move(magnitude), 0.5));
+    double darker = 0.0, lighter = 0.0;
+    for (float d : deviation) {
+        darker += std::max(0.0f, -d - noise);
+        lighter += std::max(0.0f, d - noise);
+    }
+    // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the other.
+    const double prior_dark = percentile(image.v, 0.5) >= 0.5f ? 1.25 : 0.8;
+    return darker * prior_dark >= lighter;
+}
+
 }  // namespace
 
 GreyImage decode_grey(const void* data, std::size_t size, const PipelineOptions& options) {
@@ -455,17 +489,14 @@ Image28 preprocess_grey(const GreyImage& grey) {
     // Ink is a thin structure on a background that changes slowly (tint, shadow, uneven light). A grey
     // closing (opening) with a window wider than any stroke erases dark (light) strokes and keeps the
     // background, shadows included; the difference -- the black (white) top-hat -- is the ink's strength,
-    // whatever the paper's colour. Both are measured and the stronger decides the polarity.
-    const int radius = std::max(2, int(std::lround(longest / 12.0)));
-    const Plane dilated = square_extreme(image, radius, true);
-    const Plane eroded = square_extreme(image, radius, false);
-    const Plane closing = square_extreme(dilated, radius, false);
-    const Plane opening = square_extreme(eroded, radius, true);
-    Plane dark_ink(w, h), light_ink(w, h);
-    for (std::size_t i = 0; i < image.v.size(); ++i) {
-        dark_ink.v[i] = std::max(0.0f, closing.v[i] - image.v[i]);
-        light_ink.v[i] = std::max(0.0f, image.v[i] - opening.v[i]);
-    }
+    // whatever the paper's colour.
+    const bool ink_is_dark = ink_is_darker_than_background(image);
+    const int radius = std::max(6, int(std::lround(longest / 12.0)));
+    const Plane background =
+        square_extreme(square_extreme(image, radius, ink_is_dark), radius, !ink_is_dark);  // closing or opening
+    Plane strength(w, h);
+    for (std::size_t i = 0; i < image.v.size(); ++i)
+        strength.v[i] = std::max(0.0f, ink_is_dark ? background.v[i] - image.v[i] : image.v[i] - background.v[i]);
     // Noise floor from the median and MAD of the top-hat: most pixels are background.
     auto noise_floor = [](const Plane& strength) {
         const float median = percentile(strength.v, 0.5);
@@ -474,19 +505,7 @@ Image28 preprocess_grey(const GreyImage& grey) {
         const float sigma = 1.4826f * percentile(std::move(deviations), 0.5);
         return median + std::max(6.0f * sigma, 0.03f);
     };
-    auto evidence = [](const Plane& strength, float floor) {
-        double sum = 0.0;
-        for (float s : strength.v) sum += std::max(0.0f, s - floor);
-        return sum;
-    };
-    const float dark_floor = noise_floor(dark_ink), light_floor = noise_floor(light_ink);
-    // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the other.
-    const float median_grey = percentile(image.v, 0.5);
-    const double prior_dark = median_grey >= 0.5f ? 1.25 : 0.8;
-    const bool ink_is_dark =
-        evidence(dark_ink, dark_floor) * prior_dark >= evidence(light_ink, light_floor);
-    Plane& strength = ink_is_dark ? dark_ink : light_ink;
-    const float floor = ink_is_dark ? dark_floor : light_floor;
+    const float floor = noise_floor(strength);
 
     const float max_strength = *std::max_element(strength.v.begin(), strength.v.end());
     if (max_strength < 0.08f || max_strength <= floor) throw_empty();
@@ -502,6 +521,24 @@ Image28 preprocess_grey(const GreyImage& grey) {
 
     std::vector<std::uint8_t> mask(strength.v.size());
     for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = strength.v[i] > threshold;
+    // Ruled lines of notebook paper run across most of the width and cross the digit, which would make them
+    // one component with it: take out every horizontal run that long before looking for components.
+    if (w >= 64) {
+        const int min_run = int(0.75 * w);
+        for (int y = 0; y < h; ++y) {
+            for (int x = 0; x < w;) {
+                int end = x;
+                while (end < w && mask[std::size_t(y) * w + end]) ++end;
+                if (end - x >= min_run) {
+                    for (int i = x; i < end; ++i) {
+                        mask[std::size_t(y) * w + i] = 0;
+                        strength(i, y) = 0.0f;
+                    }
+                }
+                x = end + 1;
+            }
+        }
+    }
     std::vector<int> labels;
     std::vector<Component> components = label_components(mask, strength, labels);
     keep_digit_components(components, w, h);

@@ -11,10 +11,11 @@ namespace {
 // Scratch buffers reused across calls on the same thread: allocating them per image would cost as much as
 // the warp itself.
 struct Workspace {
-    std::vector<float> padded;       // (rows + 2) × (cols + 2): the source with a zero border
-    std::vector<float> morphology;   // (rows + 2) × (cols + 2): row pass of the 3×3 max/min
-    std::vector<float> displacement; // 2 × rows × cols: elastic dx then dy
-    std::vector<float> blur_scratch; // rows × cols
+    std::vector<float> padded;        // (rows + 2) × (cols + 2): the source with a zero border
+    std::vector<float> morphology;    // (rows + 2) × (cols + 2): row pass of the 3×3 max/min
+    std::vector<float> displacement;  // 2 × rows × cols: elastic dx then dy
+    std::vector<float> blur_padded;   // the elastic field with a zero margin for the blur
+    std::vector<float> blur_transposed;
 };
 
 Workspace& thread_workspace() {
@@ -32,7 +33,8 @@ std::uint64_t splitmix64(std::uint64_t value) {
 // Grey-level 3×3 dilation (max) or erosion (min) of the interior of `padded`, in place; separable, a row
 // pass then a column pass. Outside the image counts as background 0, so erosion also thins strokes that
 // touch the border.
-void change_thickness(std::vector<float>& padded, std::vector<float>& row_pass, int rows, int cols, bool dilate) {
+void change_thickness(std::vector<float>& padded, std::vector<float>& row_pass, int rows, int cols,
+                      bool dilate) {
     const int stride = cols + 2;
     const auto pick = [dilate](float a, float b) { return dilate ? std::max(a, b) : std::min(a, b); };
     row_pass.assign(padded.size(), 0.0f);
@@ -50,25 +52,37 @@ void change_thickness(std::vector<float>& padded, std::vector<float>& row_pass, 
     }
 }
 
-// Blurs a rows × cols field with the separable `kernel`, treating outside the image as 0 (no displacement).
-void gaussian_blur(float* field, float* scratch, int rows, int cols, const std::vector<float>& kernel) {
+// Blurs a rows × cols field along y with `kernel`, treating outside the image as 0 (no displacement). With
+// a zero margin of the kernel's radius above and below, each tap is one multiply-add over all the pixels
+// at once: a single long loop that the compiler vectorises, with no border cases.
+void blur_columns(float* field, int rows, int cols, const std::vector<float>& kernel,
+                  std::vector<float>& padded) {
     const int radius = static_cast<int>(kernel.size() / 2);
-    for (int y = 0; y < rows; ++y) {
-        for (int x = 0; x < cols; ++x) {
-            float sum = 0.0f;
-            const int first = std::max(-radius, -x), last = std::min(radius, cols - 1 - x);
-            for (int k = first; k <= last; ++k) sum += kernel[k + radius] * field[y * cols + x + k];
-            scratch[y * cols + x] = sum;
-        }
+    const std::size_t pixel_count = static_cast<std::size_t>(rows) * cols;
+    padded.assign(static_cast<std::size_t>(rows + 2 * radius) * cols, 0.0f);
+    std::copy_n(field, pixel_count, padded.data() + static_cast<std::size_t>(radius) * cols);
+    std::fill_n(field, pixel_count, 0.0f);
+    for (std::size_t k = 0; k < kernel.size(); ++k) {
+        const float weight = kernel[k];
+        const float* source = padded.data() + k * cols;
+        for (std::size_t i = 0; i < pixel_count; ++i) field[i] += weight * source[i];
     }
+}
+
+void transpose(const float* in, float* out, int rows, int cols) {
     for (int y = 0; y < rows; ++y) {
-        const int first = std::max(-radius, -y), last = std::min(radius, rows - 1 - y);
-        for (int x = 0; x < cols; ++x) {
-            float sum = 0.0f;
-            for (int k = first; k <= last; ++k) sum += kernel[k + radius] * scratch[(y + k) * cols + x];
-            field[y * cols + x] = sum;
-        }
+        for (int x = 0; x < cols; ++x) out[x * rows + y] = in[y * cols + x];
     }
+}
+
+// Separable Gaussian blur: along y, then along x as along y of the transpose (which keeps the loops long).
+void gaussian_blur(float* field, int rows, int cols, const std::vector<float>& kernel, Workspace& workspace) {
+    workspace.blur_transposed.resize(static_cast<std::size_t>(rows) * cols);
+    float* transposed = workspace.blur_transposed.data();
+    blur_columns(field, rows, cols, kernel, workspace.blur_padded);
+    transpose(field, transposed, rows, cols);
+    blur_columns(transposed, cols, rows, kernel, workspace.blur_padded);
+    transpose(transposed, field, cols, rows);
 }
 
 }  // namespace
@@ -84,7 +98,9 @@ std::uint64_t augment_image_seed(std::uint64_t seed, std::uint64_t index) {
 }
 
 Augmenter::Augmenter(const AugmentOptions& options) : options_(options) {
-    const auto invalid = [](const std::string& what) { throw std::invalid_argument("AugmentOptions: " + what); };
+    const auto invalid = [](const std::string& what) {
+        throw std::invalid_argument("AugmentOptions: " + what);
+    };
     if (!(options.max_rotation_degrees >= 0.0f && options.max_rotation_degrees <= 180.0f)) {
         invalid("max_rotation_degrees must be in [0, 180]");
     }
@@ -137,13 +153,12 @@ void Augmenter::apply(const float* in, float* out, int rows, int cols, const Aug
     float* displacement_y = nullptr;
     if (elastic) {
         workspace.displacement.resize(2 * pixel_count);
-        workspace.blur_scratch.resize(pixel_count);
         displacement_x = workspace.displacement.data();
         displacement_y = displacement_x + pixel_count;
         Pcg32 field_rng(params.elastic_seed);
         for (float& value : workspace.displacement) value = augment_detail::symmetric_float(field_rng, 1.0f);
         for (float* field : {displacement_x, displacement_y}) {
-            gaussian_blur(field, workspace.blur_scratch.data(), rows, cols, elastic_kernel_);
+            gaussian_blur(field, rows, cols, elastic_kernel_, workspace);
             for (std::size_t i = 0; i < pixel_count; ++i) field[i] *= options_.elastic_alpha;
         }
     }

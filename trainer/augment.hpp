@@ -27,18 +27,18 @@ struct AugmentOptions {
 
 // One random draw of the transform. Public so that a known transform can be applied (tests, previews).
 struct AugmentParams {
-    float rotation_degrees = 0.0f;  // positive turns the digit counter-clockwise as displayed (y down)
-    float scale = 1.0f;             // above 1 enlarges the digit
-    float shift_x = 0.0f;           // pixels, positive moves the digit right
-    float shift_y = 0.0f;           // pixels, positive moves the digit down
-    int thickness_change = 0;       // +1 dilate (thicker strokes), -1 erode (thinner), 0 none
-    std::uint64_t elastic_seed = 0; // seeds the displacement field; used only when elastic_alpha > 0
+    float rotation_degrees = 0.0f;   // positive turns the digit counter-clockwise as displayed (y down)
+    float scale = 1.0f;              // above 1 enlarges the digit
+    float shift_x = 0.0f;            // pixels, positive moves the digit right
+    float shift_y = 0.0f;            // pixels, positive moves the digit down
+    int thickness_change = 0;        // +1 dilate (thicker strokes), -1 erode (thinner), 0 none
+    std::uint64_t elastic_seed = 0;  // seeds the displacement field; used only when elastic_alpha > 0
 };
 
 // PCG32 (O'Neill 2014): 8 bytes of state and a few nanoseconds to seed, where std::mt19937 needs 2.5 KB and
 // microseconds — it is seeded once per image. Satisfies UniformRandomBitGenerator.
 class Pcg32 {
-public:
+  public:
     using result_type = std::uint32_t;
     explicit Pcg32(std::uint64_t seed, std::uint64_t stream = 0xda3e39cb94b95bdbULL);
     static constexpr result_type min() { return 0; }
@@ -51,7 +51,7 @@ public:
         return (xorshifted >> rotation) | (xorshifted << ((32 - rotation) & 31));
     }
 
-private:
+  private:
     std::uint64_t state_ = 0;
     std::uint64_t increment_ = 0;
 };
@@ -61,7 +61,7 @@ private:
 std::uint64_t augment_image_seed(std::uint64_t seed, std::uint64_t index);
 
 class Augmenter {
-public:
+  public:
     explicit Augmenter(const AugmentOptions& options = {});
 
     const AugmentOptions& options() const { return options_; }
@@ -86,7 +86,7 @@ public:
     void augment_batch(const float* in, float* out, std::size_t count, int rows, int cols, std::uint64_t seed,
                        std::size_t first_index = 0) const;
 
-private:
+  private:
     AugmentOptions options_;
     std::vector<float> elastic_kernel_;  // normalised 1-D Gaussian, 2 × radius + 1 taps
 };

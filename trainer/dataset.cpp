@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -11,7 +12,6 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace digit {
 namespace {
@@ -36,19 +36,26 @@ std::string hex(std::uint32_t value, int digits) {
 
 std::string idx_type_name(std::uint8_t type) {
     switch (type) {
-        case 0x08: return "unsigned byte";
-        case 0x09: return "signed byte";
-        case 0x0B: return "int16";
-        case 0x0C: return "int32";
-        case 0x0D: return "float32";
-        case 0x0E: return "float64";
-        default: return "unknown type";
+        case 0x08:
+            return "unsigned byte";
+        case 0x09:
+            return "signed byte";
+        case 0x0B:
+            return "int16";
+        case 0x0C:
+            return "int32";
+        case 0x0D:
+            return "float32";
+        case 0x0E:
+            return "float64";
+        default:
+            return "unknown type";
     }
 }
 
 // A forward-only stream of bytes: a file, a memory buffer, or the inflated content of either.
 class ByteSource {
-public:
+  public:
     virtual ~ByteSource() = default;
     // Reads up to `size` bytes; returns fewer only at the end of the data.
     virtual std::size_t read(std::uint8_t* destination, std::size_t size) = 0;
@@ -61,7 +68,7 @@ public:
 };
 
 class MemorySource final : public ByteSource {
-public:
+  public:
     MemorySource(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
 
     std::size_t read(std::uint8_t* destination, std::size_t size) override {
@@ -78,14 +85,14 @@ public:
     }
     const char* holder() const override { return "the file"; }
 
-private:
+  private:
     const std::uint8_t* data_;
     std::size_t size_;
     std::size_t position_ = 0;
 };
 
 class FileSource final : public ByteSource {
-public:
+  public:
     explicit FileSource(const std::string& path) : path_(path) {
         struct stat status {};
         if (::stat(path.c_str(), &status) != 0) {
@@ -124,10 +131,11 @@ public:
     }
     const char* holder() const override { return "the file"; }
 
-private:
+  private:
     std::size_t read_file(std::uint8_t* destination, std::size_t size) {
         const std::size_t count = std::fread(destination, 1, size, file_.get());
-        if (count < size && std::ferror(file_.get())) fail(path_, std::string("read error: ") + std::strerror(errno));
+        if (count < size && std::ferror(file_.get()))
+            fail(path_, std::string("read error: ") + std::strerror(errno));
         return count;
     }
 
@@ -148,7 +156,7 @@ private:
 // actually present. Concatenated gzip members are read as one stream (as gzip -d does); anything else after
 // the last member is an error, as trailing garbage is for raw files.
 class GzipSource final : public ByteSource {
-public:
+  public:
     GzipSource(ByteSource& compressed, std::string name)
         : compressed_(compressed), name_(std::move(name)), input_(kInputBytes) {
         // 16 + MAX_WBITS: expect a gzip header and trailer (and check its CRC), not a bare zlib stream.
@@ -180,7 +188,8 @@ public:
             } else if (status == Z_MEM_ERROR) {
                 throw std::bad_alloc();
             } else if ((status != Z_OK && status != Z_BUF_ERROR) || (stalled && stream_.avail_in > 0)) {
-                fail(name_, std::string("corrupt gzip data: ") + (stream_.msg ? stream_.msg : "inflate failed"));
+                fail(name_,
+                     std::string("corrupt gzip data: ") + (stream_.msg ? stream_.msg : "inflate failed"));
             }
         }
         return produced;
@@ -189,7 +198,7 @@ public:
     std::size_t peek2(std::uint8_t*) override { return 0; }  // never asked: gzip inside gzip is not IDX
     const char* holder() const override { return "the decompressed data"; }
 
-private:
+  private:
     static constexpr std::size_t kInputBytes = 64 * 1024;
 
     bool refill() {
@@ -225,8 +234,8 @@ bool starts_with_gzip_magic(ByteSource& source) {
 }
 
 std::uint32_t read_big_endian_u32(const std::uint8_t* bytes) {
-    return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) | (std::uint32_t{bytes[2]} << 8) |
-           std::uint32_t{bytes[3]};
+    return (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+           (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
 }
 
 // Reads the magic and the dimension sizes of an IDX file of unsigned bytes with `dimension_count` dims.
@@ -243,22 +252,23 @@ std::vector<std::uint32_t> read_idx_header(ByteSource& source, const std::string
     const std::uint32_t expected_magic = (std::uint32_t{kIdxTypeUnsignedByte} << 8) | dimension_count;
     if (magic != expected_magic) {
         const auto type = static_cast<std::uint8_t>(magic >> 8);
-        const bool idx_with_other_type = (magic >> 16) == 0 && (magic & 0xFF) == std::uint32_t(dimension_count);
+        const bool idx_with_other_type =
+            (magic >> 16) == 0 && (magic & 0xFF) == std::uint32_t(dimension_count);
         if (idx_with_other_type) {
             fail(name, "unsupported IDX element type " + hex(type, 2) + " (" + idx_type_name(type) +
                            ") in magic " + hex(magic, 8) + "; only 0x08 (unsigned byte) is supported");
         }
         const char* article = kind[0] == 'i' ? "an " : "a ";
-        std::string problem = "wrong magic " + hex(magic, 8) + " (expected " + hex(expected_magic, 8) + " for " +
-                              article + kind + " file)";
+        std::string problem = "wrong magic " + hex(magic, 8) + " (expected " + hex(expected_magic, 8) +
+                              " for " + article + kind + " file)";
         if (magic == 0x00000801) problem += "; this looks like a label file";
         if (magic == 0x00000803) problem += "; this looks like an image file";
         fail(name, problem);
     }
     const std::size_t dims_got = source.read(header.data() + 4, header_bytes - 4);
     if (dims_got < header_bytes - 4) {
-        fail(name, "truncated: the header ends after " + std::to_string(4 + dims_got) + " bytes (an IDX " + kind +
-                       " header is " + std::to_string(header_bytes) + " bytes)");
+        fail(name, "truncated: the header ends after " + std::to_string(4 + dims_got) + " bytes (an IDX " +
+                       kind + " header is " + std::to_string(header_bytes) + " bytes)");
     }
     std::vector<std::uint32_t> dims(dimension_count);
     for (int d = 0; d < dimension_count; ++d) dims[d] = read_big_endian_u32(header.data() + 4 + 4 * d);
@@ -270,8 +280,8 @@ std::vector<std::uint32_t> read_idx_header(ByteSource& source, const std::string
 std::vector<std::uint8_t> read_idx_payload(ByteSource& source, const std::string& name, std::uint64_t payload,
                                            std::size_t header_bytes, const std::string& declared) {
     const auto truncated = [&](std::uint64_t actual) {
-        fail(name, "truncated: header says " + declared + " (" + std::to_string(payload) +
-                       " bytes) but " + source.holder() + " holds " + std::to_string(actual) + " bytes after its " +
+        fail(name, "truncated: header says " + declared + " (" + std::to_string(payload) + " bytes) but " +
+                       source.holder() + " holds " + std::to_string(actual) + " bytes after its " +
                        std::to_string(header_bytes) + "-byte header");
     };
     const auto trailing = [&](std::uint64_t extra, bool at_least) {
@@ -329,8 +339,8 @@ IdxImages parse_images(ByteSource& raw_source, const std::string& name) {
         fail(name, "header says images of " + std::to_string(rows) + "x" + std::to_string(cols) +
                        " pixels; each side must be 1.." + std::to_string(kMaxImageSide));
     }
-    const std::string declared = std::to_string(count) + " images of " + std::to_string(rows) + "x" +
-                                 std::to_string(cols);
+    const std::string declared =
+        std::to_string(count) + " images of " + std::to_string(rows) + "x" + std::to_string(cols);
     // Cannot overflow: count < 2^32 and rows × cols <= 2^32.
     const std::uint64_t payload = std::uint64_t{count} * rows * cols;
 
@@ -389,8 +399,8 @@ std::string find_idx_file(const fs::path& dir, const std::string& prefix, const 
                                    "); use a directory that holds one dataset");
         }
     }
-    fail((dir / canonical).string(), "not found (nor " + canonical + ".gz, nor " + candidates[2] + "[.gz], nor *-" +
-                                         canonical + ")");
+    fail((dir / canonical).string(),
+         "not found (nor " + canonical + ".gz, nor " + candidates[2] + "[.gz], nor *-" + canonical + ")");
 }
 
 const std::array<float, 256>& byte_to_unit_float() {
@@ -464,11 +474,10 @@ Dataset load_dataset(const std::string& dir) {
         if (set->count == 0) fail(set->images_path, "holds no images");
     }
     if (dataset.test.rows != dataset.train.rows || dataset.test.cols != dataset.train.cols) {
-        fail(dataset.test.images_path, "images of " + std::to_string(dataset.test.rows) + "x" +
-                                           std::to_string(dataset.test.cols) + " but the training images (" +
-                                           dataset.train.images_path + ") are " +
-                                           std::to_string(dataset.train.rows) + "x" +
-                                           std::to_string(dataset.train.cols));
+        fail(dataset.test.images_path,
+             "images of " + std::to_string(dataset.test.rows) + "x" + std::to_string(dataset.test.cols) +
+                 " but the training images (" + dataset.train.images_path + ") are " +
+                 std::to_string(dataset.train.rows) + "x" + std::to_string(dataset.train.cols));
     }
     dataset.num_classes = std::max(dataset.train.num_classes, dataset.test.num_classes);
     return dataset;
@@ -486,8 +495,8 @@ LabelledImages select_images(const LabelledImages& source, const std::vector<std
     selected.labels.resize(indices.size());
     for (std::size_t i = 0; i < indices.size(); ++i) {
         if (indices[i] >= source.count) {
-            throw std::out_of_range("select_images: index " + std::to_string(indices[i]) + " but the set holds " +
-                                    std::to_string(source.count) + " images");
+            throw std::out_of_range("select_images: index " + std::to_string(indices[i]) +
+                                    " but the set holds " + std::to_string(source.count) + " images");
         }
         std::copy_n(source.image(indices[i]), image_size, selected.pixels.data() + i * image_size);
         selected.labels[i] = source.labels[indices[i]];

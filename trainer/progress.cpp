@@ -19,7 +19,9 @@ ProgressBar::ProgressBar(std::string label, std::size_t total_batches, std::FILE
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+    finish();
+}
 
 void ProgressBar::update(std::size_t batches_done, double loss, std::size_t images_done) {
     if (finished_) return;
@@ -62,12 +64,13 @@ std::string ProgressBar::render() const {
     if (filled < kBarWidth && batches_done_ > 0) bar[filled] = '>';
     const double images_per_second = elapsed > 0.0 ? images_done_ / elapsed : 0.0;
     const bool complete = batches_done_ == total_batches_;
-    const std::string timing = complete ? "in " + format_duration(elapsed)
-                                        : "ETA " + (batches_done_ > 0 ? format_duration(elapsed / fraction - elapsed)
-                                                                      : std::string("?"));
+    const std::string timing =
+        complete
+            ? "in " + format_duration(elapsed)
+            : "ETA " + (batches_done_ > 0 ? format_duration(elapsed / fraction - elapsed) : std::string("?"));
     char line[512];
-    std::snprintf(line, sizeof line, "%s [%s] %zu/%zu  loss %.4f  %.0f img/s  %s", label_.c_str(), bar.c_str(),
-                  batches_done_, total_batches_, loss_, images_per_second, timing.c_str());
+    std::snprintf(line, sizeof line, "%s [%s] %zu/%zu  loss %.4f  %.0f img/s  %s", label_.c_str(),
+                  bar.c_str(), batches_done_, total_batches_, loss_, images_per_second, timing.c_str());
     return line;
 }
 

@@ -12,7 +12,7 @@
 namespace digit {
 
 class ProgressBar {
-public:
+  public:
     enum class Style { automatic, redraw, lines };  // automatic: redraw when the stream is a terminal
 
     ProgressBar(std::string label, std::size_t total_batches, std::FILE* stream = stderr,
@@ -29,7 +29,7 @@ public:
     // "0:42", "1:02:03": for ETAs and epoch times.
     static std::string format_duration(double seconds);
 
-private:
+  private:
     std::string render() const;
 
     std::string label_;

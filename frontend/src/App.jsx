@@ -6,6 +6,9 @@ import DrawPad from './components/DrawPad.jsx';
 import UploadPanel from './components/UploadPanel.jsx';
 import ResultPanel from './components/ResultPanel.jsx';
 import ServerStatus from './components/ServerStatus.jsx';
+import { formatPercent } from './components/ProbabilityChart.jsx';
+
+const NARROW = '(max-width: 879px)'; // one column: the result is below the input
 
 const MODES = [
   { id: 'draw', label: 'Draw' },
@@ -49,6 +52,23 @@ export default function App({ client: givenClient, random = Math.random }) {
     return () => document.removeEventListener('paste', onPaste);
   }, [chooseUpload]);
 
+  // A file dropped anywhere on the page becomes the upload (instead of the browser opening it).
+  useEffect(() => {
+    const onDragOver = (event) => event.preventDefault();
+    const onDrop = (event) => {
+      if (event.defaultPrevented) return; // the drop zone took it
+      event.preventDefault();
+      const file = event.dataTransfer?.files?.[0];
+      if (file) chooseUpload({ file, note: null });
+    };
+    window.addEventListener('dragover', onDragOver);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('dragover', onDragOver);
+      window.removeEventListener('drop', onDrop);
+    };
+  }, [chooseUpload]);
+
   const randomDigit = async () => {
     setRandomBusy(true);
     setRandomError(null);
@@ -64,6 +84,14 @@ export default function App({ client: givenClient, random = Math.random }) {
       setRandomBusy(false);
     }
   };
+
+  // On one-column screens, bring an upload's answer into view (not a drawing's: the user is still drawing).
+  const answered = state.status === 'done' || state.status === 'error';
+  useEffect(() => {
+    if (answered && state.source?.kind === 'upload' && globalThis.matchMedia?.(NARROW).matches) {
+      document.getElementById('result-heading')?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+    }
+  }, [answered, state.source]);
 
   const onTabKey = (event) => {
     const index = MODES.findIndex((m) => m.id === mode);
@@ -117,6 +145,12 @@ export default function App({ client: givenClient, random = Math.random }) {
           </div>
           <div id="panel-draw" role="tabpanel" aria-labelledby="tab-draw" hidden={mode !== 'draw'}>
             <DrawPad onPredict={predict} onClear={() => state.source?.kind === 'drawing' && reset()} />
+            {state.result && state.source?.kind === 'drawing' && (
+              <p className="inline-result" aria-hidden="true">
+                Model reads <strong>{state.result.digit}</strong>
+                <span>{formatPercent(state.result.confidence)} confident · details below</span>
+              </p>
+            )}
           </div>
           <div id="panel-upload" role="tabpanel" aria-labelledby="tab-upload" hidden={mode !== 'upload'}>
             <UploadPanel

@@ -22,18 +22,6 @@ describe('App', () => {
     await screen.findByText(/Model ready/);
   });
 
-  it('shows the model accuracy from GET /model, or that the server is unreachable', async () => {
-    const { unmount } = render(<App client={fakeClient()} />);
-    expect(await screen.findByTestId('server-status')).toHaveTextContent('Model ready · 99.51% on MNIST test');
-    unmount();
-    const modelInfo = vi.fn(async () => Promise.reject(new ApiError('network', 'Cannot reach')));
-    render(<App client={fakeClient({ modelInfo })} />);
-    expect(await screen.findByTestId('server-status')).toHaveTextContent('Server unreachable');
-    modelInfo.mockResolvedValueOnce({});
-    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
-    expect(await screen.findByTestId('server-status')).toHaveTextContent('Model ready');
-  });
-
   it('uploads a file, predicts, and shows the result', async () => {
     const client = fakeClient();
     render(<App client={client} />);
@@ -72,6 +60,19 @@ describe('App', () => {
     expect(screen.getByTestId('file-info')).toHaveTextContent('clip.png');
     expect(screen.getByTestId('file-info')).toHaveTextContent('pasted from the clipboard');
     expect(pasteEvent.defaultPrevented).toBe(true);
+  });
+
+  it('takes a file dropped anywhere on the page as the upload', () => {
+    render(<App client={fakeClient()} />);
+    const file = pngFile('dropped.png');
+    const dropEvent = new Event('drop', { bubbles: true, cancelable: true });
+    dropEvent.dataTransfer = { files: [file] };
+    act(() => {
+      document.querySelector('footer').dispatchEvent(dropEvent);
+    });
+    expect(dropEvent.defaultPrevented).toBe(true);
+    expect(screen.getByRole('tab', { name: 'Upload' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByTestId('file-info')).toHaveTextContent('dropped.png');
   });
 
   it('draws, predicts live, and clears the drawing result with Clear', async () => {

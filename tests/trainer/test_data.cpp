@@ -1,7 +1,7 @@
 // Tests of the trainer's data layer: IDX loading (valid and malformed files, raw and gzip), dataset
 // discovery, augmentation and the progress bar.
-#include <catch2/catch.hpp>
 #include <zlib.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -22,9 +22,9 @@
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
+using digit::Augmenter;
 using digit::AugmentOptions;
 using digit::AugmentParams;
-using digit::Augmenter;
 
 namespace {
 
@@ -32,7 +32,7 @@ constexpr std::uint32_t kImageMagic = 0x00000803;
 constexpr std::uint32_t kLabelMagic = 0x00000801;
 
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string pattern = (fs::temp_directory_path() / "digit-data-test-XXXXXX").string();
         if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
@@ -45,7 +45,7 @@ public:
     std::string file(const std::string& name) const { return (path_ / name).string(); }
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -73,7 +73,9 @@ Bytes image_file(std::uint32_t count, std::uint32_t rows, std::uint32_t cols) {
     return idx_file(kImageMagic, {count, rows, cols}, ramp(std::size_t{count} * rows * cols));
 }
 
-Bytes label_file(const Bytes& labels) { return idx_file(kLabelMagic, {std::uint32_t(labels.size())}, labels); }
+Bytes label_file(const Bytes& labels) {
+    return idx_file(kLabelMagic, {std::uint32_t(labels.size())}, labels);
+}
 
 void write_file(const std::string& path, const Bytes& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -84,7 +86,8 @@ void write_file(const std::string& path, const Bytes& bytes) {
 void write_gzip_file(const std::string& path, const Bytes& bytes) {
     gzFile file = gzopen(path.c_str(), "wb");
     REQUIRE(file != nullptr);
-    REQUIRE(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+    REQUIRE(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+            static_cast<int>(bytes.size()));
     REQUIRE(gzclose(file) == Z_OK);
 }
 
@@ -160,12 +163,16 @@ TEST_CASE("IDX errors name the file and the problem", "[idx]") {
     SECTION("a label file where images are expected") {
         write_file(path, label_file({1, 2, 3}));
         CHECK(error_of([&] { digit::load_idx_images(path); }) ==
-              path + ": wrong magic 0x00000801 (expected 0x00000803 for an image file); this looks like a label file");
+              path +
+                  ": wrong magic 0x00000801 (expected 0x00000803 for an image file); this looks like a label "
+                  "file");
     }
     SECTION("an image file where labels are expected") {
         write_file(path, image_file(1, 2, 2));
         CHECK(error_of([&] { digit::load_idx_labels(path); }) ==
-              path + ": wrong magic 0x00000803 (expected 0x00000801 for a label file); this looks like an image file");
+              path +
+                  ": wrong magic 0x00000803 (expected 0x00000801 for a label file); this looks like an image "
+                  "file");
     }
     SECTION("not an IDX file at all") {
         write_file(path, {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a});
@@ -175,8 +182,10 @@ TEST_CASE("IDX errors name the file and the problem", "[idx]") {
     SECTION("float elements") {
         write_file(path, idx_file(0x00000D03, {1, 1, 1}, {0, 0, 0, 0}));
         CHECK(error_of([&] { digit::load_idx_images(path); }) ==
-              path + ": unsupported IDX element type 0x0D (float32) in magic 0x00000D03; only 0x08 (unsigned byte) "
-                     "is supported");
+              path +
+                  ": unsupported IDX element type 0x0D (float32) in magic 0x00000D03; only 0x08 (unsigned "
+                  "byte) "
+                  "is supported");
     }
     SECTION("header cut short") {
         write_file(path, {0, 0, 8, 3, 0, 0, 0, 5, 0, 0});
@@ -188,15 +197,18 @@ TEST_CASE("IDX errors name the file and the problem", "[idx]") {
         bytes.resize(16 + 20);
         write_file(path, bytes);
         CHECK(error_of([&] { digit::load_idx_images(path); }) ==
-              path + ": truncated: header says 5 images of 4x4 (80 bytes) but the file holds 20 bytes after its "
-                     "16-byte header");
+              path +
+                  ": truncated: header says 5 images of 4x4 (80 bytes) but the file holds 20 bytes after its "
+                  "16-byte header");
     }
     SECTION("fewer labels than the header says") {
         Bytes bytes = label_file({1, 2, 3, 4});
         bytes.pop_back();
         write_file(path, bytes);
         CHECK(error_of([&] { digit::load_idx_labels(path); }) ==
-              path + ": truncated: header says 4 labels (4 bytes) but the file holds 3 bytes after its 8-byte header");
+              path +
+                  ": truncated: header says 4 labels (4 bytes) but the file holds 3 bytes after its 8-byte "
+                  "header");
     }
     SECTION("trailing bytes") {
         Bytes bytes = image_file(2, 3, 3);
@@ -212,9 +224,11 @@ TEST_CASE("IDX errors name the file and the problem", "[idx]") {
     }
     SECTION("an absurd header is compared with the file size before anything is allocated") {
         write_file(path, idx_file(kImageMagic, {0xFFFFFFFF, 65536, 65536}, {1, 2, 3}));
-        CHECK(error_of([&] { digit::load_idx_images(path); }) ==
-              path + ": truncated: header says 4294967295 images of 65536x65536 (18446744069414584320 bytes) but "
-                     "the file holds 3 bytes after its 16-byte header");
+        CHECK(
+            error_of([&] { digit::load_idx_images(path); }) ==
+            path +
+                ": truncated: header says 4294967295 images of 65536x65536 (18446744069414584320 bytes) but "
+                "the file holds 3 bytes after its 16-byte header");
     }
 }
 
@@ -254,18 +268,21 @@ TEST_CASE("gzip-compressed IDX files", "[idx][gzip]") {
         bytes.resize(16 + 1200);
         write_gzip_file(path, bytes);
         CHECK(error_of([&] { digit::load_idx_images(path); }) ==
-              path + ": truncated: header says 10 images of 28x28 (7840 bytes) but the decompressed data holds "
-                     "1200 bytes after its 16-byte header");
+              path +
+                  ": truncated: header says 10 images of 28x28 (7840 bytes) but the decompressed data holds "
+                  "1200 bytes after its 16-byte header");
     }
     SECTION("an absurd header fails without allocating it") {
         write_gzip_file(path, idx_file(kImageMagic, {0xFFFFFFFF, 28, 28}, {1, 2, 3}));
         CHECK(error_of([&] { digit::load_idx_images(path); }) ==
-              path + ": header says 4294967295 images of 28x28 (3367254359280 bytes), more than the 8 GiB this "
-                     "loader accepts");
+              path +
+                  ": header says 4294967295 images of 28x28 (3367254359280 bytes), more than the 8 GiB this "
+                  "loader accepts");
         write_gzip_file(path, idx_file(kImageMagic, {1000000, 28, 28}, {1, 2, 3}));
-        CHECK_THAT(error_of([&] { digit::load_idx_images(path); }),
-                   Catch::StartsWith(path + ": truncated: header says 1000000 images of 28x28 (784000000 bytes) "
-                                            "but the decompressed data holds 3 bytes"));
+        CHECK_THAT(
+            error_of([&] { digit::load_idx_images(path); }),
+            Catch::StartsWith(path + ": truncated: header says 1000000 images of 28x28 (784000000 bytes) "
+                                     "but the decompressed data holds 3 bytes"));
     }
     SECTION("decompressed trailing bytes") {
         Bytes bytes = label_file({1, 2});
@@ -287,14 +304,16 @@ TEST_CASE("gzip-compressed IDX files", "[idx][gzip]") {
         Bytes compressed = read_file(path);
         for (std::size_t i = 20; i < compressed.size() - 8; i += 3) compressed[i] ^= 0x5A;
         write_file(path, compressed);
-        CHECK_THAT(error_of([&] { digit::load_idx_images(path); }), Catch::StartsWith(path + ": corrupt gzip data"));
+        CHECK_THAT(error_of([&] { digit::load_idx_images(path); }),
+                   Catch::StartsWith(path + ": corrupt gzip data"));
     }
     SECTION("garbage after the gzip stream") {
         write_gzip_file(path, label_file({3}));
         Bytes compressed = read_file(path);
         compressed.insert(compressed.end(), {'x', 'y'});
         write_file(path, compressed);
-        CHECK(error_of([&] { digit::load_idx_labels(path); }) == path + ": trailing bytes after the gzip stream");
+        CHECK(error_of([&] { digit::load_idx_labels(path); }) ==
+              path + ": trailing bytes after the gzip stream");
     }
 }
 
@@ -343,8 +362,10 @@ TEST_CASE("load_dataset accepts prefixed names such as EMNIST's", "[dataset]") {
     // EMNIST calls its test files "test", MNIST "t10k": only t10k is looked for.
     CHECK_THAT(error_of([&] { digit::load_dataset(dir.path().string()); }),
                Catch::StartsWith(dir.file("t10k-images-idx3-ubyte") + ": not found"));
-    fs::rename(dir.file("emnist-digits-test-images-idx3-ubyte"), dir.file("emnist-digits-t10k-images-idx3-ubyte"));
-    fs::rename(dir.file("emnist-digits-test-labels-idx1-ubyte"), dir.file("emnist-digits-t10k-labels-idx1-ubyte"));
+    fs::rename(dir.file("emnist-digits-test-images-idx3-ubyte"),
+               dir.file("emnist-digits-t10k-images-idx3-ubyte"));
+    fs::rename(dir.file("emnist-digits-test-labels-idx1-ubyte"),
+               dir.file("emnist-digits-t10k-labels-idx1-ubyte"));
     const digit::Dataset dataset = digit::load_dataset(dir.path().string());
     CHECK(dataset.train.count == 3);
     CHECK(dataset.test.labels == Bytes{4});
@@ -436,7 +457,9 @@ namespace {
 constexpr int kSide = 28;
 constexpr int kPixels = kSide * kSide;
 
-std::vector<float> blank() { return std::vector<float>(kPixels, 0.0f); }
+std::vector<float> blank() {
+    return std::vector<float>(kPixels, 0.0f);
+}
 
 // A digit-like test image: a ring and a bar, with soft edges.
 std::vector<float> test_digit() {
@@ -470,7 +493,7 @@ Centroid centroid(const std::vector<float>& image) {
 }
 
 std::vector<float> apply_params(const AugmentParams& params, const std::vector<float>& image,
-                         const AugmentOptions& options = {}) {
+                                const AugmentOptions& options = {}) {
     std::vector<float> out(kPixels, -1.0f);
     Augmenter(options).apply(image.data(), out.data(), kSide, kSide, params);
     return out;
@@ -542,8 +565,8 @@ TEST_CASE("augment_batch gives the same images however threads split it", "[augm
     for (int part = 0; part < 3; ++part) {
         threads.emplace_back([&, part] {
             const std::size_t begin = boundaries[part], count = boundaries[part + 1] - begin;
-            augmenter.augment_batch(batch.data() + begin * kPixels, split.data() + begin * kPixels, count, kSide,
-                                    kSide, 5, begin);
+            augmenter.augment_batch(batch.data() + begin * kPixels, split.data() + begin * kPixels, count,
+                                    kSide, kSide, 5, begin);
         });
     }
     for (std::thread& thread : threads) thread.join();
@@ -741,7 +764,8 @@ TEST_CASE("progress bar prints one line per 10% into a log", "[progress]") {
     REQUIRE(lines.size() == 10);
     CHECK_THAT(lines[0], Catch::StartsWith("epoch 1/3 [===>") && Catch::Contains("] 5/50  loss 0.2500") &&
                              Catch::Contains("img/s  ETA "));
-    CHECK_THAT(lines[9], Catch::Contains("[==============================] 50/50") && Catch::Contains(" in 0:00"));
+    CHECK_THAT(lines[9],
+               Catch::Contains("[==============================] 50/50") && Catch::Contains(" in 0:00"));
 }
 
 TEST_CASE("progress bar redraws in place on a terminal", "[progress]") {

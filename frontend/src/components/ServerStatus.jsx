@@ -1,38 +1,50 @@
-// A small status badge: is the API reachable, and how good is the model it serves (GET /model)?
+// A small status badge: is the API reachable, is the model loaded, and how good is it (GET /model)?
 import { useCallback, useEffect, useState } from 'react';
 
-// The test accuracy from GET /model's training metadata, wherever the server puts it.
+const LOADING_RETRY_MS = 2000;
+
+// The test accuracy from GET /model's training metadata (a number, or a number in a string).
 export function testAccuracy(info) {
   const candidates = [info?.training?.test_accuracy, info?.metadata?.test_accuracy, info?.test_accuracy];
-  return candidates.find((x) => typeof x === 'number' && x > 0 && x <= 1) ?? null;
+  for (const candidate of candidates) {
+    const value = typeof candidate === 'string' ? Number.parseFloat(candidate) : candidate;
+    if (typeof value === 'number' && value > 0 && value <= 1) return value;
+  }
+  return null;
 }
 
-export default function ServerStatus({ client }) {
+export default function ServerStatus({ client, retryMs = LOADING_RETRY_MS }) {
   const [status, setStatus] = useState({ state: 'checking' });
-
-  const check = useCallback(
-    async (signal) => {
-      setStatus({ state: 'checking' });
-      try {
-        const info = await client.modelInfo({ signal });
-        setStatus({ state: 'ready', accuracy: testAccuracy(info) });
-      } catch (err) {
-        if (err?.name !== 'AbortError') setStatus({ state: 'down', message: err.message });
-      }
-    },
-    [client],
-  );
+  const [attempt, setAttempt] = useState(0);
+  const retry = useCallback(() => setAttempt((n) => n + 1), []);
 
   useEffect(() => {
     const controller = new AbortController();
-    check(controller.signal);
-    return () => controller.abort();
-  }, [check]);
+    let timer = null;
+    client
+      .modelInfo({ signal: controller.signal })
+      .then((info) => setStatus({ state: 'ready', accuracy: testAccuracy(info) }))
+      .catch((err) => {
+        if (err?.name === 'AbortError') return;
+        if (err?.status === 503) {
+          // The server is up and still loading the model (/readyz is 503 until then): ask again shortly.
+          setStatus({ state: 'loading' });
+          timer = setTimeout(retry, retryMs);
+        } else {
+          setStatus({ state: 'down', kind: err?.kind, message: err?.message });
+        }
+      });
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [client, attempt, retry, retryMs]);
 
-  if (status.state === 'checking') {
+  if (status.state === 'checking' || status.state === 'loading') {
     return (
-      <p className="status status-checking" role="status">
-        Connecting…
+      <p className="status status-checking" role="status" data-testid="server-status">
+        <span className="status-dot" aria-hidden="true" />
+        {status.state === 'checking' ? 'Connecting…' : 'Loading the model…'}
       </p>
     );
   }
@@ -47,8 +59,8 @@ export default function ServerStatus({ client }) {
   return (
     <p className="status status-down" role="status" data-testid="server-status" title={status.message}>
       <span className="status-dot" aria-hidden="true" />
-      Server unreachable
-      <button type="button" className="link-button" onClick={() => check()}>
+      {status.kind === 'network' ? 'Server unreachable' : 'Server not ready'}
+      <button type="button" className="link-button" onClick={retry}>
         Retry
       </button>
     </p>

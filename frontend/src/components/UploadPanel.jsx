@@ -63,7 +63,7 @@ export default function UploadPanel({ upload, onFile, onPredict, busy = false, o
             onError={() => setPreviewFailed(true)}
           />
         ) : (
-          <div className="dropzone-empty" aria-hidden={file ? undefined : 'true'}>
+          <div className="dropzone-empty">
             {file ? (
               <span>No preview for this file</span>
             ) : (
@@ -88,7 +88,7 @@ export default function UploadPanel({ upload, onFile, onPredict, busy = false, o
         </p>
       )}
 
-      <div className="toolbar">
+      <div className="toolbar upload-actions">
         <input
           id={inputId}
           className="file-input sr-only"

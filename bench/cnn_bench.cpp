@@ -1,0 +1,132 @@
+// cnn-bench: DigitNet's training and inference speed on in-memory data, one JSON object per line (SPEC).
+//   train  batch 128 (and 64): full steps (forward, loss, backward, Adam update), images/s
+//   infer  batch 1: latency p50/p99 of the frozen network (BatchNorm folded), one image at a time
+//   infer  batch 256: images/s of the frozen network
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <cnn/cnn.hpp>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+void fill_inputs(cnn::Tensor& x, std::vector<int>& labels, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = (pixel(rng) - cnn::kMnistMean) / cnn::kMnistStd;
+    labels.resize(x.n());
+    for (auto& l : labels) l = int(rng() % 10);
+}
+
+void bench_train(int threads, int batch, int iters) {
+    cnn::Sequential net = cnn::make_digitnet(1);
+    net.set_threads(threads);
+    cnn::Adam adam(net.params(), 1e-3);
+    cnn::Tensor x(batch, 1, 28, 28), dlogits;
+    std::vector<int> labels;
+    fill_inputs(x, labels, 7);
+    double loss = 0;
+    auto step = [&] {
+        net.zero_grad();
+        const cnn::Tensor& logits = net.forward(x, true);
+        loss = cnn::softmax_cross_entropy(logits, labels.data(), &dlogits).loss;
+        net.backward(dlogits);
+        adam.step();
+    };
+    for (int i = 0; i < 3; ++i) step();  // warm-up: allocations, caches
+    // Median of 5 timed runs of `iters` steps each, so that one disturbed run does not decide.
+    std::vector<double> rates;
+    for (int run = 0; run < 5; ++run) {
+        auto t0 = Clock::now();
+        for (int i = 0; i < iters; ++i) step();
+        rates.push_back(double(batch) * iters / seconds(t0, Clock::now()));
+    }
+    std::printf("{\"bench\":\"train\",\"batch\":%d,\"threads\":%d,\"images_per_s\":%.1f,\"final_loss\":%.4f}\n", batch,
+                threads, median(rates), loss);
+    std::fflush(stdout);
+}
+
+void bench_infer(int threads, int iters) {
+    cnn::Sequential net = cnn::make_digitnet(1);
+    cnn::FrozenNet frozen(net);
+    cnn::ThreadPool pool(threads);
+    cnn::FrozenNet::Workspace ws;
+
+    cnn::Tensor one(1, 1, 28, 28);
+    std::vector<int> labels;
+    fill_inputs(one, labels, 11);
+    std::vector<float> logits(256 * 10);
+    for (int i = 0; i < 50; ++i) frozen.run(one.data(), 1, logits.data(), ws);
+    const int samples = std::max(200, iters * 20);
+    std::vector<double> latency(samples);
+    for (int i = 0; i < samples; ++i) {
+        auto t0 = Clock::now();
+        frozen.run(one.data(), 1, logits.data(), ws);
+        latency[i] = seconds(t0, Clock::now()) * 1e6;
+    }
+    std::sort(latency.begin(), latency.end());
+    std::printf("{\"bench\":\"infer\",\"batch\":1,\"threads\":%d,\"latency_us_p50\":%.1f,\"latency_us_p99\":%.1f}\n",
+                threads, latency[samples / 2], latency[samples * 99 / 100]);
+    std::fflush(stdout);
+
+    cnn::Tensor big(256, 1, 28, 28);
+    fill_inputs(big, labels, 13);
+    for (int i = 0; i < 3; ++i) frozen.run(big.data(), 256, logits.data(), ws, &pool);
+    std::vector<double> rates;
+    for (int run = 0; run < 5; ++run) {
+        auto t0 = Clock::now();
+        for (int i = 0; i < iters; ++i) frozen.run(big.data(), 256, logits.data(), ws, &pool);
+        rates.push_back(256.0 * iters / seconds(t0, Clock::now()));
+    }
+    std::printf("{\"bench\":\"infer\",\"batch\":256,\"threads\":%d,\"images_per_s\":%.1f}\n", threads, median(rates));
+    std::fflush(stdout);
+}
+
+int usage(const char* why) {
+    std::fprintf(stderr, "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer]\n", why);
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int threads = 1, iters = 10;
+    std::string only;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+            return argv[++i];
+        };
+        try {
+            if (arg == "--threads") threads = std::stoi(value());
+            else if (arg == "--iters") iters = std::stoi(value());
+            else if (arg == "--only") only = value();
+            else if (arg == "--help" || arg == "-h") return usage("DigitNet training and inference speed"), 0;
+            else return usage(("unknown option " + arg).c_str());
+        } catch (const std::exception& e) {
+            return usage(e.what());
+        }
+    }
+    if (threads < 1 || iters < 1) return usage("--threads and --iters must be at least 1");
+    if (!only.empty() && only != "train" && only != "infer") return usage("--only takes train or infer");
+    if (only.empty() || only == "train") {
+        bench_train(threads, 128, iters);
+        bench_train(threads, 64, iters);
+    }
+    if (only.empty() || only == "infer") bench_infer(threads, iters);
+    return 0;
+}

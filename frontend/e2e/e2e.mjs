@@ -1,0 +1,352 @@
+#!/usr/bin/env node
+// End-to-end test of the web UI in a real browser (Debian's chromium through playwright-core) against a
+// real digit-server with the shipped model, started here on free ports.
+//
+//   node frontend/e2e/e2e.mjs SERVER_BINARY MODEL MNIST_DIR
+//
+// The three arguments may also come from DIGIT_SERVER, DIGIT_MODEL and MNIST_DIR. Optional environment:
+// UI_DIR (the built UI, default frontend/dist), SCREENSHOT_DIR (default build/screenshots at the top of
+// the repository), CHROMIUM (default /usr/bin/chromium).
+//
+// At desktop (1280×800) and phone (390×844) sizes: upload a PNG of a handwritten 7 made from an MNIST test
+// digit → the page shows 7 and ten bars; draw a 1 with the mouse → the page shows 1 (live prediction);
+// upload a text file → the page shows the server's message. Also: the page reports an unreachable server.
+// A screenshot of each step goes to SCREENSHOT_DIR. Exit status 0 only if every check passes.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { idxImage, parseIdx } from '../src/idx.js';
+import { mnistDigitToPng } from './png.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const [argServer, argModel, argMnist] = process.argv.slice(2);
+const config = {
+  server: argServer || process.env.DIGIT_SERVER || join(repo, 'build/bin/digit-server'),
+  model: argModel || process.env.DIGIT_MODEL || join(repo, 'models/digitnet.cnn'),
+  mnist: argMnist || process.env.MNIST_DIR || join(repo, 'data/mnist'),
+  uiDir: process.env.UI_DIR || join(repo, 'frontend/dist'),
+  screenshots: process.env.SCREENSHOT_DIR || join(repo, 'build/screenshots'),
+  chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+};
+const STEP_TIMEOUT_MS = 20_000;
+const VIEWPORTS = [
+  { name: 'desktop', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false },
+  { name: 'phone', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+];
+
+const results = [];
+function record(name, ok, detail = '') {
+  results.push({ name, ok, detail });
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${detail ? ` — ${detail}` : ''}`);
+}
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    record(name, true, detail || '');
+    return true;
+  } catch (err) {
+    record(name, false, err.message.split('\n')[0]);
+    return false;
+  }
+}
+
+function fail(message) {
+  console.error(`e2e: ${message}`);
+  process.exit(1);
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForHttp(url, isDone, deadline) {
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (await isDone(response)) return;
+      last = `HTTP ${response.status} ${(await response.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = err.cause?.code || err.message; // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`${url} did not become ready (last answer: ${last})`);
+}
+
+function startServer(apiPort, uiPort) {
+  const args = ['--model', config.model, '--host', '127.0.0.1', '--port', String(apiPort), '--ui-port', String(uiPort), '--ui-dir', config.uiDir, '--threads', '2'];
+  const child = spawn(config.server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  const keep = (data) => {
+    log.push(String(data));
+    if (log.length > 400) log.splice(0, log.length - 400);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  child.log = () => log.join('');
+  return child;
+}
+
+// The first MNIST test digit with this label, as a dark-on-light PNG four times its size.
+function mnistPng(label) {
+  const images = parseIdx(readFileSync(join(config.mnist, 't10k-images-idx3-ubyte')));
+  const labels = parseIdx(readFileSync(join(config.mnist, 't10k-labels-idx1-ubyte')));
+  const index = labels.data.indexOf(label);
+  if (index < 0) throw new Error(`no ${label} in the MNIST test labels`);
+  const [, rows, cols] = images.dims;
+  return { index, png: mnistDigitToPng(idxImage(images, index), rows, cols, 4) };
+}
+
+const testId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+async function waitForDigit(page, digit) {
+  const shown = testId(page, 'predicted-digit');
+  try {
+    await page.waitForFunction(
+      (d) => {
+        const el = document.querySelector('[data-testid="predicted-digit"]');
+        const body = document.querySelector('.result-body');
+        return el && el.textContent.trim() === String(d) && body && !body.classList.contains('is-stale');
+      },
+      digit,
+      { timeout: STEP_TIMEOUT_MS },
+    );
+  } catch {
+    const now = (await shown.count()) ? await shown.textContent() : 'no digit';
+    const error = (await testId(page, 'error').count()) ? await testId(page, 'error').textContent() : '';
+    throw new Error(`expected ${digit}, the page shows ${now}${error ? ` and the error "${error}"` : ''}`);
+  }
+  return (await testId(page, 'confidence').textContent()).trim();
+}
+
+async function selectTab(page, name) {
+  await page.getByRole('tab', { name }).click();
+}
+
+async function runViewport(browser, spec, ports, inputs) {
+  const context = await browser.newContext({
+    viewport: spec.viewport,
+    deviceScaleFactor: spec.deviceScaleFactor,
+    isMobile: spec.isMobile,
+    hasTouch: spec.hasTouch,
+    reducedMotion: 'reduce', // no bar animation half-way through in the screenshots
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    const text = msg.text();
+    // A 4xx answer is logged by the browser as a failed resource; that is the error step working.
+    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) {
+      problems.push(`console: ${text}`);
+    }
+  });
+  const shot = async (step) => {
+    const file = join(config.screenshots, `${spec.name}-${step}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  };
+  const v = spec.name;
+
+  await check(`${v}: page loads and reaches the API`, async () => {
+    await page.goto(`http://127.0.0.1:${ports.ui}/?api-port=${ports.api}`);
+    await page.getByRole('heading', { name: 'Handwritten Digit Recognizer' }).waitFor();
+    await page.getByText('Model ready').waitFor();
+    const touchAction = await testId(page, 'draw-canvas').evaluate((el) => getComputedStyle(el).touchAction);
+    if (touchAction !== 'none') throw new Error(`the canvas has touch-action: ${touchAction}`);
+    return `${(await page.title())}`;
+  });
+
+  await check(`${v}: upload an MNIST 7 → shows 7 and ten bars`, async () => {
+    await selectTab(page, 'Upload');
+    await testId(page, 'file-input').setInputFiles({ name: 'mnist-seven.png', mimeType: 'image/png', buffer: inputs.seven.png });
+    const preview = page.getByAltText('Preview of mnist-seven.png');
+    await preview.waitFor();
+    await page.waitForFunction(() => document.querySelector('img.preview')?.naturalWidth > 0, null, { timeout: 5000 }).catch(() => {
+      throw new Error('the preview image did not load (Content-Security-Policy img-src blob:?)');
+    });
+    await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+    const confidence = await waitForDigit(page, 7);
+    const bars = await page.locator('[data-testid="probability-bars"] > li').count();
+    if (bars !== 10) throw new Error(`${bars} bars instead of 10`);
+    await testId(page, 'model-input').waitFor();
+    return `${confidence}; ${await shot('1-upload-7')}`;
+  });
+
+  await check(`${v}: draw a 1 with the mouse → shows 1 (live prediction)`, async () => {
+    await selectTab(page, 'Draw');
+    const canvas = testId(page, 'draw-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    const x = box.x + box.width * 0.5;
+    await page.mouse.move(x + box.width * 0.03, box.y + box.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(x - box.width * 0.03, box.y + box.height * 0.85, { steps: 25 });
+    await page.mouse.up();
+    // No click on Predict: the live prediction must come by itself.
+    await page.getByText('for your drawing').waitFor();
+    const confidence = await waitForDigit(page, 1);
+    if (!(await page.getByRole('tabpanel', { name: 'Draw' }).getByRole('button', { name: 'Predict' }).isEnabled())) {
+      throw new Error('Predict is disabled with a drawing on the canvas');
+    }
+    return `${confidence}; ${await shot('2-draw-1')}`;
+  });
+
+  await check(`${v}: Clear empties the canvas and disables Predict`, async () => {
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('img', { name: 'Drawing area, empty' }).waitFor();
+    if (await page.getByRole('tabpanel', { name: 'Draw' }).getByRole('button', { name: 'Predict' }).isEnabled()) {
+      throw new Error('Predict is enabled on an empty canvas');
+    }
+  });
+
+  await check(`${v}: upload a text file → shows the server's message`, async () => {
+    await selectTab(page, 'Upload');
+    await testId(page, 'file-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: inputs.text });
+    await page.getByText('No preview for this file').waitFor();
+    await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+    const message = testId(page, 'error-message');
+    await message.waitFor();
+    const shown = (await message.textContent()).trim();
+    if (shown !== inputs.textError.error) throw new Error(`the page shows "${shown}", the server said "${inputs.textError.error}"`);
+    return `"${shown}"; ${await shot('3-text-file-error')}`;
+  });
+
+  await check(`${v}: the page keeps working after an error`, async () => {
+    await page.getByRole('button', { name: 'Random test digit' }).click();
+    await page.locator('.prediction-digit').waitFor();
+    const note = await testId(page, 'file-info').textContent();
+    const label = Number(/labelled (\d)/.exec(note)?.[1]);
+    const digit = Number((await testId(page, 'predicted-digit').textContent()).trim());
+    if (await testId(page, 'error').count()) throw new Error('the error is still shown');
+    return `random test digit labelled ${label}, predicted ${digit}`;
+  });
+
+  if (spec.name === 'desktop') {
+    await check(`${v}: a file over the upload limit is refused plainly`, async () => {
+      await selectTab(page, 'Upload');
+      const big = Buffer.alloc(11 * 1024 * 1024);
+      await testId(page, 'file-input').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: big });
+      await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+      await page.getByRole('alert').getByText('File too large').waitFor();
+      return (await testId(page, 'error-message').textContent()).trim();
+    });
+
+    await check(`${v}: an unreachable server is reported plainly`, async () => {
+      const quiet = problems.length;
+      await page.goto(`http://127.0.0.1:${ports.ui}/?api-port=${ports.closed}`);
+      await page.getByText('Server unreachable').waitFor();
+      await selectTab(page, 'Upload');
+      await testId(page, 'file-input').setInputFiles({ name: 'mnist-seven.png', mimeType: 'image/png', buffer: inputs.seven.png });
+      await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+      await page.getByRole('alert').getByText('Cannot reach the server').waitFor();
+      problems.splice(quiet); // the refused connections are logged as console errors: expected here
+      return await shot('4-server-unreachable');
+    });
+  }
+
+  await check(`${v}: no script errors or Content-Security-Policy violations`, async () => {
+    if (problems.length) throw new Error(problems.join(' | '));
+  });
+  await context.close();
+}
+
+async function main() {
+  for (const [what, path] of [
+    ['digit-server', config.server],
+    ['model', config.model],
+    ['MNIST test images', join(config.mnist, 't10k-images-idx3-ubyte')],
+    ['MNIST test labels', join(config.mnist, 't10k-labels-idx1-ubyte')],
+    ['built UI (npm run build)', join(config.uiDir, 'index.html')],
+    ['chromium', config.chromium],
+  ]) {
+    if (!existsSync(path)) fail(`${what} not found at ${path}`);
+  }
+  mkdirSync(config.screenshots, { recursive: true });
+
+  const inputs = {
+    seven: mnistPng(7),
+    text: Buffer.from('These are notes, not an image.\n'),
+  };
+  const ports = { api: await freePort(), ui: await freePort(), closed: await freePort() };
+  while (ports.ui === ports.api) ports.ui = await freePort();
+  console.log(`e2e: digit-server on API port ${ports.api}, UI port ${ports.ui}; MNIST test digit #${inputs.seven.index} as the 7`);
+
+  const server = startServer(ports.api, ports.ui);
+  const profile = mkdtempSync(join(tmpdir(), 'digit-e2e-chromium-'));
+  let browser = null;
+  const watchdog = setTimeout(() => {
+    console.error('e2e: timed out after 240 s');
+    server.kill('SIGKILL');
+    process.exit(1);
+  }, 240_000);
+  try {
+    const deadline = Date.now() + 60_000;
+    const died = server.exited.then(({ code, signal }) => {
+      throw new Error(`digit-server exited (${signal || `status ${code}`}) before it was ready:\n${server.log()}`);
+    });
+    await Promise.race([
+      Promise.all([
+        waitForHttp(`http://127.0.0.1:${ports.api}/readyz`, (r) => r.status === 200, deadline),
+        waitForHttp(`http://127.0.0.1:${ports.ui}/`, (r) => r.ok, deadline),
+      ]),
+      died,
+    ]);
+    died.catch(() => {});
+
+    // What the server says about a text file: the page must show exactly this.
+    const form = new FormData();
+    form.append('file', new Blob([inputs.text], { type: 'text/plain' }), 'notes.txt');
+    const answer = await fetch(`http://127.0.0.1:${ports.api}/predict`, { method: 'POST', body: form });
+    inputs.textError = await answer.json();
+    if (answer.ok || !inputs.textError.error) fail(`the server accepted a text file: ${JSON.stringify(inputs.textError)}`);
+
+    browser = await chromium.launch({
+      executablePath: config.chromium,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
+    });
+    for (const spec of VIEWPORTS) await runViewport(browser, spec, ports, inputs);
+  } catch (err) {
+    record('setup', false, err.message);
+  } finally {
+    clearTimeout(watchdog);
+    await browser?.close().catch(() => {});
+    server.kill('SIGTERM');
+    const stopped = await Promise.race([server.exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!stopped) server.kill('SIGKILL');
+    rmSync(profile, { recursive: true, force: true });
+  }
+
+  const failed = results.filter((r) => !r.ok);
+  console.log(`\nScreenshots: ${config.screenshots}`);
+  if (failed.length) {
+    console.log('\nFailed:');
+    for (const r of failed) console.log(`  ${r.name}: ${r.detail}`);
+    console.log('\ndigit-server log (last lines):\n' + server.log().split('\n').slice(-30).join('\n'));
+  }
+  console.log(`\ne2e: ${results.length - failed.length} passed, ${failed.length} failed`);
+  process.exit(failed.length ? 1 : 0);
+}
+
+main().catch((err) => fail(err.stack || err.message));

@@ -1,0 +1,739 @@
+#include "app.hpp"
+
+#include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace digit {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A number for JSON with the float noise trimmed: 0.998 rather than 0.99800002574920654.
+double rounded(double value, double scale = 1e6) { return std::round(value * scale) / scale; }
+
+json prediction_json(const Prediction& prediction, const Image28* input) {
+    json probabilities = json::array();
+    for (float p : prediction.probabilities) probabilities.push_back(rounded(p));
+    json answer = {{"predicted_digit", prediction.digit},
+                   {"confidence", rounded(prediction.confidence)},
+                   {"probabilities", std::move(probabilities)}};
+    if (input != nullptr) {
+        // "input": the 28x28 image the model saw, 28 rows of 28 values in [0,1], ink = 1 (the UI draws it).
+        json rows = json::array();
+        for (int y = 0; y < kImageSide; ++y) {
+            json row = json::array();
+            for (int x = 0; x < kImageSide; ++x) row.push_back(rounded((*input)[std::size_t(y * kImageSide + x)], 1e4));
+            rows.push_back(std::move(row));
+        }
+        answer["input"] = std::move(rows);
+    }
+    return answer;
+}
+
+Reply json_reply(int status, const json& body) { return Reply{status, body.dump(), "application/json"}; }
+
+bool is_file_field(const Upload& upload) { return upload.field_name == "file"; }
+
+// The stable codes for the statuses httplib itself produces (unknown path, unreadable request, ...).
+std::pair<const char*, const char*> default_error_for(int status) {
+    switch (status) {
+        case 400: return {"bad_request", "the request could not be parsed"};
+        case 404: return {"not_found", "no such resource"};
+        case 405: return {"method_not_allowed", "method not allowed on this resource"};
+        case 408: return {"request_timeout", "the request took too long to arrive"};
+        case 413: return {"payload_too_large", "the request body is larger than the server accepts"};
+        case 414: return {"uri_too_long", "the request URI is too long"};
+        case 415: return {"unsupported_media_type", "unsupported media type"};
+        case 416: return {"range_not_satisfiable", "range not satisfiable"};
+        case 503: return {"not_ready", "the service is not ready"};
+        default: return {status >= 500 ? "internal_error" : "bad_request", "the request failed"};
+    }
+}
+
+// The route label for metrics: the known routes by name, everything else as one label, so that scanners
+// probing random paths cannot grow the metric set without bound.
+std::string route_label(const std::string& path) {
+    static const char* const kRoutes[] = {"/", "/predict", "/predict/batch", "/healthz", "/readyz", "/model", "/metrics"};
+    for (const char* route : kRoutes)
+        if (path == route) return route;
+    return "other";
+}
+
+// What a log line may show of a client-chosen path: printable ASCII, bounded.
+std::string printable(const std::string& text, std::size_t limit = 200) {
+    std::string out;
+    for (char c : text.substr(0, limit)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (text.size() > limit) out += "...";
+    return out;
+}
+
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return text;
+}
+
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+
+void apply_reply(const Reply& reply, httplib::Response& res) {
+    res.status = reply.status;
+    res.set_content(reply.body, reply.content_type.c_str());
+}
+
+bool debug_requested(const httplib::Request& req) {
+    if (!req.has_param("debug")) return false;
+    const std::string value = lowercase(req.get_param_value("debug"));
+    return value == "1" || value == "true" || value == "yes";
+}
+
+// Whether a body follows the headers. httplib would otherwise wait for the connection to close on a POST
+// that has neither Content-Length nor chunked encoding.
+bool request_has_body(const httplib::Request& req) {
+    if (lowercase(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos) return true;
+    const std::string length = req.get_header_value("Content-Length");
+    return !length.empty() && length.find_first_not_of('0') != std::string::npos;
+}
+
+std::uint64_t declared_length(const httplib::Request& req) {
+    const std::string length = req.get_header_value("Content-Length");
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(length.c_str(), &end, 10);
+    return (!length.empty() && end != nullptr && *end == '\0') ? value : 0;
+}
+
+// Reads and discards a body the handler refuses, so that the connection stays in step for the next request
+// (httplib leaves an unread body in the stream). Bounded by the server's payload limit.
+void drain_body(const httplib::Request& req, const httplib::ContentReader& reader) {
+    if (!request_has_body(req)) return;
+    if (req.is_multipart_form_data()) {
+        reader([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
+    } else {
+        reader([](const char*, std::size_t) { return true; });
+    }
+}
+
+// The time the current request reached routing, per worker thread (httplib serves a request on one thread
+// from start to end); the logger reads and clears it.
+thread_local Clock::time_point request_started{};
+
+}  // namespace
+
+Reply error_reply(int status, const std::string& code, const std::string& message) {
+    return json_reply(status, json{{"error", message}, {"code", code}});
+}
+
+// ---- Metrics -------------------------------------------------------------------------------------------
+
+void Metrics::record_request(const std::string& route, int status, double latency_seconds) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++requests_[{route, status}];
+    Histogram& histogram = latency_[route];
+    const auto bucket = std::lower_bound(kBucketBounds.begin(), kBucketBounds.end(), latency_seconds);
+    if (bucket != kBucketBounds.end()) ++histogram.buckets[std::size_t(bucket - kBucketBounds.begin())];
+    ++histogram.count;
+    histogram.sum += latency_seconds;
+}
+
+void Metrics::record_prediction(int digit) {
+    if (digit >= 0 && digit < 10) predictions_[std::size_t(digit)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string Metrics::render() const {
+    std::ostringstream out;
+    std::lock_guard<std::mutex> lock(mutex_);
+    out << "# HELP digit_http_requests_total HTTP requests answered, by route and status.\n"
+        << "# TYPE digit_http_requests_total counter\n";
+    for (const auto& [key, count] : requests_)
+        out << "digit_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << count
+            << "\n";
+    out << "# HELP digit_http_request_duration_seconds Time from routing to the response, by route.\n"
+        << "# TYPE digit_http_request_duration_seconds histogram\n";
+    for (const auto& [route, histogram] : latency_) {
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < kBucketBounds.size(); ++i) {
+            cumulative += histogram.buckets[i];
+            out << "digit_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << kBucketBounds[i]
+                << "\"} " << cumulative << "\n";
+        }
+        out << "digit_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} "
+            << histogram.count << "\n"
+            << "digit_http_request_duration_seconds_sum{route=\"" << route << "\"} " << histogram.sum << "\n"
+            << "digit_http_request_duration_seconds_count{route=\"" << route << "\"} " << histogram.count << "\n";
+    }
+    out << "# HELP digit_predictions_total Predictions made, by predicted digit.\n"
+        << "# TYPE digit_predictions_total counter\n";
+    for (int d = 0; d < 10; ++d)
+        out << "digit_predictions_total{digit=\"" << d << "\"} " << predictions_[std::size_t(d)].load() << "\n";
+    return out.str();
+}
+
+// ---- Api -----------------------------------------------------------------------------------------------
+
+Api::Api(ServerOptions options) : options_(std::move(options)) {}
+
+void Api::set_classifier(std::shared_ptr<const Classifier> classifier) {
+    std::atomic_store(&classifier_, std::move(classifier));
+}
+
+Reply Api::welcome() const {
+    return json_reply(200, json{{"message", "Welcome to the Handwritten Digit Recognizer API!"}});
+}
+
+Reply Api::health() const { return json_reply(200, json{{"status", "ok"}}); }
+
+Reply Api::readiness() const {
+    if (!ready()) return json_reply(503, json{{"status", "loading"}, {"error", "the model is still loading"}, {"code", "not_ready"}});
+    return json_reply(200, json{{"status", "ready"}});
+}
+
+Reply Api::model_info() const {
+    const auto classifier = std::atomic_load(&classifier_);
+    if (!classifier) return error_reply(503, "not_ready", "the model is still loading");
+    return json_reply(200, classifier->info());
+}
+
+Reply Api::metrics_text() const { return Reply{200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"}; }
+
+namespace {
+
+// Decodes and preprocesses one upload; an ImageError becomes its JSON error reply.
+bool preprocess_upload(const Upload& upload, const PipelineOptions& pipeline, Image28& image, Reply& error) {
+    if (upload.content.empty()) {
+        error = error_reply(400, "empty_file", "the uploaded file is empty");
+        return false;
+    }
+    try {
+        image = preprocess_image(upload.content.data(), upload.content.size(), pipeline);
+        return true;
+    } catch (const ImageError& e) {
+        error = error_reply(e.http_status(), e.code(), e.what());
+        return false;
+    }
+}
+
+const char* const kMissingFileMessage =
+    "no image: send multipart/form-data with a field named 'file', or the image itself with an image/* "
+    "Content-Type";
+
+}  // namespace
+
+Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
+    const auto file = std::find_if(uploads.begin(), uploads.end(), is_file_field);
+    if (file == uploads.end()) return error_reply(400, "missing_file", kMissingFileMessage);
+    Image28 image;
+    Reply error;
+    // The image is checked before readiness so that bad input gets its 4xx even while the model loads.
+    if (!preprocess_upload(*file, options_.pipeline, image, error)) return error;
+    const auto classifier = std::atomic_load(&classifier_);
+    if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
+    const Prediction prediction = classifier->predict(image);
+    metrics_.record_prediction(prediction.digit);
+    return json_reply(200, prediction_json(prediction, debug ? &image : nullptr));
+}
+
+Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
+    std::vector<const Upload*> files;
+    for (const Upload& upload : uploads)
+        if (is_file_field(upload)) files.push_back(&upload);
+    if (files.empty()) return error_reply(400, "missing_file", kMissingFileMessage);
+    if (files.size() > options_.max_batch_files) {
+        return error_reply(413, "batch_too_large",
+                           "a batch holds at most " + std::to_string(options_.max_batch_files) + " files");
+    }
+    // Each file gets its own result: a prediction, or the error that file alone would have had.
+    std::vector<Image28> images;
+    std::vector<std::size_t> image_of_file(files.size(), SIZE_MAX);
+    std::vector<Reply> errors(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        Image28 image;
+        if (preprocess_upload(*files[i], options_.pipeline, image, errors[i])) {
+            image_of_file[i] = images.size();
+            images.push_back(image);
+        }
+    }
+    const auto classifier = std::atomic_load(&classifier_);
+    if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
+    const std::vector<Prediction> predictions =
+        images.empty() ? std::vector<Prediction>{} : classifier->predict_batch(images);
+    json results = json::array();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        json result;
+        if (image_of_file[i] != SIZE_MAX) {
+            const Prediction& prediction = predictions.at(image_of_file[i]);
+            metrics_.record_prediction(prediction.digit);
+            result = prediction_json(prediction, debug ? &images[image_of_file[i]] : nullptr);
+        } else {
+            result = json::parse(errors[i].body);
+            result["status"] = errors[i].status;
+        }
+        result["filename"] = files[i]->filename;
+        results.push_back(std::move(result));
+    }
+    return json_reply(200, json{{"results", std::move(results)}});
+}
+
+// ---- Upload collection ---------------------------------------------------------------------------------
+
+bool UploadCollector::begin_part(std::string field_name, std::string filename, std::string content_type) {
+    if (field_name == "file") {
+        if (file_parts_ >= max_files_) {
+            // Keep reading (the body is bounded by max_bytes anyway) so that the answer is a clean 413.
+            too_many_files_ = true;
+        }
+        ++file_parts_;
+    }
+    uploads_.push_back(Upload{std::move(field_name), std::move(filename), std::move(content_type), {}});
+    return true;
+}
+
+void UploadCollector::begin_raw(std::string content_type) {
+    uploads_.push_back(Upload{"file", "", std::move(content_type), {}});
+}
+
+bool UploadCollector::append(const char* data, std::size_t size) {
+    total_bytes_ += size;
+    if (total_bytes_ > max_bytes_) {
+        over_size_ = true;  // only chunked bodies get here: a Content-Length over the limit is refused earlier
+        return false;
+    }
+    if (uploads_.empty() || too_many_files_) return true;
+    Upload& current = uploads_.back();
+    if (current.field_name == "file") current.content.append(data, size);  // other fields are not kept
+    return true;
+}
+
+Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool debug) {
+    if (collected.too_many_files()) {
+        return error_reply(413, "batch_too_large",
+                           "a batch holds at most " + std::to_string(api.options().max_batch_files) + " files");
+    }
+    return batch ? api.predict_batch(collected.uploads(), debug) : api.predict(collected.uploads(), debug);
+}
+
+// ---- In-memory serving ---------------------------------------------------------------------------------
+
+namespace {
+
+class MemoryStream : public httplib::Stream {
+public:
+    explicit MemoryStream(const std::string& input) : input_(input) {}
+    bool is_readable() const override { return true; }
+    bool is_writable() const override { return true; }
+    ssize_t read(char* ptr, size_t size) override {
+        const std::size_t n = std::min(size, input_.size() - position_);
+        std::memcpy(ptr, input_.data() + position_, n);
+        position_ += n;
+        return ssize_t(n);
+    }
+    ssize_t write(const char* ptr, size_t size) override {
+        output_.append(ptr, size);
+        return ssize_t(size);
+    }
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        ip = "127.0.0.1";
+        port = 0;
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        ip = "127.0.0.1";
+        port = 0;
+    }
+    socket_t socket() const override { return INVALID_SOCKET; }
+    bool exhausted() const { return position_ >= input_.size(); }
+    const std::string& output() const { return output_; }
+
+private:
+    const std::string& input_;
+    std::size_t position_ = 0;
+    std::string output_;
+};
+
+}  // namespace
+
+class App::MemoryServer : public httplib::Server {
+public:
+    std::string serve_bytes(const std::string& request_bytes) {
+        MemoryStream stream(request_bytes);
+        bool connection_closed = false;
+        for (int requests = 0; requests < 100 && !stream.exhausted() && !connection_closed; ++requests) {
+            if (!process_request(stream, false, connection_closed, nullptr)) break;
+        }
+        return stream.output();
+    }
+};
+
+// ---- Static UI files -----------------------------------------------------------------------------------
+
+namespace {
+
+const char* mime_type_for(const std::string& path) {
+    static const std::pair<const char*, const char*> kTypes[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"}, {".map", "application/json"}, {".svg", "image/svg+xml"},
+        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
+        {".ico", "image/x-icon"}, {".webp", "image/webp"}, {".woff", "font/woff"}, {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"}, {".wasm", "application/wasm"}, {".webmanifest", "application/manifest+json"}};
+    const std::string lower = lowercase(path);
+    for (const auto& [extension, type] : kTypes) {
+        const std::size_t n = std::strlen(extension);
+        if (lower.size() >= n && lower.compare(lower.size() - n, n, extension) == 0) return type;
+    }
+    return "application/octet-stream";
+}
+
+// realpath() as a string, or "" when the path does not exist.
+std::string resolved_path(const std::string& path) {
+    char* resolved = ::realpath(path.c_str(), nullptr);
+    if (resolved == nullptr) return {};
+    std::string result(resolved);
+    std::free(resolved);
+    return result;
+}
+
+bool is_regular_file(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+bool read_whole_file(const std::string& path, std::string& content) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return false;
+    std::ostringstream buffer;
+    buffer << file.rdbuf();
+    content = buffer.str();
+    return bool(file) || file.eof();
+}
+
+// The host name the browser used, for the CSP's connect-src; only characters a host may hold.
+std::string request_host_name(const httplib::Request& req) {
+    std::string host = req.get_header_value("Host");
+    if (!host.empty() && host[0] == '[') {
+        host = host.substr(0, host.find(']') + 1);  // [IPv6]
+    } else {
+        host = host.substr(0, host.find(':'));
+    }
+    const bool clean = !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '.' || c == '-' || c == '[' || c == ']' || c == ':';
+    });
+    return clean ? host : "localhost";
+}
+
+}  // namespace
+
+// ---- App -----------------------------------------------------------------------------------------------
+
+App::App(ServerOptions options)
+    : options_(std::move(options)),
+      api_(std::make_unique<Api>(options_)),
+      api_server_(std::make_unique<MemoryServer>()),
+      ui_server_(std::make_unique<MemoryServer>()) {
+    configure_api_server(*api_server_);
+    configure_ui_server(*ui_server_);
+}
+
+App::~App() { stop(); }
+
+std::string App::serve_api_bytes(const std::string& request_bytes) { return api_server_->serve_bytes(request_bytes); }
+std::string App::serve_ui_bytes(const std::string& request_bytes) { return ui_server_->serve_bytes(request_bytes); }
+
+namespace {
+
+// Settings both servers share: timeouts so that stalled clients free their threads, JSON for every error,
+// a JSON 500 for anything thrown, one log line per request.
+void configure_common(httplib::Server& server, const ServerOptions& options, int threads, Metrics* metrics) {
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(std::size_t(std::max(1, threads))); };
+    server.set_read_timeout(std::chrono::milliseconds(options.read_timeout_ms));
+    server.set_write_timeout(std::chrono::milliseconds(options.write_timeout_ms));
+    server.set_keep_alive_timeout(5);
+    server.set_keep_alive_max_count(10000);
+    server.set_tcp_nodelay(true);
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+        request_started = Clock::now();
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request&, httplib::Response& res) {
+            if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already JSON
+            const auto [code, message] = default_error_for(res.status);
+            apply_reply(error_reply(res.status, code, message), res);
+            return httplib::Server::HandlerResponse::Handled;
+        }));
+    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+        std::string what = "unknown exception";
+        try {
+            if (error) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        std::fprintf(stderr, "digit-server: error while handling %s %s: %s\n", req.method.c_str(),
+                     printable(req.path).c_str(), printable(what, 500).c_str());
+        apply_reply(error_reply(500, "internal_error", "internal server error"), res);
+    });
+    server.set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
+        double latency_ms = 0.0;
+        if (request_started != Clock::time_point{}) {
+            latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - request_started).count();
+            request_started = Clock::time_point{};
+        }
+        if (metrics != nullptr) metrics->record_request(route_label(req.path), res.status, latency_ms / 1000.0);
+        char line[512];
+        const int length = std::snprintf(line, sizeof line, "%s %s %d %.2fms\n", printable(req.method, 16).c_str(),
+                                         printable(req.path).c_str(), res.status, latency_ms);
+        // One write per line, so that lines from concurrent requests never interleave.
+        if (length > 0) (void)!::write(STDERR_FILENO, line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
+    });
+}
+
+}  // namespace
+
+void App::configure_api_server(httplib::Server& server) {
+    configure_common(server, options_, options_.threads, &api_->metrics());
+    // Browsers call the API from the UI's origin (port 3000, or a dev server): allow any origin; the API
+    // holds no cookies or credentials to protect.
+    server.set_default_headers({{"Access-Control-Allow-Origin", "*"},
+                                {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+                                {"Access-Control-Allow-Headers", "Content-Type"},
+                                {"Access-Control-Max-Age", "86400"},
+                                {"X-Content-Type-Options", "nosniff"}});
+    // Refuse an oversized body from its Content-Length: httplib then discards it without storing it. A
+    // client that asked "Expect: 100-continue" (curl does for large bodies) is refused before sending it.
+    server.set_payload_max_length(options_.max_upload_bytes);
+    const std::size_t max_upload = options_.max_upload_bytes;
+    server.set_expect_100_continue_handler([max_upload](const httplib::Request& req, httplib::Response& res) {
+        if (declared_length(req) > max_upload) {
+            apply_reply(error_reply(413, "payload_too_large", "the upload is larger than the server accepts"), res);
+            return 413;
+        }
+        return 100;
+    });
+
+    Api& api = *api_;
+    auto get = [&api](Reply (Api::*method)() const) {
+        return [&api, method](const httplib::Request&, httplib::Response& res) { apply_reply((api.*method)(), res); };
+    };
+    server.Get("/", get(&Api::welcome));
+    server.Get("/healthz", get(&Api::health));
+    server.Get("/readyz", get(&Api::readiness));
+    server.Get("/model", get(&Api::model_info));
+    server.Get("/metrics", get(&Api::metrics_text));
+
+    const ServerOptions& options = options_;
+    auto upload = [&api, &options](bool batch) {
+        return [&api, &options, batch](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& reader) {
+            const std::size_t max_files = batch ? options.max_batch_files : 1;
+            UploadCollector collector(options.max_upload_bytes, max_files);
+            bool complete = true;
+            if (!request_has_body(req)) {
+                // Nothing to read: answered below as a missing file.
+            } else if (req.is_multipart_form_data()) {
+                complete = reader(
+                    [&](const httplib::MultipartFormData& part) {
+                        return collector.begin_part(part.name, part.filename, part.content_type);
+                    },
+                    [&](const char* data, std::size_t size) { return collector.append(data, size); });
+            } else {
+                const std::string content_type = lowercase(req.get_header_value("Content-Type"));
+                const bool image_body = starts_with(content_type, "image/") ||
+                                        starts_with(content_type, "application/octet-stream");
+                if (!image_body && (declared_length(req) > 0 || !req.has_header("Content-Length"))) {
+                    drain_body(req, reader);
+                    apply_reply(error_reply(415, "unsupported_media_type",
+                                            "send multipart/form-data with a 'file' field, or an image/* body"),
+                                res);
+                    return;
+                }
+                if (image_body) collector.begin_raw(content_type);
+                complete = reader([&](const char* data, std::size_t size) { return collector.append(data, size); });
+            }
+            Reply reply;
+            if (!complete) {
+                if (collector.over_size() || res.status == 413) {
+                    reply = error_reply(413, "payload_too_large",
+                                        "the upload is larger than " + std::to_string(options.max_upload_bytes) + " bytes");
+                } else if (req.is_multipart_form_data()) {
+                    reply = error_reply(400, "malformed_multipart", "the multipart/form-data body is malformed");
+                } else {
+                    reply = error_reply(400, "bad_request", "the request body could not be read");
+                }
+            } else if (!batch && collector.too_many_files()) {
+                reply = api.predict(collector.uploads(), debug_requested(req));  // extra "file" parts are ignored
+            } else {
+                reply = finish_upload(api, batch, collector, debug_requested(req));
+            }
+            apply_reply(reply, res);
+        };
+    };
+    server.Post("/predict", upload(false));
+    server.Post("/predict/batch", upload(true));
+
+    // Known paths with the wrong method answer 405 with Allow, not 404.
+    const std::pair<const char*, const char*> kAllowed[] = {
+        {"/", "GET"},        {"/healthz", "GET"}, {"/readyz", "GET"},     {"/model", "GET"},
+        {"/metrics", "GET"}, {"/predict", "POST"}, {"/predict/batch", "POST"}};
+    for (const auto& [path, allowed] : kAllowed) {
+        const std::string allow = std::string(allowed) + ", OPTIONS";
+        auto refuse = [allow](const httplib::Request& req, httplib::Response& res) {
+            res.set_header("Allow", allow);
+            apply_reply(error_reply(405, "method_not_allowed", req.method + " is not allowed here; use " + allow), res);
+        };
+        auto refuse_with_body = [refuse](const httplib::Request& req, httplib::Response& res,
+                                         const httplib::ContentReader& reader) {
+            drain_body(req, reader);
+            refuse(req, res);
+        };
+        if (std::strcmp(allowed, "GET") == 0) {
+            server.Post(path, refuse_with_body);
+        } else {
+            server.Get(path, refuse);
+        }
+        server.Put(path, refuse_with_body);
+        server.Patch(path, refuse_with_body);
+        server.Delete(path, refuse_with_body);
+    }
+    // CORS preflight, for any path.
+    server.Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+}
+
+void App::configure_ui_server(httplib::Server& server) {
+    configure_common(server, options_, 4, nullptr);
+    server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                                {"Referrer-Policy", "no-referrer"},
+                                {"X-Frame-Options", "DENY"}});
+    server.set_payload_max_length(64 * 1024);
+    const std::string ui_dir = options_.ui_dir;
+    const int api_port = options_.port;
+    int* bound_api_port = &api_port_;
+    auto serve = [ui_dir, api_port, bound_api_port](const httplib::Request& req, httplib::Response& res) {
+        const std::string root = resolved_path(ui_dir);
+        if (root.empty()) {
+            apply_reply(error_reply(404, "ui_not_found",
+                                    "the web UI is not built: folder '" + ui_dir +
+                                        "' is missing (run `make frontend`); the API still answers on its own port"),
+                        res);
+            return;
+        }
+        // req.path is already percent-decoded, so "%2e%2e" arrives here as "..": refuse any such segment
+        // outright, then make sure the resolved file (symlinks followed) is still inside the folder.
+        const std::string& path = req.path;
+        const bool suspicious = path.find('\0') != std::string::npos || path.find('\\') != std::string::npos ||
+                                ("/" + path + "/").find("/../") != std::string::npos;
+        if (suspicious) {
+            apply_reply(error_reply(404, "not_found", "no such file"), res);
+            return;
+        }
+        std::string file = resolved_path(root + "/" + path);
+        const bool inside = !file.empty() && (file == root || starts_with(file, (root + "/").c_str()));
+        if (!file.empty() && !inside) {
+            apply_reply(error_reply(404, "not_found", "no such file"), res);
+            return;
+        }
+        if (!inside || !is_regular_file(file)) {
+            // A directory (no listings) or an app route: the single-page app's index.html. A missing asset
+            // (the last segment has an extension) is a plain 404, so that a broken build shows as one.
+            const std::string last_segment = path.substr(path.find_last_of('/') + 1);
+            if (file.empty() && last_segment.find('.') != std::string::npos) {
+                apply_reply(error_reply(404, "not_found", "no such file"), res);
+                return;
+            }
+            file = resolved_path(root + "/index.html");
+            if (file.empty() || !starts_with(file, (root + "/").c_str()) || !is_regular_file(file)) {
+                apply_reply(error_reply(404, "ui_not_found", "the web UI has no index.html"), res);
+                return;
+            }
+        }
+        std::string content;
+        if (!read_whole_file(file, content)) {
+            apply_reply(error_reply(404, "not_found", "no such file"), res);
+            return;
+        }
+        const int port = *bound_api_port > 0 ? *bound_api_port : api_port;
+        const std::string api_origin = "http://" + request_host_name(req) + ":" + std::to_string(port);
+        res.set_header("Content-Security-Policy",
+                       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' " +
+                           api_origin + " http://localhost:" + std::to_string(port) + " http://127.0.0.1:" +
+                           std::to_string(port) +
+                           "; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'");
+        const bool is_index = file.size() >= 11 && file.compare(file.size() - 11, 11, "/index.html") == 0;
+        res.set_header("Cache-Control", is_index ? "no-cache" : "public, max-age=3600");
+        res.status = 200;
+        res.set_content(std::move(content), mime_type_for(file));
+    };
+    server.Get(".*", serve);
+    auto refuse = [](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Allow", "GET, HEAD");
+        apply_reply(error_reply(405, "method_not_allowed", "the UI server only serves files"), res);
+    };
+    auto refuse_with_body = [refuse](const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader) {
+        drain_body(req, reader);
+        refuse(req, res);
+    };
+    server.Post(".*", refuse_with_body);
+    server.Put(".*", refuse_with_body);
+    server.Patch(".*", refuse_with_body);
+    server.Delete(".*", refuse_with_body);
+}
+
+void App::start() {
+    api_port_ = options_.port == 0 ? api_server_->bind_to_any_port(options_.host)
+                                   : (api_server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+    if (api_port_ <= 0) {
+        throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                                 " (in use, or no permission)");
+    }
+    if (options_.ui_port >= 0) {
+        ui_port_ = options_.ui_port == 0
+                       ? ui_server_->bind_to_any_port(options_.host)
+                       : (ui_server_->bind_to_port(options_.host, options_.ui_port) ? options_.ui_port : -1);
+        if (ui_port_ <= 0) {
+            api_server_->stop();
+            throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.ui_port) +
+                                     " (in use, or no permission)");
+        }
+        ui_thread_ = std::thread([this] { ui_server_->listen_after_bind(); });
+    }
+    api_thread_ = std::thread([this] { api_server_->listen_after_bind(); });
+    started_ = true;
+}
+
+void App::load_model() {
+    api_->set_classifier(std::make_shared<const Classifier>(options_.model_path));
+}
+
+void App::stop() {
+    request_stop();
+    wait();
+}
+
+void App::request_stop() {
+    if (started_.load()) {
+        // httplib's stop() only acts on a running server: wait for listeners that are still starting.
+        for (int i = 0; i < 200 && (!api_server_->is_running() || (options_.ui_port >= 0 && !ui_server_->is_running()));
+             ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    api_server_->stop();
+    ui_server_->stop();
+}
+
+void App::wait() {
+    if (api_thread_.joinable()) api_thread_.join();
+    if (ui_thread_.joinable()) ui_thread_.join();
+}
+
+}  // namespace digit

@@ -1,0 +1,120 @@
+#include "classifier.hpp"
+
+#include <cnn/cnn.hpp>
+
+#include <mutex>
+
+namespace digit {
+
+struct Classifier::Impl {
+    std::string path;
+    cnn::Sequential net;
+    std::unique_ptr<cnn::FrozenNet> frozen;
+    float mean = cnn::kMnistMean, std = cnn::kMnistStd;
+    size_t parameters = 0;
+    std::string summary;
+
+    // Workspaces are handed out to one request at a time and returned, so concurrent requests never share
+    // scratch memory and no request allocates once the pool has warmed up.
+    std::mutex mutex;
+    std::vector<std::unique_ptr<cnn::FrozenNet::Workspace>> idle;
+
+    std::unique_ptr<cnn::FrozenNet::Workspace> acquire() {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (idle.empty()) return std::make_unique<cnn::FrozenNet::Workspace>();
+        auto ws = std::move(idle.back());
+        idle.pop_back();
+        return ws;
+    }
+    void release(std::unique_ptr<cnn::FrozenNet::Workspace> ws) {
+        std::lock_guard<std::mutex> lock(mutex);
+        idle.push_back(std::move(ws));
+    }
+};
+
+namespace {
+
+float metadata_float(const std::map<std::string, std::string>& meta, const std::string& key, float fallback) {
+    auto it = meta.find(key);
+    if (it == meta.end()) return fallback;
+    try {
+        return std::stof(it->second);
+    } catch (const std::exception&) {
+        return fallback;
+    }
+}
+
+}  // namespace
+
+Classifier::Classifier(const std::string& model_path) : impl_(std::make_unique<Impl>()) {
+    impl_->path = model_path;
+    impl_->net = cnn::load(model_path);
+    const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
+    if (in != cnn::Shape{1, kImageSide, kImageSide} || out.size() != 10)
+        throw std::runtime_error(model_path + ": not a digit model (input " + in.str() + ", " +
+                                 std::to_string(out.size()) + " outputs; expected 1x28x28 and 10)");
+    impl_->mean = metadata_float(impl_->net.metadata, "input_mean", cnn::kMnistMean);
+    impl_->std = metadata_float(impl_->net.metadata, "input_std", cnn::kMnistStd);
+    if (!(impl_->std > 0.0f)) throw std::runtime_error(model_path + ": input_std must be positive");
+    impl_->parameters = impl_->net.parameter_count();
+    impl_->summary = impl_->net.summary();
+    impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
+}
+
+Classifier::~Classifier() = default;
+
+std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& images) const {
+    std::vector<Prediction> results(images.size());
+    if (images.empty()) return results;
+    std::vector<float> input(images.size() * kImagePixels), logits(images.size() * 10);
+    for (size_t i = 0; i < images.size(); ++i)
+        for (int p = 0; p < kImagePixels; ++p)
+            input[i * kImagePixels + p] = (images[i][p] - impl_->mean) / impl_->std;
+    auto ws = impl_->acquire();
+    impl_->frozen->run(input.data(), int(images.size()), logits.data(), *ws);
+    impl_->release(std::move(ws));
+    for (size_t i = 0; i < images.size(); ++i) {
+        const float* z = logits.data() + i * 10;
+        float zmax = *std::max_element(z, z + 10);
+        double total = 0.0;
+        for (int k = 0; k < 10; ++k) total += std::exp(double(z[k] - zmax));
+        Prediction& p = results[i];
+        for (int k = 0; k < 10; ++k) p.probabilities[k] = float(std::exp(double(z[k] - zmax)) / total);
+        p.digit = int(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
+        p.confidence = p.probabilities[p.digit];
+    }
+    return results;
+}
+
+Prediction Classifier::predict(const Image28& image) const { return predict_batch({image}).front(); }
+
+nlohmann::json Classifier::info() const {
+    nlohmann::json layers = nlohmann::json::array();
+    cnn::Shape s = impl_->net.input_shape();
+    for (size_t i = 0; i < impl_->net.size(); ++i) {
+        const cnn::Layer& l = impl_->net.layer(i);
+        s = l.output_shape(s);
+        nlohmann::json layer = {{"type", l.type()}, {"output_shape", {s.c, s.h, s.w}}};
+        for (const auto& [k, v] : l.hyper()) layer[k] = v;
+        layers.push_back(layer);
+    }
+    nlohmann::json metadata = nlohmann::json::object();
+    for (const auto& [k, v] : impl_->net.metadata) metadata[k] = v;
+    const auto& meta = impl_->net.metadata;
+    auto get = [&](const std::string& key) -> nlohmann::json {
+        auto it = meta.find(key);
+        return it == meta.end() ? nlohmann::json(nullptr) : nlohmann::json(it->second);
+    };
+    return {
+        {"architecture", get("architecture")},
+        {"layers", layers},
+        {"parameters", impl_->parameters},
+        {"input", {{"shape", {1, kImageSide, kImageSide}}, {"mean", impl_->mean}, {"std", impl_->std},
+                   {"description", "28x28 grey, ink = 1 on 0, normalised as (x - mean) / std"}}},
+        {"training", {{"dataset", get("dataset")}, {"epochs", get("epochs")}, {"test_accuracy", get("test_accuracy")},
+                      {"date", get("date")}, {"recipe", get("recipe")}}},
+        {"metadata", metadata},
+    };
+}
+
+}  // namespace digit

@@ -1,0 +1,71 @@
+// digit-server: the REST API (default port 5001) and the web UI (default port 3000) in one process.
+// The listeners start first and the model loads behind them, so /healthz answers at once and /readyz turns
+// 200 when the model is in; a model that cannot be loaded ends the process with one line and status 1.
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "app.hpp"
+
+int main(int argc, char** argv) {
+    digit::ServerOptions options;
+    options.threads = int(std::max(16u, 4 * std::thread::hardware_concurrency()));
+
+    CLI::App cli{"digit-server: handwritten digit recognition over HTTP (API and web UI)"};
+    cli.add_option("--model", options.model_path, "Model file written by digit-trainer")->required();
+    cli.add_option("--host", options.host, "Address to listen on")->capture_default_str();
+    cli.add_option("--port", options.port, "API port")->capture_default_str()->check(CLI::Range(0, 65535));
+    cli.add_option("--ui-port", options.ui_port, "Web UI port (-1: no UI server)")
+        ->capture_default_str()
+        ->check(CLI::Range(-1, 65535));
+    cli.add_option("--ui-dir", options.ui_dir, "Folder of the built web UI")->capture_default_str();
+    cli.add_option("--threads", options.threads, "Worker threads (one per open connection)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    cli.add_option("--max-upload-bytes", options.max_upload_bytes, "Largest request body accepted")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(1), std::size_t(1) << 31));
+    CLI11_PARSE(cli, argc, argv);
+
+    // Signals are taken by a thread of our own (sigwait), never in a handler, so stopping is orderly.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // inherited by every thread started below
+    signal(SIGPIPE, SIG_IGN);
+
+    try {
+        digit::App app(options);
+        app.start();
+        try {
+            app.load_model();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "digit-server: cannot load model: %s\n", e.what());
+            app.stop();
+            return 1;
+        }
+        std::fprintf(stderr, "digit-server: model %s loaded; API on http://%s:%d", options.model_path.c_str(),
+                     options.host.c_str(), app.api_port());
+        if (app.ui_port() > 0) std::fprintf(stderr, ", UI on http://%s:%d", options.host.c_str(), app.ui_port());
+        std::fprintf(stderr, "\n");
+        std::thread signal_waiter([&app, &stop_signals] {
+            int signal_number = 0;
+            sigwait(&stop_signals, &signal_number);
+            std::fprintf(stderr, "digit-server: signal %d, stopping\n", signal_number);
+            app.request_stop();
+        });
+        app.wait();
+        // wait() also returns if a listener fails on its own; make sure the signal thread can finish.
+        pthread_kill(signal_waiter.native_handle(), SIGTERM);
+        signal_waiter.join();
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "digit-server: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,569 @@
+// digit-server over real HTTP: the binary started on free ports (--port 0 --ui-port 0; the ports are read
+// from its "loaded" line on stderr), every endpoint, every bad input of issue 4 each followed by a good
+// request, slow clients, the UI's static serving and its defences. Plus the pipeline + model end to end on
+// MNIST digits disguised as real uploads.
+//
+// The model: $DIGIT_TEST_MODEL, else models/digitnet.cnn, else the small model the CTest fixture
+// `server: train test model` writes into the build tree.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "app.hpp"
+#include "test_images.hpp"
+
+extern char** environ;
+
+using json = nlohmann::json;
+using testimg::Rgba;
+
+namespace {
+
+bool file_exists(const std::string& path) {
+    struct stat info {};
+    return ::stat(path.c_str(), &info) == 0;
+}
+
+std::string model_path() {
+    if (const char* env = std::getenv("DIGIT_TEST_MODEL"); env != nullptr && file_exists(env)) return env;
+    const std::string shipped = std::string(DIGIT_SOURCE_DIR) + "/models/digitnet.cnn";
+    if (file_exists(shipped)) return shipped;
+    const std::string trained = std::string(DIGIT_TEST_MODEL_FALLBACK);
+    if (file_exists(trained)) return trained;
+    FAIL("no model: set DIGIT_TEST_MODEL, create models/digitnet.cnn, or run the CTest fixture that trains "
+         << trained);
+    return {};
+}
+
+// The running digit-server binary; stops it (SIGTERM) when destroyed.
+class ServerProcess {
+public:
+    explicit ServerProcess(std::vector<std::string> extra_args, std::string model = model_path()) {
+        std::vector<std::string> args = {DIGIT_SERVER_BIN, "--model", model, "--host", "127.0.0.1", "--port", "0",
+                                         "--ui-port", "0"};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        start(args);
+    }
+    ~ServerProcess() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+        }
+        if (reader_.joinable()) reader_.join();
+    }
+    int api_port() const { return api_port_; }
+    int ui_port() const { return ui_port_; }
+    std::string log() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return log_;
+    }
+    // Waits for the process to end by itself; returns its exit status.
+    int wait_exit() {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        if (reader_.joinable()) reader_.join();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    bool started() const { return api_port_ > 0; }
+
+private:
+    void start(const std::vector<std::string>& args) {
+        int pipe_fds[2];
+        REQUIRE(::pipe(pipe_fds) == 0);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+        posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+        std::vector<char*> argv;
+        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        REQUIRE(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+        posix_spawn_file_actions_destroy(&actions);
+        ::close(pipe_fds[1]);
+        const int fd = pipe_fds[0];
+        // Drain stderr for the process's whole life (a full pipe would block its logging); note the ports.
+        std::promise<void> ports_known;
+        auto ports_future = ports_known.get_future();
+        reader_ = std::thread([this, fd, promise = std::move(ports_known)]() mutable {
+            char buffer[4096];
+            bool announced = false;
+            for (;;) {
+                const ssize_t n = ::read(fd, buffer, sizeof buffer);
+                if (n <= 0) break;
+                std::lock_guard<std::mutex> lock(mutex_);
+                log_.append(buffer, std::size_t(n));
+                if (!announced && log_.find('\n', log_.find("API on")) != std::string::npos) {
+                    std::sscanf(log_.c_str() + log_.find("API on"), "API on http://%*[^:]:%d", &api_port_);
+                    const auto ui = log_.find("UI on");
+                    if (ui != std::string::npos) std::sscanf(log_.c_str() + ui, "UI on http://%*[^:]:%d", &ui_port_);
+                    announced = true;
+                    promise.set_value();
+                }
+            }
+            ::close(fd);
+            if (!announced) promise.set_value();
+        });
+        ports_future.wait_for(std::chrono::seconds(60));
+    }
+
+    pid_t pid_ = -1;
+    std::thread reader_;
+    std::mutex mutex_;
+    std::string log_;
+    int api_port_ = -1, ui_port_ = -1;
+};
+
+httplib::Client client(int port) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(30, 0);
+    c.set_connection_timeout(5, 0);
+    return c;
+}
+
+Rgba canvas_digit(int digit) {
+    Rgba canvas(280, 280);
+    testimg::draw_digit(canvas, digit, 80, 40, 120, 200, 18, {0, 0, 0, 255});
+    return canvas;
+}
+
+// An MNIST test digit as a user might upload it: inverted to dark on light, scaled up, off-centre, in a
+// large, tinted, noisy canvas with a few specks.
+Rgba disguised_mnist(const testimg::Mnist& mnist, int index, std::mt19937& rng) {
+    std::uniform_int_distribution<int> scale_pick(4, 10), size_pick(300, 700);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    const int scale = scale_pick(rng);
+    const int width = std::max(size_pick(rng), 28 * scale + 20), height = std::max(size_pick(rng), 28 * scale + 20);
+    Rgba canvas(width, height);
+    testimg::fill_paper(canvas, {0.97f, 0.95f, 0.9f}, 0.25f * unit(rng), 0.03f, rng);
+    const int left = int(unit(rng) * float(width - 28 * scale)), top = int(unit(rng) * float(height - 28 * scale));
+    const std::uint8_t* digit = &mnist.images[std::size_t(index) * 784];
+    for (int y = 0; y < 28 * scale; ++y) {
+        for (int x = 0; x < 28 * scale; ++x) {
+            // Bilinear, so the big digit's edges stay smooth as a pen's would.
+            const float fx = (x + 0.5f) / scale - 0.5f, fy = (y + 0.5f) / scale - 0.5f;
+            const int x0 = std::clamp(int(std::floor(fx)), 0, 27), y0 = std::clamp(int(std::floor(fy)), 0, 27);
+            const int x1 = std::min(27, x0 + 1), y1 = std::min(27, y0 + 1);
+            const float ax = std::clamp(fx - x0, 0.0f, 1.0f), ay = std::clamp(fy - y0, 0.0f, 1.0f);
+            const float v = (digit[y0 * 28 + x0] * (1 - ax) + digit[y0 * 28 + x1] * ax) * (1 - ay) +
+                            (digit[y1 * 28 + x0] * (1 - ax) + digit[y1 * 28 + x1] * ax) * ay;
+            const float ink = v / 255.0f;
+            std::uint8_t* p = canvas.at(left + x, top + y);
+            for (int c = 0; c < 3; ++c) p[c] = std::uint8_t(p[c] * (1 - ink) + 25 * ink);
+        }
+    }
+    for (int i = 0; i < 6; ++i) {
+        const float x = unit(rng) * float(width - 4), y = unit(rng) * float(height - 4);
+        if (x + 4 > left && x < left + 28 * scale && y + 4 > top && y < top + 28 * scale) continue;
+        testimg::draw_segments(canvas, {{0, 0, 0.01f, 0.01f}}, x, y, 2, 2, 2, {40, 40, 40, 255});
+    }
+    return canvas;
+}
+
+std::string raw_exchange(int port, const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(std::uint16_t(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return {};
+    }
+    timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    (void)!::write(fd, request.data(), request.size());
+    ::shutdown(fd, SHUT_WR);
+    std::string response;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, std::size_t(n));
+    ::close(fd);
+    return response;
+}
+
+void expect_error(const httplib::Result& result, int status, const std::string& code) {
+    REQUIRE(result);
+    INFO(result->body);
+    CHECK(result->status == status);
+    const json body = json::parse(result->body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body.value("code", "") == code);
+    CHECK(!body.value("error", "").empty());
+    CHECK(result->get_header_value("Access-Control-Allow-Origin") == "*");
+}
+
+void expect_good_prediction(httplib::Client& c, int expected_digit = -1) {
+    const std::string png = testimg::encode_png_rgba(canvas_digit(expected_digit >= 0 ? expected_digit : 7));
+    auto result = c.Post("/predict", httplib::MultipartFormDataItems{{"file", png, "seven.png", "image/png"}});
+    REQUIRE(result);
+    INFO(result->body);
+    REQUIRE(result->status == 200);
+    const json body = json::parse(result->body);
+    CHECK(body["probabilities"].size() == 10);
+    if (expected_digit >= 0) CHECK(body["predicted_digit"] == expected_digit);
+}
+
+}  // namespace
+
+TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
+    ServerProcess server({});
+    REQUIRE(server.started());
+    auto c = client(server.api_port());
+
+    auto welcome = c.Get("/");
+    REQUIRE(welcome);
+    CHECK(welcome->status == 200);
+    CHECK(json::parse(welcome->body)["message"] == "Welcome to the Handwritten Digit Recognizer API!");
+    CHECK(welcome->get_header_value("Access-Control-Allow-Origin") == "*");
+
+    auto health = c.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    CHECK(json::parse(health->body)["status"] == "ok");
+    auto ready = c.Get("/readyz");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+
+    auto model = c.Get("/model");
+    REQUIRE(model);
+    CHECK(model->status == 200);
+    CHECK(json::parse(model->body).is_object());
+
+    // Multipart upload of a canvas drawing.
+    const std::string png = testimg::encode_png_rgba(canvas_digit(7));
+    auto predicted = c.Post("/predict", httplib::MultipartFormDataItems{{"file", png, "seven.png", "image/png"}});
+    REQUIRE(predicted);
+    INFO(predicted->body);
+    REQUIRE(predicted->status == 200);
+    const json answer = json::parse(predicted->body);
+    CHECK(answer["predicted_digit"] == 7);
+    CHECK(answer["confidence"].get<double>() > 0.5);
+    double sum = 0;
+    for (const auto& p : answer["probabilities"]) sum += p.get<double>();
+    CHECK(sum == Approx(1.0).margin(1e-4));
+    CHECK_FALSE(answer.contains("input"));
+
+    // Raw body with an image/* type, and the debug input.
+    auto raw = c.Post("/predict?debug=1", png, "image/png");
+    REQUIRE(raw);
+    REQUIRE(raw->status == 200);
+    const json debug = json::parse(raw->body);
+    REQUIRE(debug["input"].size() == 28);
+    CHECK(debug["input"][0].size() == 28);
+    CHECK(debug["predicted_digit"] == 7);
+
+    // JPEG with an EXIF rotation, BMP, GIF through HTTP too.
+    const Rgba upright = canvas_digit(7);
+    const std::string rotated_jpeg = testimg::with_exif_orientation(
+        testimg::encode_jpeg(testimg::stored_for_orientation(upright, 6)), 6);
+    for (const std::string& file : {rotated_jpeg, testimg::encode_bmp(upright), testimg::encode_gif(upright)}) {
+        auto result = c.Post("/predict", httplib::MultipartFormDataItems{{"file", file, "upload", ""}});
+        REQUIRE(result);
+        CHECK(result->status == 200);
+        CHECK(json::parse(result->body)["predicted_digit"] == 7);
+    }
+
+    // Batch: one result per file, a bad file gets its own error.
+    httplib::MultipartFormDataItems batch = {{"file", png, "a.png", "image/png"},
+                                             {"file", testimg::encode_png_rgba(canvas_digit(1)), "b.png", "image/png"},
+                                             {"file", "not an image", "c.png", "image/png"}};
+    auto batched = c.Post("/predict/batch", batch);
+    REQUIRE(batched);
+    INFO(batched->body);
+    REQUIRE(batched->status == 200);
+    const json results = json::parse(batched->body)["results"];
+    REQUIRE(results.size() == 3);
+    CHECK(results[0]["predicted_digit"] == 7);
+    CHECK(results[1]["predicted_digit"] == 1);
+    CHECK(results[2]["code"] == "unsupported_media_type");
+
+    // CORS preflight.
+    auto preflight = c.Options("/predict");
+    REQUIRE(preflight);
+    CHECK(preflight->status == 204);
+    CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "*");
+    CHECK(preflight->get_header_value("Access-Control-Allow-Methods").find("POST") != std::string::npos);
+
+    auto metrics = c.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->status == 200);
+    CHECK(metrics->body.find("digit_http_requests_total{route=\"/predict\",status=\"200\"}") != std::string::npos);
+    CHECK(metrics->body.find("digit_http_request_duration_seconds_bucket") != std::string::npos);
+    CHECK(metrics->body.find("digit_predictions_total{digit=\"7\"}") != std::string::npos);
+
+    // One log line per request: method, path, status, latency.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(server.log().find("POST /predict 200 ") != std::string::npos);
+    CHECK(server.log().find("GET /healthz 200 ") != std::string::npos);
+}
+
+TEST_CASE("bad input never breaks the server; each is followed by a good request", "[http]") {
+    ServerProcess server({"--max-upload-bytes", "1000000", "--threads", "4"});
+    REQUIRE(server.started());
+    auto c = client(server.api_port());
+    const std::string png = testimg::encode_png_rgba(canvas_digit(2));
+    const std::string jpeg = testimg::encode_jpeg(canvas_digit(2));
+    auto upload = [&](const std::string& content, const std::string& filename, const std::string& field = "file") {
+        return c.Post("/predict", httplib::MultipartFormDataItems{{field, content, filename, "image/png"}});
+    };
+
+    SECTION("no file field") { expect_error(upload(png, "x.png", "image"), 400, "missing_file"); }
+    SECTION("no body at all") { expect_error(c.Post("/predict", "", "multipart/form-data; boundary=x"), 400, "missing_file"); }
+    SECTION("empty file") { expect_error(upload("", "empty.png"), 400, "empty_file"); }
+    SECTION("text file named .png") { expect_error(upload("just some text\n", "notes.png"), 415, "unsupported_media_type"); }
+    SECTION("truncated PNG") { expect_error(upload(png.substr(0, png.size() / 2), "cut.png"), 415, "unsupported_media_type"); }
+    SECTION("truncated JPEG") { expect_error(upload(jpeg.substr(0, jpeg.size() / 2), "cut.jpg"), 415, "unsupported_media_type"); }
+    SECTION("100000x100000 PNG header") {
+        expect_error(upload(testimg::png_header_only(100000, 100000), "huge.png"), 422, "image_too_large");
+    }
+    SECTION("1x1 image") { expect_error(upload(testimg::encode_png_rgba(Rgba(1, 1)), "dot.png"), 422, "empty_image"); }
+    SECTION("blank image") { expect_error(upload(testimg::encode_png_rgba(Rgba(300, 200)), "blank.png"), 422, "empty_image"); }
+    SECTION("body over --max-upload-bytes") {
+        expect_error(upload(std::string(1500000, 'x'), "big.png"), 413, "payload_too_large");
+        expect_error(c.Post("/predict", std::string(1500000, 'x'), "image/png"), 413, "payload_too_large");
+    }
+    SECTION("over the limit, announced with Expect: 100-continue, refused before the body") {
+        const std::string reply = raw_exchange(server.api_port(),
+                                               "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                                               "Content-Length: 999999999\r\nExpect: 100-continue\r\n\r\n");
+        CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+        CHECK(reply.find("payload_too_large") != std::string::npos);
+    }
+    SECTION("malformed multipart") {
+        expect_error(c.Post("/predict", "--abc\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nxyz",
+                            "multipart/form-data; boundary=abc"),
+                     400, "malformed_multipart");
+        expect_error(c.Post("/predict", "whatever", "multipart/form-data"), 400, "malformed_multipart");
+    }
+    SECTION("wrong content type") { expect_error(c.Post("/predict", "{\"a\":1}", "application/json"), 415, "unsupported_media_type"); }
+    SECTION("wrong method") {
+        expect_error(c.Get("/predict"), 405, "method_not_allowed");
+        expect_error(c.Delete("/"), 405, "method_not_allowed");
+        expect_error(c.Put("/predict", png, "image/png"), 405, "method_not_allowed");
+        expect_error(c.Post("/healthz", "x", "text/plain"), 405, "method_not_allowed");
+    }
+    SECTION("unknown path") { expect_error(c.Get("/nope"), 404, "not_found"); }
+    SECTION("batch over its limit") {
+        httplib::MultipartFormDataItems items;
+        for (int i = 0; i < 65; ++i) items.push_back({"file", "x", "f" + std::to_string(i) + ".png", "image/png"});
+        expect_error(c.Post("/predict/batch", items), 413, "batch_too_large");
+    }
+    SECTION("garbage request line") {
+        const std::string reply = raw_exchange(server.api_port(), "BLAH\r\n\r\n");
+        INFO(reply);
+        CHECK((reply.empty() || reply.rfind("HTTP/1.1 400", 0) == 0));
+    }
+    expect_good_prediction(c, 2);
+    CHECK(server.log().find(" 500 ") == std::string::npos);
+}
+
+TEST_CASE("many slow clients at once: read timeouts free the threads", "[http][slow]") {
+    ServerProcess server({"--threads", "4"});
+    REQUIRE(server.started());
+    // Twice as many stalled connections as threads, each having sent half a request line.
+    std::vector<int> stalled;
+    for (int i = 0; i < 8; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(std::uint16_t(server.api_port()));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        (void)!::write(fd, "POST /predict HT", 16);
+        stalled.push_back(fd);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto c = client(server.api_port());
+    expect_good_prediction(c);
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    CHECK(waited < 15.0);
+    for (int fd : stalled) ::close(fd);
+    expect_good_prediction(c);
+}
+
+TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security headers", "[http][ui]") {
+    char dir_template[] = "/tmp/digit-ui-XXXXXX";
+    const std::string root = ::mkdtemp(dir_template);
+    const std::string ui = root + "/dist";
+    ::mkdir(ui.c_str(), 0755);
+    ::mkdir((ui + "/assets").c_str(), 0755);
+    std::ofstream(ui + "/index.html") << "<!doctype html><title>digits</title>";
+    std::ofstream(ui + "/assets/app.js") << "console.log('hi')";
+    std::ofstream(root + "/secret.txt") << "secret";
+    REQUIRE(::symlink((root + "/secret.txt").c_str(), (ui + "/leak.txt").c_str()) == 0);
+
+    ServerProcess server({"--ui-dir", ui});
+    REQUIRE(server.started());
+    auto c = client(server.ui_port());
+    auto index = c.Get("/");
+    REQUIRE(index);
+    CHECK(index->status == 200);
+    CHECK(index->body.find("<title>digits") != std::string::npos);
+    CHECK(index->get_header_value("X-Content-Type-Options") == "nosniff");
+    const std::string csp = index->get_header_value("Content-Security-Policy");
+    CHECK(csp.find("default-src 'self'") != std::string::npos);
+    CHECK(csp.find("connect-src 'self' http://127.0.0.1:" + std::to_string(server.api_port())) != std::string::npos);
+
+    auto script = c.Get("/assets/app.js");
+    REQUIRE(script);
+    CHECK(script->status == 200);
+    CHECK(script->get_header_value("Content-Type").find("javascript") != std::string::npos);
+
+    auto route = c.Get("/some/app/route");
+    REQUIRE(route);
+    CHECK(route->status == 200);
+    CHECK(route->body.find("<title>digits") != std::string::npos);
+
+    auto directory = c.Get("/assets/");
+    REQUIRE(directory);
+    CHECK(directory->body.find("app.js") == std::string::npos);  // no listing
+
+    auto missing_asset = c.Get("/assets/missing.js");
+    REQUIRE(missing_asset);
+    CHECK(missing_asset->status == 404);
+
+    for (const char* attack : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
+                               "/..%5csecret.txt", "/leak.txt", "/assets/../../secret.txt", "/%2e%2e%2f%2e%2e%2fetc/passwd"}) {
+        INFO(attack);
+        const std::string reply =
+            raw_exchange(server.ui_port(), std::string("GET ") + attack + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        CHECK(reply.find("secret") == std::string::npos);
+        CHECK(reply.find("root:") == std::string::npos);
+    }
+    // The API is unaffected.
+    auto api = client(server.api_port());
+    auto health = api.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+}
+
+TEST_CASE("UI folder missing: JSON 404, the API keeps working", "[http][ui]") {
+    ServerProcess server({"--ui-dir", "/nonexistent/ui/dist"});
+    REQUIRE(server.started());
+    auto ui = client(server.ui_port());
+    auto page = ui.Get("/");
+    REQUIRE(page);
+    CHECK(page->status == 404);
+    CHECK(json::parse(page->body)["code"] == "ui_not_found");
+    auto api = client(server.api_port());
+    expect_good_prediction(api, 7);
+}
+
+TEST_CASE("a missing or corrupt model: one line on stderr, exit status 1", "[http][model]") {
+    {
+        ServerProcess server({}, "/nonexistent/model.cnn");
+        CHECK(server.wait_exit() == 1);
+        const std::string log = server.log();
+        INFO(log);
+        CHECK(log.find("/nonexistent/model.cnn") != std::string::npos);
+        CHECK(std::count(log.begin(), log.end(), '\n') == 1);
+    }
+    {
+        const std::string corrupt = "/tmp/digit-corrupt-model.cnn";
+        std::ofstream(corrupt) << "this is not a model";
+        ServerProcess server({}, corrupt);
+        CHECK(server.wait_exit() == 1);
+        const std::string log = server.log();
+        INFO(log);
+        CHECK(std::count(log.begin(), log.end(), '\n') == 1);
+        ::unlink(corrupt.c_str());
+    }
+}
+
+TEST_CASE("readiness: 503 until the model is loaded (in process)", "[http]") {
+    digit::ServerOptions options;
+    options.model_path = model_path();
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.ui_port = -1;
+    options.threads = 2;
+    digit::App app(options);
+    app.start();
+    auto c = client(app.api_port());
+    auto before = c.Get("/readyz");
+    REQUIRE(before);
+    CHECK(before->status == 503);
+    auto early = c.Post("/predict", testimg::encode_png_rgba(canvas_digit(7)), "image/png");
+    REQUIRE(early);
+    CHECK(early->status == 503);
+    app.load_model();
+    auto after = c.Get("/readyz");
+    REQUIRE(after);
+    CHECK(after->status == 200);
+    expect_good_prediction(c, 7);
+
+    // The same routes without a socket: what the fuzzer drives.
+    const std::string response = app.serve_api_bytes("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n");
+    CHECK(response.find("HTTP/1.1 200") != std::string::npos);
+    CHECK(response.find("HTTP/1.1 404") != std::string::npos);
+    app.stop();
+}
+
+TEST_CASE("MNIST test digits disguised as uploads are still recognised", "[http][mnist]") {
+    testimg::Mnist mnist;
+    if (!testimg::load_mnist_test(std::string(DIGIT_SOURCE_DIR) + "/data/mnist", mnist)) {
+        FAIL("MNIST test set missing: run data/fetch-mnist.sh");
+    }
+    const digit::Classifier classifier(model_path());
+    std::mt19937 rng(2024);
+    const int count = 300;
+    int plain_right = 0, disguised_right = 0, inverted_canvas_right = 0;
+    for (int i = 0; i < count; ++i) {
+        const int index = i * 31 % mnist.count;
+        const int label = mnist.labels[std::size_t(index)];
+        // As is: a 28x28 light-on-dark PNG.
+        Rgba plain(28, 28);
+        for (int p = 0; p < 784; ++p) {
+            const std::uint8_t v = mnist.images[std::size_t(index) * 784 + std::size_t(p)];
+            std::uint8_t* px = plain.at(p % 28, p / 28);
+            px[0] = px[1] = px[2] = v;
+        }
+        const std::string plain_png = testimg::encode_png_rgba(plain);
+        plain_right += classifier.predict(digit::preprocess_image(plain_png.data(), plain_png.size())).digit == label;
+        // Dark on light, scaled up, off-centre, in a large noisy canvas, as a JPEG.
+        const std::string photo = testimg::encode_jpeg(disguised_mnist(mnist, index, rng), 85);
+        try {
+            disguised_right += classifier.predict(digit::preprocess_image(photo.data(), photo.size())).digit == label;
+        } catch (const digit::ImageError&) {
+        }
+        // Light on a dark, larger canvas, off-centre, as a PNG.
+        Rgba dark(160, 120, {10, 10, 10, 255});
+        const int left = int(rng() % (160 - 56)), top = int(rng() % (120 - 56));
+        for (int y = 0; y < 56; ++y)
+            for (int x = 0; x < 56; ++x) {
+                const std::uint8_t v = mnist.images[std::size_t(index) * 784 + std::size_t(y / 2 * 28 + x / 2)];
+                std::uint8_t* px = dark.at(left + x, top + y);
+                px[0] = px[1] = px[2] = std::max<std::uint8_t>(10, v);
+            }
+        const std::string dark_png = testimg::encode_png_rgba(dark);
+        inverted_canvas_right +=
+            classifier.predict(digit::preprocess_image(dark_png.data(), dark_png.size())).digit == label;
+    }
+    INFO("plain " << plain_right << "/" << count << ", disguised " << disguised_right << "/" << count
+                  << ", light on dark " << inverted_canvas_right << "/" << count);
+    CHECK(plain_right >= count * 95 / 100);
+    CHECK(disguised_right >= count * 95 / 100);
+    CHECK(inverted_canvas_right >= count * 95 / 100);
+    WARN("plain " << plain_right << "/" << count << ", disguised " << disguised_right << "/" << count
+                  << ", light on dark " << inverted_canvas_right << "/" << count);
+}

@@ -1,0 +1,125 @@
+// The trainer's behaviour: a short run learns, checkpoints resume exactly, interrupted runs resume exactly.
+#include <catch2/catch.hpp>
+
+#include <cnn/cnn.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "training.hpp"
+
+namespace {
+
+bool have_mnist() { return std::ifstream(std::string(DIGIT_MNIST_DIR) + "/train-images-idx3-ubyte").good(); }
+
+digit::TrainOptions quick_options(const std::string& name) {
+    digit::TrainOptions o;
+    o.data_dir = DIGIT_MNIST_DIR;
+    o.out = "/tmp/digit_train_test_" + std::to_string(::getpid()) + "_" + name + ".cnn";
+    o.checkpoint = o.out + ".ckpt";
+    o.arch = "digitnet";
+    o.limit = 2000;
+    o.validation = 200;
+    o.threads = 2;
+    o.quiet = true;
+    return o;
+}
+
+std::vector<float> weights_of(const std::string& path) {
+    cnn::Sequential net = cnn::load(path);
+    std::vector<float> w;
+    for (cnn::Param* p : net.params()) w.insert(w.end(), p->value.data(), p->value.data() + p->value.size());
+    for (size_t i = 0; i < net.size(); ++i)
+        for (auto& [name, t] : net.layer(i).buffers()) w.insert(w.end(), t->data(), t->data() + t->size());
+    return w;
+}
+
+void remove_outputs(const digit::TrainOptions& o) {
+    std::remove(o.out.c_str());
+    std::remove(o.checkpoint.c_str());
+    if (!o.metrics.empty()) std::remove(o.metrics.c_str());
+}
+
+}  // namespace
+
+TEST_CASE("A short training run on 2,000 MNIST images reaches over 90% test accuracy", "[trainer]") {
+    if (!have_mnist()) FAIL("MNIST is missing: run data/fetch-mnist.sh");
+    digit::TrainOptions o = quick_options("short");
+    o.epochs = 3;
+    o.augment = false;
+    o.metrics = o.out + ".json";
+    digit::TrainResult r = digit::train(o);
+    REQUIRE(r.epochs.size() == 3);
+    CHECK(r.epochs.back().test_accuracy > 0.90);
+    // The model file holds the recipe and the figures; the metrics file one entry per epoch.
+    cnn::Sequential net = cnn::load(o.out);
+    CHECK(net.metadata.at("architecture") == "digitnet");
+    CHECK(net.metadata.count("recipe") == 1);
+    CHECK(std::stod(net.metadata.at("test_accuracy")) == Approx(r.epochs.back().test_accuracy).margin(1e-4));
+    CHECK(net.metadata.count("checkpoint.epoch") == 0);
+    std::ifstream metrics(o.metrics);
+    std::string text((std::istreambuf_iterator<char>(metrics)), std::istreambuf_iterator<char>());
+    CHECK(text.find("\"epoch\": 3") != std::string::npos);
+    remove_outputs(o);
+}
+
+TEST_CASE("Resuming from a checkpoint continues with the saved epoch and optimizer state", "[trainer]") {
+    if (!have_mnist()) FAIL("MNIST is missing: run data/fetch-mnist.sh");
+    // A constant learning rate, so that a 1-epoch run is the first half of a 2-epoch run.
+    digit::TrainOptions straight = quick_options("straight");
+    straight.limit = 600;
+    straight.validation = 60;
+    straight.schedule = "constant";
+    straight.epochs = 2;
+    digit::train(straight);
+
+    digit::TrainOptions resumed = straight;
+    resumed.out = quick_options("resumed").out;
+    resumed.checkpoint = resumed.out + ".ckpt";
+    resumed.epochs = 1;
+    digit::train(resumed);
+    cnn::NamedTensors state;
+    cnn::Sequential ckpt = cnn::load(resumed.checkpoint, &state);
+    CHECK(ckpt.metadata.at("checkpoint.epoch") == "1");
+    CHECK(std::stoi(ckpt.metadata.at("checkpoint.optimizer_steps")) == 5);  // 540 images in batches of 128
+    CHECK(state.size() == 2 * ckpt.params().size());  // Adam's m and v per parameter
+    resumed.epochs = 2;
+    resumed.resume = true;
+    digit::TrainResult r = digit::train(resumed);
+    REQUIRE(r.epochs.size() == 2);
+    CHECK(r.epochs[0].epoch == 1);
+    CHECK(weights_of(resumed.out) == weights_of(straight.out));
+    remove_outputs(straight);
+    remove_outputs(resumed);
+}
+
+TEST_CASE("An interrupted run writes a checkpoint mid-epoch and resumes to the same model", "[trainer]") {
+    if (!have_mnist()) FAIL("MNIST is missing: run data/fetch-mnist.sh");
+    digit::TrainOptions straight = quick_options("uninterrupted");
+    straight.limit = 1200;
+    straight.validation = 100;
+    straight.epochs = 2;
+    digit::train(straight);
+
+    digit::TrainOptions o = straight;
+    o.out = quick_options("interrupted").out;
+    o.checkpoint = o.out + ".ckpt";
+    digit::g_stop_requested = false;
+    std::thread stopper([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        digit::g_stop_requested = true;
+    });
+    digit::TrainResult first = digit::train(o);
+    stopper.join();
+    digit::g_stop_requested = false;
+    REQUIRE(first.interrupted);
+    CHECK_FALSE(std::ifstream(o.out).good());  // no model yet, only the checkpoint
+    cnn::Sequential ckpt = cnn::load(o.checkpoint);
+    INFO("stopped at epoch " << ckpt.metadata.at("checkpoint.epoch") << " batch " << ckpt.metadata.at("checkpoint.batch"));
+    o.resume = true;
+    digit::train(o);
+    CHECK(weights_of(o.out) == weights_of(straight.out));
+    remove_outputs(straight);
+    remove_outputs(o);
+}

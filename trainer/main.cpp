@@ -1,0 +1,130 @@
+// digit-trainer: train, evaluate and use digit models from the command line (SPEC: digit-trainer).
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include <CLI/CLI.hpp>
+
+#include "classifier.hpp"
+#include "dataset.hpp"
+#include "image_pipeline.hpp"
+#include "training.hpp"
+
+namespace {
+
+void request_stop(int) { digit::g_stop_requested = true; }
+
+int run_eval(const std::string& model_path, const std::string& data_dir, bool confusion, int threads) {
+    cnn::Sequential net = cnn::load(model_path);
+    digit::Dataset data = digit::load_dataset(data_dir);
+    digit::EvalResult r = digit::evaluate(net, data.test, threads);
+    if (confusion) {
+        std::printf("confusion matrix (rows: true digit, columns: predicted)\n     ");
+        for (size_t p = 0; p < r.confusion.size(); ++p) std::printf("%6zu", p);
+        std::printf("\n");
+        for (size_t t = 0; t < r.confusion.size(); ++t) {
+            std::printf("%4zu ", t);
+            for (int v : r.confusion[t]) std::printf("%6d", v);
+            std::printf("\n");
+        }
+    }
+    std::printf("test images: %zu\n", data.test.count);
+    std::printf("accuracy: %.4f\n", r.accuracy);
+    return 0;
+}
+
+int run_predict(const std::string& model_path, const std::vector<std::string>& images) {
+    digit::Classifier classifier(model_path);
+    int failures = 0;
+    for (const std::string& path : images) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            std::fprintf(stderr, "%s: cannot open the image (missing or unreadable)\n", path.c_str());
+            ++failures;
+            continue;
+        }
+        std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        try {
+            digit::Prediction p = classifier.predict(digit::preprocess_image(bytes.data(), bytes.size()));
+            std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
+        } catch (const digit::ImageError& e) {
+            std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+            ++failures;
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"digit-trainer: train, evaluate and run handwritten-digit models"};
+    app.require_subcommand(1);
+
+    digit::TrainOptions t;
+    auto* train = app.add_subcommand("train", "train a model on an IDX image set (MNIST by default)");
+    train->add_option("--data", t.data_dir, "folder with the IDX files (raw or .gz)")->required();
+    train->add_option("--out", t.out, "where to write the model")->required();
+    train->add_option("--epochs", t.epochs, "passes over the training set")->capture_default_str();
+    train->add_option("--batch-size", t.batch_size, "images per step")->capture_default_str();
+    train->add_option("--lr", t.lr, "learning rate (default: adam 2e-3, sgd 0.05)");
+    train->add_option("--optimizer", t.optimizer, "adam, adamw or sgd")->capture_default_str();
+    train->add_option("--weight-decay", t.weight_decay, "L2 (adam, sgd) or decoupled (adamw) weight decay");
+    train->add_option("--schedule", t.schedule, "cosine, onecycle, step or constant")->capture_default_str();
+    train->add_option("--arch", t.arch, "digitnet or digitnet-bn")->capture_default_str();
+    train->add_flag("!--no-augment", t.augment, "train on the images as they are");
+    train->add_option("--rotation", t.rotation, "augmentation: max rotation, degrees")->capture_default_str();
+    train->add_option("--zoom", t.zoom, "augmentation: max zoom, fraction")->capture_default_str();
+    train->add_option("--shift", t.shift, "augmentation: max shift, pixels")->capture_default_str();
+    train->add_option("--thickness", t.thickness, "augmentation: chance of a stroke-thickness change")->capture_default_str();
+    train->add_option("--elastic", t.elastic, "augmentation: elastic distortion alpha (0: off)")->capture_default_str();
+    train->add_option("--seed", t.seed, "seed of every random choice")->capture_default_str();
+    train->add_option("--threads", t.threads, "threads (default: all cores)");
+    train->add_option("--limit", t.limit, "train on the first N images only");
+    train->add_option("--validation", t.validation, "images carved from the training set for validation")->capture_default_str();
+    train->add_option("--checkpoint", t.checkpoint, "checkpoint file (default: OUT.ckpt)");
+    train->add_flag("--resume", t.resume, "continue from the checkpoint");
+    train->add_option("--metrics", t.metrics, "write per-epoch figures as JSON here");
+    train->add_flag("--quiet", t.quiet, "no progress bar");
+
+    std::string model, data_dir;
+    bool confusion = false;
+    int eval_threads = 0;
+    auto* eval = app.add_subcommand("eval", "accuracy of a model on the test set of an IDX image set");
+    eval->add_option("--model", model, "model file")->required();
+    eval->add_option("--data", data_dir, "folder with the IDX files")->required();
+    eval->add_flag("--confusion", confusion, "print the confusion matrix");
+    eval->add_option("--threads", eval_threads, "threads (default: all cores)");
+
+    std::vector<std::string> images;
+    auto* predict = app.add_subcommand("predict", "classify image files (PNG, JPEG, BMP, GIF)");
+    predict->add_option("--model", model, "model file")->required();
+    predict->add_option("images", images, "image files")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "digit-trainer: %s (see digit-trainer --help)\n", e.what());
+        return 1;
+    }
+
+    try {
+        if (*train) {
+            std::signal(SIGINT, request_stop);
+            std::signal(SIGTERM, request_stop);
+            digit::train(t);
+            return 0;
+        }
+        if (*eval) return run_eval(model, data_dir, confusion, eval_threads);
+        if (*predict) return run_predict(model, images);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "digit-trainer: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
