@@ -515,6 +515,8 @@ void App::configure_api_server(httplib::Server& server) {
     server.set_expect_100_continue_handler([max_upload](const httplib::Request& req, httplib::Response& res) {
         if (declared_length(req) > max_upload) {
             apply_reply(error_reply(413, "payload_too_large", "the upload is larger than the server accepts"), res);
+            // httplib writes this answer without computing its length: give it, so the client can read it.
+            res.set_header("Content-Length", std::to_string(res.body.size()));
             return 413;
         }
         return 100;

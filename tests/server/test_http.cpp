@@ -180,7 +180,7 @@ Rgba disguised_mnist(const testimg::Mnist& mnist, int index, std::mt19937& rng) 
     return canvas;
 }
 
-std::string raw_exchange(int port, const std::string& request) {
+std::string raw_exchange(int port, const std::string& request, bool close_sending = true) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -193,7 +193,7 @@ std::string raw_exchange(int port, const std::string& request) {
     timeval timeout{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     (void)!::write(fd, request.data(), request.size());
-    ::shutdown(fd, SHUT_WR);
+    if (close_sending) ::shutdown(fd, SHUT_WR);
     std::string response;
     char buffer[4096];
     for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, std::size_t(n));
@@ -345,7 +345,8 @@ TEST_CASE("bad input never breaks the server; each is followed by a good request
     SECTION("over the limit, announced with Expect: 100-continue, refused before the body") {
         const std::string reply = raw_exchange(server.api_port(),
                                                "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                                               "Content-Length: 999999999\r\nExpect: 100-continue\r\n\r\n");
+                                               "Content-Length: 999999999\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+                                               false);
         CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
         CHECK(reply.find("payload_too_large") != std::string::npos);
     }
