@@ -7,12 +7,15 @@ MNIST      ?= data/mnist
 FUZZ_SECONDS ?= 60
 CMAKE_ARGS ?=
 
-.PHONY: all setup setup-test configure build frontend mnist model run test test-sanitize bench fuzz format clean
+.PHONY: all setup setup-run setup-test configure build frontend mnist model run test test-sanitize bench fuzz format clean
 
 all: build
 
 setup:
 	scripts/setup.sh build
+
+setup-run:
+	scripts/setup.sh run
 
 setup-test:
 	scripts/setup.sh test
@@ -23,7 +26,7 @@ configure:
 build: setup configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-frontend: setup
+frontend: setup-run
 	cd frontend && npm run build --silent
 
 mnist:

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages and npm modules the project needs, only where they are missing.
-# Idempotent: `apt-get update` runs only when something has to be installed.
-# Usage: scripts/setup.sh [build|test|run]   (test adds the browser and load-test tools)
+# Installs what the project needs, only where it is missing. Idempotent: `apt-get update` runs only when a
+# Debian package has to be installed, `npm ci` only when frontend/package-lock.json changed.
+#   scripts/setup.sh build   the C++ toolchain and libraries (what `make build` and the Docker image need)
+#   scripts/setup.sh run     + Node.js and the frontend's npm modules (`make run`)
+#   scripts/setup.sh test    + chromium, docker-compose, clang and python3 for the tests (`make test`)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libstb-dev libcpp-httplib-dev
-          libcli11-dev catch2 nlohmann-json3-dev zlib1g-dev ca-certificates curl nodejs npm)
+          libcli11-dev catch2 nlohmann-json3-dev zlib1g-dev ca-certificates curl)
 if [ "$mode" = test ]; then
-    packages+=(chromium docker-compose clang libclang-rt-14-dev python3)
+    packages+=(chromium docker-compose clang libclang-rt-14-dev python3 wrk)
+fi
+# Node.js: a machine that has it (Vite 7 needs 20 or later) keeps its own; Debian's is installed otherwise.
+if [ "$mode" != build ] && ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
 fi
 
 missing=()
@@ -24,8 +30,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The frontend's modules, from package-lock.json; reinstalled only when the lock file changed.
-if [ -f frontend/package-lock.json ]; then
+if [ "$mode" != build ]; then
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$major" -lt 20 ]; then
+        echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is too old for the web UI (Vite 7 needs 20 or later)" >&2
+        exit 1
+    fi
+    # The frontend's modules, exactly as package-lock.json pins them.
     stamp=frontend/node_modules/.lock-stamp
     if [ ! -f "$stamp" ] || ! cmp -s frontend/package-lock.json "$stamp"; then
         (cd frontend && npm ci --no-audit --no-fund --loglevel=error)

@@ -22,7 +22,9 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // A number for JSON with the float noise trimmed: 0.998 rather than 0.99800002574920654.
-double rounded(double value, double scale = 1e6) { return std::round(value * scale) / scale; }
+double rounded(double value, double scale = 1e6) {
+    return std::round(value * scale) / scale;
+}
 
 json prediction_json(const Prediction& prediction, const Image28* input) {
     json probabilities = json::array();
@@ -35,7 +37,8 @@ json prediction_json(const Prediction& prediction, const Image28* input) {
         json rows = json::array();
         for (int y = 0; y < kImageSide; ++y) {
             json row = json::array();
-            for (int x = 0; x < kImageSide; ++x) row.push_back(rounded((*input)[std::size_t(y * kImageSide + x)], 1e4));
+            for (int x = 0; x < kImageSide; ++x)
+                row.push_back(rounded((*input)[std::size_t(y * kImageSide + x)], 1e4));
             rows.push_back(std::move(row));
         }
         answer["input"] = std::move(rows);
@@ -43,30 +46,45 @@ json prediction_json(const Prediction& prediction, const Image28* input) {
     return answer;
 }
 
-Reply json_reply(int status, const json& body) { return Reply{status, body.dump(), "application/json"}; }
+Reply json_reply(int status, const json& body) {
+    return Reply{status, body.dump(), "application/json"};
+}
 
-bool is_file_field(const Upload& upload) { return upload.field_name == "file"; }
+bool is_file_field(const Upload& upload) {
+    return upload.field_name == "file";
+}
 
 // The stable codes for the statuses httplib itself produces (unknown path, unreadable request, ...).
 std::pair<const char*, const char*> default_error_for(int status) {
     switch (status) {
-        case 400: return {"bad_request", "the request could not be parsed"};
-        case 404: return {"not_found", "no such resource"};
-        case 405: return {"method_not_allowed", "method not allowed on this resource"};
-        case 408: return {"request_timeout", "the request took too long to arrive"};
-        case 413: return {"payload_too_large", "the request body is larger than the server accepts"};
-        case 414: return {"uri_too_long", "the request URI is too long"};
-        case 415: return {"unsupported_media_type", "unsupported media type"};
-        case 416: return {"range_not_satisfiable", "range not satisfiable"};
-        case 503: return {"not_ready", "the service is not ready"};
-        default: return {status >= 500 ? "internal_error" : "bad_request", "the request failed"};
+        case 400:
+            return {"bad_request", "the request could not be parsed"};
+        case 404:
+            return {"not_found", "no such resource"};
+        case 405:
+            return {"method_not_allowed", "method not allowed on this resource"};
+        case 408:
+            return {"request_timeout", "the request took too long to arrive"};
+        case 413:
+            return {"payload_too_large", "the request body is larger than the server accepts"};
+        case 414:
+            return {"uri_too_long", "the request URI is too long"};
+        case 415:
+            return {"unsupported_media_type", "unsupported media type"};
+        case 416:
+            return {"range_not_satisfiable", "range not satisfiable"};
+        case 503:
+            return {"not_ready", "the service is not ready"};
+        default:
+            return {status >= 500 ? "internal_error" : "bad_request", "the request failed"};
     }
 }
 
 // The route label for metrics: the known routes by name, everything else as one label, so that scanners
 // probing random paths cannot grow the metric set without bound.
 std::string route_label(const std::string& path) {
-    static const char* const kRoutes[] = {"/", "/predict", "/predict/batch", "/healthz", "/readyz", "/model", "/metrics"};
+    static const char* const kRoutes[] = {"/",       "/predict", "/predict/batch", "/healthz",
+                                          "/readyz", "/model",   "/metrics"};
     for (const char* route : kRoutes)
         if (path == route) return route;
     return "other";
@@ -81,11 +99,14 @@ std::string printable(const std::string& text, std::size_t limit = 200) {
 }
 
 std::string lowercase(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
     return text;
 }
 
-bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& text, const char* prefix) {
+    return text.rfind(prefix, 0) == 0;
+}
 
 void apply_reply(const Reply& reply, httplib::Response& res) {
     res.status = reply.status;
@@ -101,7 +122,8 @@ bool debug_requested(const httplib::Request& req) {
 // Whether a body follows the headers. httplib would otherwise wait for the connection to close on a POST
 // that has neither Content-Length nor chunked encoding.
 bool request_has_body(const httplib::Request& req) {
-    if (lowercase(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos) return true;
+    if (lowercase(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos)
+        return true;
     const std::string length = req.get_header_value("Content-Length");
     return !length.empty() && length.find_first_not_of('0') != std::string::npos;
 }
@@ -118,7 +140,8 @@ std::uint64_t declared_length(const httplib::Request& req) {
 void drain_body(const httplib::Request& req, const httplib::ContentReader& reader) {
     if (!request_has_body(req)) return;
     if (req.is_multipart_form_data()) {
-        reader([](const httplib::MultipartFormData&) { return true; }, [](const char*, std::size_t) { return true; });
+        reader([](const httplib::MultipartFormData&) { return true; },
+               [](const char*, std::size_t) { return true; });
     } else {
         reader([](const char*, std::size_t) { return true; });
     }
@@ -156,32 +179,58 @@ std::string Metrics::render() const {
     out << "# HELP digit_http_requests_total HTTP requests answered, by route and status.\n"
         << "# TYPE digit_http_requests_total counter\n";
     for (const auto& [key, count] : requests_)
-        out << "digit_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << count
-            << "\n";
+        out << "digit_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} "
+            << count << "\n";
     out << "# HELP digit_http_request_duration_seconds Time from routing to the response, by route.\n"
         << "# TYPE digit_http_request_duration_seconds histogram\n";
     for (const auto& [route, histogram] : latency_) {
         std::uint64_t cumulative = 0;
         for (std::size_t i = 0; i < kBucketBounds.size(); ++i) {
             cumulative += histogram.buckets[i];
-            out << "digit_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << kBucketBounds[i]
-                << "\"} " << cumulative << "\n";
+            out << "digit_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
+                << kBucketBounds[i] << "\"} " << cumulative << "\n";
         }
         out << "digit_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} "
             << histogram.count << "\n"
             << "digit_http_request_duration_seconds_sum{route=\"" << route << "\"} " << histogram.sum << "\n"
-            << "digit_http_request_duration_seconds_count{route=\"" << route << "\"} " << histogram.count << "\n";
+            << "digit_http_request_duration_seconds_count{route=\"" << route << "\"} " << histogram.count
+            << "\n";
     }
     out << "# HELP digit_predictions_total Predictions made, by predicted digit.\n"
         << "# TYPE digit_predictions_total counter\n";
     for (int d = 0; d < 10; ++d)
-        out << "digit_predictions_total{digit=\"" << d << "\"} " << predictions_[std::size_t(d)].load() << "\n";
+        out << "digit_predictions_total{digit=\"" << d << "\"} " << predictions_[std::size_t(d)].load()
+            << "\n";
     return out.str();
 }
 
 // ---- Api -----------------------------------------------------------------------------------------------
 
-Api::Api(ServerOptions options) : options_(std::move(options)) {}
+Api::Api(ServerOptions options) : options_(std::move(options)) {
+    free_slots_ = options_.max_concurrent_inferences > 0
+                      ? options_.max_concurrent_inferences
+                      : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+template <typename Work>
+auto Api::with_inference_slot(Work&& work) const {
+    {
+        std::unique_lock<std::mutex> lock(slots_mutex_);
+        slot_freed_.wait(lock, [this] { return free_slots_ > 0; });
+        --free_slots_;
+    }
+    struct Release {
+        const Api* api;
+        ~Release() {
+            {
+                std::lock_guard<std::mutex> lock(api->slots_mutex_);
+                ++api->free_slots_;
+            }
+            api->slot_freed_.notify_one();
+        }
+    } release{this};
+    return work();
+}
 
 void Api::set_classifier(std::shared_ptr<const Classifier> classifier) {
     std::atomic_store(&classifier_, std::move(classifier));
@@ -191,10 +240,14 @@ Reply Api::welcome() const {
     return json_reply(200, json{{"message", "Welcome to the Handwritten Digit Recognizer API!"}});
 }
 
-Reply Api::health() const { return json_reply(200, json{{"status", "ok"}}); }
+Reply Api::health() const {
+    return json_reply(200, json{{"status", "ok"}});
+}
 
 Reply Api::readiness() const {
-    if (!ready()) return json_reply(503, json{{"status", "loading"}, {"error", "the model is still loading"}, {"code", "not_ready"}});
+    if (!ready())
+        return json_reply(
+            503, json{{"status", "loading"}, {"error", "the model is still loading"}, {"code", "not_ready"}});
     return json_reply(200, json{{"status", "ready"}});
 }
 
@@ -204,7 +257,9 @@ Reply Api::model_info() const {
     return json_reply(200, classifier->info());
 }
 
-Reply Api::metrics_text() const { return Reply{200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"}; }
+Reply Api::metrics_text() const {
+    return Reply{200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"};
+}
 
 namespace {
 
@@ -238,7 +293,7 @@ Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
     if (!preprocess_upload(*file, options_.pipeline, image, error)) return error;
     const auto classifier = std::atomic_load(&classifier_);
     if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
-    const Prediction prediction = classifier->predict(image);
+    const Prediction prediction = with_inference_slot([&] { return classifier->predict(image); });
     metrics_.record_prediction(prediction.digit);
     return json_reply(200, prediction_json(prediction, debug ? &image : nullptr));
 }
@@ -266,7 +321,8 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
     const auto classifier = std::atomic_load(&classifier_);
     if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
     const std::vector<Prediction> predictions =
-        images.empty() ? std::vector<Prediction>{} : classifier->predict_batch(images);
+        images.empty() ? std::vector<Prediction>{}
+                       : with_inference_slot([&] { return classifier->predict_batch(images); });
     json results = json::array();
     for (std::size_t i = 0; i < files.size(); ++i) {
         json result;
@@ -305,7 +361,8 @@ void UploadCollector::begin_raw(std::string content_type) {
 bool UploadCollector::append(const char* data, std::size_t size) {
     total_bytes_ += size;
     if (total_bytes_ > max_bytes_) {
-        over_size_ = true;  // only chunked bodies get here: a Content-Length over the limit is refused earlier
+        over_size_ =
+            true;  // only chunked bodies get here: a Content-Length over the limit is refused earlier
         return false;
     }
     if (uploads_.empty() || too_many_files_) return true;
@@ -316,8 +373,9 @@ bool UploadCollector::append(const char* data, std::size_t size) {
 
 Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool debug) {
     if (collected.too_many_files()) {
-        return error_reply(413, "batch_too_large",
-                           "a batch holds at most " + std::to_string(api.options().max_batch_files) + " files");
+        return error_reply(
+            413, "batch_too_large",
+            "a batch holds at most " + std::to_string(api.options().max_batch_files) + " files");
     }
     return batch ? api.predict_batch(collected.uploads(), debug) : api.predict(collected.uploads(), debug);
 }
@@ -327,7 +385,7 @@ Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool
 namespace {
 
 class MemoryStream : public httplib::Stream {
-public:
+  public:
     explicit MemoryStream(const std::string& input) : input_(input) {}
     bool is_readable() const override { return true; }
     bool is_writable() const override { return true; }
@@ -353,7 +411,7 @@ public:
     bool exhausted() const { return position_ >= input_.size(); }
     const std::string& output() const { return output_; }
 
-private:
+  private:
     const std::string& input_;
     std::size_t position_ = 0;
     std::string output_;
@@ -362,7 +420,7 @@ private:
 }  // namespace
 
 class App::MemoryServer : public httplib::Server {
-public:
+  public:
     std::string serve_bytes(const std::string& request_bytes) {
         MemoryStream stream(request_bytes);
         bool connection_closed = false;
@@ -379,12 +437,24 @@ namespace {
 
 const char* mime_type_for(const std::string& path) {
     static const std::pair<const char*, const char*> kTypes[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"}, {".map", "application/json"}, {".svg", "image/svg+xml"},
-        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"}, {".gif", "image/gif"},
-        {".ico", "image/x-icon"}, {".webp", "image/webp"}, {".woff", "font/woff"}, {".woff2", "font/woff2"},
-        {".txt", "text/plain; charset=utf-8"}, {".wasm", "application/wasm"}, {".webmanifest", "application/manifest+json"}};
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".map", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".ico", "image/x-icon"},
+        {".webp", "image/webp"},
+        {".woff", "font/woff"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".wasm", "application/wasm"},
+        {".webmanifest", "application/manifest+json"}};
     const std::string lower = lowercase(path);
     for (const auto& [extension, type] : kTypes) {
         const std::size_t n = std::strlen(extension);
@@ -424,9 +494,10 @@ std::string request_host_name(const httplib::Request& req) {
     } else {
         host = host.substr(0, host.find(':'));
     }
-    const bool clean = !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '.' || c == '-' || c == '[' || c == ']' || c == ':';
-    });
+    const bool clean =
+        !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+            return std::isalnum(c) || c == '.' || c == '-' || c == '[' || c == ']' || c == ':';
+        });
     return clean ? host : "localhost";
 }
 
@@ -443,10 +514,16 @@ App::App(ServerOptions options)
     configure_ui_server(*ui_server_);
 }
 
-App::~App() { stop(); }
+App::~App() {
+    stop();
+}
 
-std::string App::serve_api_bytes(const std::string& request_bytes) { return api_server_->serve_bytes(request_bytes); }
-std::string App::serve_ui_bytes(const std::string& request_bytes) { return ui_server_->serve_bytes(request_bytes); }
+std::string App::serve_api_bytes(const std::string& request_bytes) {
+    return api_server_->serve_bytes(request_bytes);
+}
+std::string App::serve_ui_bytes(const std::string& request_bytes) {
+    return ui_server_->serve_bytes(request_bytes);
+}
 
 namespace {
 
@@ -463,37 +540,41 @@ void configure_common(httplib::Server& server, const ServerOptions& options, int
         request_started = Clock::now();
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    server.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request&, httplib::Response& res) {
+    server.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
             if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already JSON
             const auto [code, message] = default_error_for(res.status);
             apply_reply(error_reply(res.status, code, message), res);
             return httplib::Server::HandlerResponse::Handled;
         }));
-    server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
-        std::string what = "unknown exception";
-        try {
-            if (error) std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
-        }
-        std::fprintf(stderr, "digit-server: error while handling %s %s: %s\n", req.method.c_str(),
-                     printable(req.path).c_str(), printable(what, 500).c_str());
-        apply_reply(error_reply(500, "internal_error", "internal server error"), res);
-    });
+    server.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+            std::string what = "unknown exception";
+            try {
+                if (error) std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            std::fprintf(stderr, "digit-server: error while handling %s %s: %s\n", req.method.c_str(),
+                         printable(req.path).c_str(), printable(what, 500).c_str());
+            apply_reply(error_reply(500, "internal_error", "internal server error"), res);
+        });
     server.set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
         double latency_ms = 0.0;
         if (request_started != Clock::time_point{}) {
             latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - request_started).count();
             request_started = Clock::time_point{};
         }
-        if (metrics != nullptr) metrics->record_request(route_label(req.path), res.status, latency_ms / 1000.0);
+        if (metrics != nullptr)
+            metrics->record_request(route_label(req.path), res.status, latency_ms / 1000.0);
         char line[512];
-        const int length = std::snprintf(line, sizeof line, "%s %s %d %.2fms\n", printable(req.method, 16).c_str(),
-                                         printable(req.path).c_str(), res.status, latency_ms);
+        const int length =
+            std::snprintf(line, sizeof line, "%s %s %d %.2fms\n", printable(req.method, 16).c_str(),
+                          printable(req.path).c_str(), res.status, latency_ms);
         // One write per line, so that lines from concurrent requests never interleave.
-        if (length > 0) (void)!::write(STDERR_FILENO, line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
+        if (length > 0)
+            (void)!::write(STDERR_FILENO, line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
     });
 }
 
@@ -514,7 +595,8 @@ void App::configure_api_server(httplib::Server& server) {
     const std::size_t max_upload = options_.max_upload_bytes;
     server.set_expect_100_continue_handler([max_upload](const httplib::Request& req, httplib::Response& res) {
         if (declared_length(req) > max_upload) {
-            apply_reply(error_reply(413, "payload_too_large", "the upload is larger than the server accepts"), res);
+            apply_reply(error_reply(413, "payload_too_large", "the upload is larger than the server accepts"),
+                        res);
             // httplib writes this answer without computing its length: give it, so the client can read it.
             res.set_header("Content-Length", std::to_string(res.body.size()));
             return 413;
@@ -524,7 +606,9 @@ void App::configure_api_server(httplib::Server& server) {
 
     Api& api = *api_;
     auto get = [&api](Reply (Api::*method)() const) {
-        return [&api, method](const httplib::Request&, httplib::Response& res) { apply_reply((api.*method)(), res); };
+        return [&api, method](const httplib::Request&, httplib::Response& res) {
+            apply_reply((api.*method)(), res);
+        };
     };
     server.Get("/", get(&Api::welcome));
     server.Get("/healthz", get(&Api::health));
@@ -553,26 +637,31 @@ void App::configure_api_server(httplib::Server& server) {
                                         starts_with(content_type, "application/octet-stream");
                 if (!image_body && (declared_length(req) > 0 || !req.has_header("Content-Length"))) {
                     drain_body(req, reader);
-                    apply_reply(error_reply(415, "unsupported_media_type",
-                                            "send multipart/form-data with a 'file' field, or an image/* body"),
-                                res);
+                    apply_reply(
+                        error_reply(415, "unsupported_media_type",
+                                    "send multipart/form-data with a 'file' field, or an image/* body"),
+                        res);
                     return;
                 }
                 if (image_body) collector.begin_raw(content_type);
-                complete = reader([&](const char* data, std::size_t size) { return collector.append(data, size); });
+                complete =
+                    reader([&](const char* data, std::size_t size) { return collector.append(data, size); });
             }
             Reply reply;
             if (!complete) {
                 if (collector.over_size() || res.status == 413) {
-                    reply = error_reply(413, "payload_too_large",
-                                        "the upload is larger than " + std::to_string(options.max_upload_bytes) + " bytes");
+                    reply = error_reply(
+                        413, "payload_too_large",
+                        "the upload is larger than " + std::to_string(options.max_upload_bytes) + " bytes");
                 } else if (req.is_multipart_form_data()) {
-                    reply = error_reply(400, "malformed_multipart", "the multipart/form-data body is malformed");
+                    reply =
+                        error_reply(400, "malformed_multipart", "the multipart/form-data body is malformed");
                 } else {
                     reply = error_reply(400, "bad_request", "the request body could not be read");
                 }
             } else if (!batch && collector.too_many_files()) {
-                reply = api.predict(collector.uploads(), debug_requested(req));  // extra "file" parts are ignored
+                reply =
+                    api.predict(collector.uploads(), debug_requested(req));  // extra "file" parts are ignored
             } else {
                 reply = finish_upload(api, batch, collector, debug_requested(req));
             }
@@ -584,13 +673,15 @@ void App::configure_api_server(httplib::Server& server) {
 
     // Known paths with the wrong method answer 405 with Allow, not 404.
     const std::pair<const char*, const char*> kAllowed[] = {
-        {"/", "GET"},        {"/healthz", "GET"}, {"/readyz", "GET"},     {"/model", "GET"},
+        {"/", "GET"},        {"/healthz", "GET"},  {"/readyz", "GET"},        {"/model", "GET"},
         {"/metrics", "GET"}, {"/predict", "POST"}, {"/predict/batch", "POST"}};
     for (const auto& [path, allowed] : kAllowed) {
         const std::string allow = std::string(allowed) + ", OPTIONS";
         auto refuse = [allow](const httplib::Request& req, httplib::Response& res) {
             res.set_header("Allow", allow);
-            apply_reply(error_reply(405, "method_not_allowed", req.method + " is not allowed here; use " + allow), res);
+            apply_reply(
+                error_reply(405, "method_not_allowed", req.method + " is not allowed here; use " + allow),
+                res);
         };
         auto refuse_with_body = [refuse](const httplib::Request& req, httplib::Response& res,
                                          const httplib::ContentReader& reader) {
@@ -622,16 +713,18 @@ void App::configure_ui_server(httplib::Server& server) {
     auto serve = [ui_dir, api_port, bound_api_port](const httplib::Request& req, httplib::Response& res) {
         const std::string root = resolved_path(ui_dir);
         if (root.empty()) {
-            apply_reply(error_reply(404, "ui_not_found",
-                                    "the web UI is not built: folder '" + ui_dir +
-                                        "' is missing (run `make frontend`); the API still answers on its own port"),
-                        res);
+            apply_reply(
+                error_reply(404, "ui_not_found",
+                            "the web UI is not built: folder '" + ui_dir +
+                                "' is missing (run `make frontend`); the API still answers on its own port"),
+                res);
             return;
         }
         // req.path is already percent-decoded, so "%2e%2e" arrives here as "..": refuse any such segment
         // outright, then make sure the resolved file (symlinks followed) is still inside the folder.
         const std::string& path = req.path;
-        const bool suspicious = path.find('\0') != std::string::npos || path.find('\\') != std::string::npos ||
+        const bool suspicious = path.find('\0') != std::string::npos ||
+                                path.find('\\') != std::string::npos ||
                                 ("/" + path + "/").find("/../") != std::string::npos;
         if (suspicious) {
             apply_reply(error_reply(404, "not_found", "no such file"), res);
@@ -664,12 +757,13 @@ void App::configure_ui_server(httplib::Server& server) {
         }
         const int port = *bound_api_port > 0 ? *bound_api_port : api_port;
         const std::string api_origin = "http://" + request_host_name(req) + ":" + std::to_string(port);
-        res.set_header("Content-Security-Policy",
-                       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' " +
-                           api_origin + " http://localhost:" + std::to_string(port) + " http://127.0.0.1:" +
-                           std::to_string(port) +
-                           "; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'");
+        res.set_header(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' " +
+                api_origin + " http://localhost:" + std::to_string(port) +
+                " http://127.0.0.1:" + std::to_string(port) +
+                "; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'");
         const bool is_index = file.size() >= 11 && file.compare(file.size() - 11, 11, "/index.html") == 0;
         res.set_header("Cache-Control", is_index ? "no-cache" : "public, max-age=3600");
         res.status = 200;
@@ -692,8 +786,9 @@ void App::configure_ui_server(httplib::Server& server) {
 }
 
 void App::start() {
-    api_port_ = options_.port == 0 ? api_server_->bind_to_any_port(options_.host)
-                                   : (api_server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+    api_port_ = options_.port == 0
+                    ? api_server_->bind_to_any_port(options_.host)
+                    : (api_server_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
     if (api_port_ <= 0) {
         throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                                  " (in use, or no permission)");
@@ -704,8 +799,8 @@ void App::start() {
                        : (ui_server_->bind_to_port(options_.host, options_.ui_port) ? options_.ui_port : -1);
         if (ui_port_ <= 0) {
             api_server_->stop();
-            throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.ui_port) +
-                                     " (in use, or no permission)");
+            throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                                     std::to_string(options_.ui_port) + " (in use, or no permission)");
         }
         ui_thread_ = std::thread([this] { ui_server_->listen_after_bind(); });
     }
@@ -725,7 +820,8 @@ void App::stop() {
 void App::request_stop() {
     if (started_.load()) {
         // httplib's stop() only acts on a running server: wait for listeners that are still starting.
-        for (int i = 0; i < 200 && (!api_server_->is_running() || (options_.ui_port >= 0 && !ui_server_->is_running()));
+        for (int i = 0;
+             i < 200 && (!api_server_->is_running() || (options_.ui_port >= 0 && !ui_server_->is_running()));
              ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

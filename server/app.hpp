@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -31,6 +32,9 @@ struct ServerOptions {
     int ui_port = 3000;  // 0 picks a free port; -1 disables the UI server
     std::string ui_dir = "frontend/dist";
     int threads = 16;  // httplib serves a connection per thread: enough for 16 keep-alive clients
+    // Inferences running at once (0: one per core). More would only share the same cores, and each one
+    // in flight holds a network workspace: this bounds both latency spread and resident memory.
+    int max_concurrent_inferences = 0;
     std::size_t max_upload_bytes = 10u << 20;  // whole request body, multipart envelope included
     std::size_t max_batch_files = 64;
     int read_timeout_ms = 5000;  // per read: a client that stalls frees its thread after this long
@@ -58,16 +62,17 @@ Reply error_reply(int status, const std::string& code, const std::string& messag
 
 // Prometheus counters: requests by route and status, a latency histogram per route, predictions by digit.
 class Metrics {
-public:
+  public:
     void record_request(const std::string& route, int status, double latency_seconds);
     void record_prediction(int digit);
     std::string render() const;  // text exposition format 0.0.4
 
-private:
+  private:
     static constexpr std::array<double, 12> kBucketBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                           0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+                                                             0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
     struct Histogram {
-        std::array<std::uint64_t, kBucketBounds.size()> buckets{};  // non-cumulative here, summed when rendered
+        std::array<std::uint64_t, kBucketBounds.size()>
+            buckets{};  // non-cumulative here, summed when rendered
         std::uint64_t count = 0;
         double sum = 0.0;
     };
@@ -79,7 +84,7 @@ private:
 
 // The API's logic on plain values. Thread-safe; the classifier is shared read-only once loaded.
 class Api {
-public:
+  public:
     explicit Api(ServerOptions options);
 
     void set_classifier(std::shared_ptr<const Classifier> classifier);
@@ -100,8 +105,15 @@ public:
     Metrics& metrics() { return metrics_; }
     const ServerOptions& options() const { return options_; }
 
-private:
+  private:
+    // Runs `work` once one of the inference slots is free.
+    template <typename Work>
+    auto with_inference_slot(Work&& work) const;
+
     std::shared_ptr<const Classifier> classifier_;  // read/written with std::atomic_load/store
+    mutable std::mutex slots_mutex_;
+    mutable std::condition_variable slot_freed_;
+    mutable int free_slots_ = 1;
     ServerOptions options_;
     mutable Metrics metrics_;
 };
@@ -110,8 +122,9 @@ private:
 // (chunked bodies have no Content-Length to check up front) and the number of file parts. httplib feeds it
 // multipart parts or raw bytes; the fuzzer feeds it directly.
 class UploadCollector {
-public:
-    UploadCollector(std::size_t max_bytes, std::size_t max_files) : max_bytes_(max_bytes), max_files_(max_files) {}
+  public:
+    UploadCollector(std::size_t max_bytes, std::size_t max_files)
+        : max_bytes_(max_bytes), max_files_(max_files) {}
     bool begin_part(std::string field_name, std::string filename, std::string content_type);
     bool append(const char* data, std::size_t size);  // to the current part, or the raw body
     void begin_raw(std::string content_type);
@@ -120,7 +133,7 @@ public:
     bool too_many_files() const { return too_many_files_; }
     std::vector<Upload>& uploads() { return uploads_; }
 
-private:
+  private:
     std::size_t max_bytes_, max_files_;
     std::size_t total_bytes_ = 0, file_parts_ = 0;
     bool over_size_ = false, too_many_files_ = false;
@@ -133,7 +146,7 @@ Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool
 // Both servers in one process. start() binds and begins serving (model not yet loaded: /readyz is 503);
 // load_model() then loads it; run until stop().
 class App {
-public:
+  public:
     explicit App(ServerOptions options);
     ~App();
     App(const App&) = delete;
@@ -159,7 +172,7 @@ public:
 
     class MemoryServer;  // an httplib::Server that can also serve bytes from memory
 
-private:
+  private:
     void configure_api_server(httplib::Server& server);
     void configure_ui_server(httplib::Server& server);
 

@@ -8,7 +8,7 @@ namespace {
 
 // A read-only view that answers 0 past its end instead of reading out of bounds; callers check ok().
 class ByteView {
-public:
+  public:
     ByteView(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
     std::size_t size() const { return size_; }
     bool has(std::size_t offset, std::size_t count) const {
@@ -29,7 +29,7 @@ public:
     }
     const std::uint8_t* data() const { return data_; }
 
-private:
+  private:
     const std::uint8_t* data_;
     std::size_t size_;
 };
@@ -59,10 +59,27 @@ int tiff_orientation(const ByteView& tiff) {
         if (tiff.u16(entry, little_endian) != 0x0112) continue;
         const std::uint16_t type = tiff.u16(entry + 2, little_endian);
         if (type != 3 /* SHORT */) return 1;
-        const int orientation = tiff.u16(entry + 8, little_endian);  // a SHORT sits at the value field's start
+        const int orientation =
+            tiff.u16(entry + 8, little_endian);  // a SHORT sits at the value field's start
         return orientation >= 1 && orientation <= 8 ? orientation : 1;
     }
     return 1;
+}
+
+// A DHT segment's tables: class 0/1, id 0..3, and at most 256 codes each. stb_image 2.27 (Debian 12) trusts
+// the code counts and writes past its 257-entry table when they sum to more (found by fuzzing).
+bool huffman_tables_valid(const ByteView& segment) {
+    std::size_t pos = 0;
+    while (pos < segment.size()) {
+        if (!segment.has(pos, 17)) return false;
+        const std::uint8_t table = segment.u8(pos);
+        if ((table >> 4) > 1 || (table & 0x0F) > 3) return false;
+        std::size_t codes = 0;
+        for (std::size_t i = 1; i <= 16; ++i) codes += segment.u8(pos + i);
+        if (codes > 256 || !segment.has(pos + 17, codes)) return false;
+        pos += 17 + codes;
+    }
+    return true;
 }
 
 }  // namespace
@@ -126,6 +143,7 @@ bool jpeg_is_complete(const void* data, std::size_t size) {
         if (!jpeg.has(pos + 2, 2)) return false;
         const std::size_t length = jpeg.u16(pos + 2, false);
         if (length < 2 || !jpeg.has(pos + 2, length)) return false;
+        if (marker == 0xC4 && !huffman_tables_valid(jpeg.sub(pos + 4, length - 2))) return false;
         pos += 2 + length;
         if (marker == 0xDA) in_scan = true;
     }

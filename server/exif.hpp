@@ -11,7 +11,8 @@ namespace digit {
 int jpeg_exif_orientation(const void* data, std::size_t size);
 
 // True when the marker structure is intact up to an EOI marker (data after EOI, as in motion photos, is
-// allowed); false when the file ends inside a segment or inside the entropy-coded data.
+// allowed) and every Huffman table is well formed; false when the file ends inside a segment or inside the
+// entropy-coded data, or a table would overflow stb_image's decoder. Checked before stb sees the file.
 bool jpeg_is_complete(const void* data, std::size_t size);
 
 }  // namespace digit

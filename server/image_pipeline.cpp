@@ -128,13 +128,32 @@ GreyImage apply_orientation(const GreyImage& stored, int orientation) {
         for (int x = 0; x < upright.width; ++x) {
             int sx = x, sy = y;
             switch (orientation) {
-                case 2: sx = w - 1 - x; break;                       // mirrored
-                case 3: sx = w - 1 - x; sy = h - 1 - y; break;       // rotated 180
-                case 4: sy = h - 1 - y; break;                       // mirrored vertically
-                case 5: sx = y; sy = x; break;                       // transposed
-                case 6: sx = y; sy = h - 1 - x; break;               // needs 90 degrees clockwise
-                case 7: sx = w - 1 - y; sy = h - 1 - x; break;       // transversed
-                case 8: sx = w - 1 - y; sy = x; break;               // needs 90 degrees anticlockwise
+                case 2:
+                    sx = w - 1 - x;
+                    break;  // mirrored
+                case 3:
+                    sx = w - 1 - x;
+                    sy = h - 1 - y;
+                    break;  // rotated 180
+                case 4:
+                    sy = h - 1 - y;
+                    break;  // mirrored vertically
+                case 5:
+                    sx = y;
+                    sy = x;
+                    break;  // transposed
+                case 6:
+                    sx = y;
+                    sy = h - 1 - x;
+                    break;  // needs 90 degrees clockwise
+                case 7:
+                    sx = w - 1 - y;
+                    sy = h - 1 - x;
+                    break;  // transversed
+                case 8:
+                    sx = w - 1 - y;
+                    sy = x;
+                    break;  // needs 90 degrees anticlockwise
             }
             upright.pixels[std::size_t(y) * upright.width + x] = stored.at(sx, sy);
         }
@@ -231,7 +250,8 @@ float otsu_threshold(const std::vector<float>& values, float max_value) {
         if (weight_below <= 0.0 || weight_above <= 0.0) continue;
         const double mean_below = sum_below / weight_below;
         const double mean_above = (sum_all - sum_below) / weight_above;
-        const double between = weight_below * weight_above * (mean_below - mean_above) * (mean_below - mean_above);
+        const double between =
+            weight_below * weight_above * (mean_below - mean_above) * (mean_below - mean_above);
         if (between > best_variance) {
             best_variance = between;
             best_bin = i;
@@ -247,7 +267,7 @@ struct Component {
     double mass = 0.0;  // sum of ink strength
     float peak = 0.0f;
     int x0 = INT_MAX, y0 = INT_MAX, x1 = -1, y1 = -1;  // inclusive bounding box
-    int border_contact[4] = {0, 0, 0, 0};                 // pixels on the left, right, top, bottom edges
+    int border_contact[4] = {0, 0, 0, 0};              // pixels on the left, right, top, bottom edges
     bool kept = false;
     int width() const { return x1 - x0 + 1; }
     int height() const { return y1 - y0 + 1; }
@@ -306,7 +326,9 @@ bool looks_like_clutter(const Component& c, int w, int h) {
     return long_border_contact || ruled_line || vertical_rule;
 }
 
-int gap_between(int a0, int a1, int b0, int b1) { return std::max({0, b0 - a1, a0 - b1}); }
+int gap_between(int a0, int a1, int b0, int b1) {
+    return std::max({0, b0 - a1, a0 - b1});
+}
 
 // Chooses the components that make up the digit: the strongest one, then the pieces near it (the separate
 // bar of a 4, 5 or 7, a stroke broken by a faint pen), leaving specks and far-away marks out.
@@ -338,7 +360,8 @@ void keep_digit_components(std::vector<Component>& components, int w, int h) {
             if (!close_piece && !nearby_part) continue;
             c.kept = true;
             grew = true;
-            x0 = std::min(x0, c.x0), y0 = std::min(y0, c.y0), x1 = std::max(x1, c.x1), y1 = std::max(y1, c.y1);
+            x0 = std::min(x0, c.x0), y0 = std::min(y0, c.y0), x1 = std::max(x1, c.x1),
+            y1 = std::max(y1, c.y1);
         }
     }
 }
@@ -361,8 +384,10 @@ Plane resize_area(const Plane& in, int out_w, int out_h) {
     };
     Plane columns(out_w, in.height), out(out_w, out_h);
     for (int y = 0; y < in.height; ++y)
-        resize_axis(&in.v[std::size_t(y) * in.width], in.width, 1, &columns.v[std::size_t(y) * out_w], out_w, 1);
-    for (int x = 0; x < out_w; ++x) resize_axis(&columns.v[std::size_t(x)], in.height, out_w, &out.v[std::size_t(x)], out_h, out_w);
+        resize_axis(&in.v[std::size_t(y) * in.width], in.width, 1, &columns.v[std::size_t(y) * out_w], out_w,
+                    1);
+    for (int x = 0; x < out_w; ++x)
+        resize_axis(&columns.v[std::size_t(x)], in.height, out_w, &out.v[std::size_t(x)], out_h, out_w);
     return out;
 }
 
@@ -374,9 +399,9 @@ float stroke_width(const std::vector<std::uint8_t>& mask, int w, int h) {
         for (int x = 0; x < w; ++x) {
             if (!mask[std::size_t(y) * w + x]) continue;
             ++area;
-            const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || !mask[std::size_t(y) * w + x - 1] ||
-                              !mask[std::size_t(y) * w + x + 1] || !mask[std::size_t(y - 1) * w + x] ||
-                              !mask[std::size_t(y + 1) * w + x];
+            const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 ||
+                              !mask[std::size_t(y) * w + x - 1] || !mask[std::size_t(y) * w + x + 1] ||
+                              !mask[std::size_t(y - 1) * w + x] || !mask[std::size_t(y + 1) * w + x];
             boundary += edge;
         }
     }
@@ -404,7 +429,8 @@ bool ink_is_darker_than_background(const Plane& image) {
     std::vector<float> deviation(image.v.size());
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
-            deviation[std::size_t(y) * w + x] = image(x, y) - cell_median[std::size_t(y / cell) * cells_x + x / cell];
+            deviation[std::size_t(y) * w + x] =
+                image(x, y) - cell_median[std::size_t(y / cell) * cells_x + x / cell];
     std::vector<float> magnitude(deviation.size());
     for (std::size_t i = 0; i < deviation.size(); ++i) magnitude[i] = std::abs(deviation[i]);
     const float noise = std::max(0.03f, 4.0f * 1.4826f * percentile(std::move(magnitude), 0.5));
@@ -413,7 +439,8 @@ bool ink_is_darker_than_background(const Plane& image) {
         darker += std::max(0.0f, -d - noise);
         lighter += std::max(0.0f, d - noise);
     }
-    // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the other.
+    // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the
+    // other.
     const double prior_dark = percentile(image.v, 0.5) >= 0.5f ? 1.25 : 0.8;
     return darker * prior_dark >= lighter;
 }
@@ -427,6 +454,10 @@ GreyImage decode_grey(const void* data, std::size_t size, const PipelineOptions&
     if (format == Format::unknown) throw_unsupported("not a PNG, JPEG, BMP or GIF image");
     if (size > std::size_t(INT_MAX)) throw_unsupported("the file is too large to decode");
 
+    // Before stb_image reads even the header: its JPEG header parser builds the Huffman tables too.
+    if (format == Format::jpeg && !jpeg_is_complete(bytes, size)) {
+        throw_unsupported("the JPEG file is truncated or its structure is corrupt");
+    }
     int width = 0, height = 0, channels = 0;
     const int length = int(size);
     if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) {
@@ -443,7 +474,6 @@ GreyImage decode_grey(const void* data, std::size_t size, const PipelineOptions&
                          "the image is " + std::to_string(width) + "x" + std::to_string(height) +
                              " pixels, more than the limit of " + std::to_string(options.max_pixels));
     }
-    if (format == Format::jpeg && !jpeg_is_complete(bytes, size)) throw_unsupported("the JPEG file is truncated");
 
     std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
         stbi_load_from_memory(bytes, length, &width, &height, &channels, 0), stbi_image_free);
@@ -463,7 +493,8 @@ GreyImage decode_grey(const void* data, std::size_t size, const PipelineOptions&
     for (int y = 0; y < height; ++y) {
         const stbi_uc* row = decoded.get() + std::size_t(y) * width * channels;
         float* out_row = &stored.pixels[std::size_t(y / factor) * stored.width];
-        for (int x = 0; x < width; ++x) out_row[x / factor] += pixel_grey(row + std::size_t(x) * channels, channels, backdrop);
+        for (int x = 0; x < width; ++x)
+            out_row[x / factor] += pixel_grey(row + std::size_t(x) * channels, channels, backdrop);
     }
     for (int oy = 0; oy < stored.height; ++oy) {
         const int rows = std::min(factor, height - oy * factor);
@@ -492,11 +523,12 @@ Image28 preprocess_grey(const GreyImage& grey) {
     // whatever the paper's colour.
     const bool ink_is_dark = ink_is_darker_than_background(image);
     const int radius = std::max(6, int(std::lround(longest / 12.0)));
-    const Plane background =
-        square_extreme(square_extreme(image, radius, ink_is_dark), radius, !ink_is_dark);  // closing or opening
+    const Plane background = square_extreme(square_extreme(image, radius, ink_is_dark), radius,
+                                            !ink_is_dark);  // closing or opening
     Plane strength(w, h);
     for (std::size_t i = 0; i < image.v.size(); ++i)
-        strength.v[i] = std::max(0.0f, ink_is_dark ? background.v[i] - image.v[i] : image.v[i] - background.v[i]);
+        strength.v[i] =
+            std::max(0.0f, ink_is_dark ? background.v[i] - image.v[i] : image.v[i] - background.v[i]);
     // Noise floor from the median and MAD of the top-hat: most pixels are background.
     auto noise_floor = [](const Plane& strength) {
         const float median = percentile(strength.v, 0.5);
@@ -632,7 +664,8 @@ Image28 preprocess_grey(const GreyImage& grey) {
     Image28 result{};
     for (int y = 0; y < out_h; ++y)
         for (int x = 0; x < out_w; ++x)
-            result[std::size_t(top + y) * kImageSide + std::size_t(left + x)] = std::clamp(small(x, y), 0.0f, 1.0f);
+            result[std::size_t(top + y) * kImageSide + std::size_t(left + x)] =
+                std::clamp(small(x, y), 0.0f, 1.0f);
     return result;
 }
 

@@ -19,13 +19,13 @@ namespace digit {
 //   image_too_large        422  decodable, but more pixels than PipelineOptions::max_pixels
 //   empty_image            422  decodes, but holds no ink (blank, uniform, or only faint noise)
 class ImageError : public std::runtime_error {
-public:
+  public:
     ImageError(std::string code, int http_status, const std::string& message)
         : std::runtime_error(message), code_(std::move(code)), http_status_(http_status) {}
     const std::string& code() const { return code_; }
     int http_status() const { return http_status_; }
 
-private:
+  private:
     std::string code_;
     int http_status_;
 };

@@ -56,10 +56,10 @@ std::string model_path() {
 
 // The running digit-server binary; stops it (SIGTERM) when destroyed.
 class ServerProcess {
-public:
+  public:
     explicit ServerProcess(std::vector<std::string> extra_args, std::string model = model_path()) {
-        std::vector<std::string> args = {DIGIT_SERVER_BIN, "--model", model, "--host", "127.0.0.1", "--port", "0",
-                                         "--ui-port", "0"};
+        std::vector<std::string> args = {DIGIT_SERVER_BIN, "--model", model,       "--host", "127.0.0.1",
+                                         "--port",         "0",       "--ui-port", "0"};
         args.insert(args.end(), extra_args.begin(), extra_args.end());
         start(args);
     }
@@ -87,7 +87,7 @@ public:
     }
     bool started() const { return api_port_ > 0; }
 
-private:
+  private:
     void start(const std::vector<std::string>& args) {
         int pipe_fds[2];
         REQUIRE(::pipe(pipe_fds) == 0);
@@ -116,7 +116,8 @@ private:
                 if (!announced && log_.find('\n', log_.find("API on")) != std::string::npos) {
                     std::sscanf(log_.c_str() + log_.find("API on"), "API on http://%*[^:]:%d", &api_port_);
                     const auto ui = log_.find("UI on");
-                    if (ui != std::string::npos) std::sscanf(log_.c_str() + ui, "UI on http://%*[^:]:%d", &ui_port_);
+                    if (ui != std::string::npos)
+                        std::sscanf(log_.c_str() + ui, "UI on http://%*[^:]:%d", &ui_port_);
                     announced = true;
                     promise.set_value();
                 }
@@ -153,16 +154,19 @@ Rgba disguised_mnist(const testimg::Mnist& mnist, int index, std::mt19937& rng) 
     std::uniform_int_distribution<int> scale_pick(4, 10), size_pick(300, 700);
     std::uniform_real_distribution<float> unit(0.0f, 1.0f);
     const int scale = scale_pick(rng);
-    const int width = std::max(size_pick(rng), 28 * scale + 20), height = std::max(size_pick(rng), 28 * scale + 20);
+    const int width = std::max(size_pick(rng), 28 * scale + 20),
+              height = std::max(size_pick(rng), 28 * scale + 20);
     Rgba canvas(width, height);
     testimg::fill_paper(canvas, {0.97f, 0.95f, 0.9f}, 0.25f * unit(rng), 0.03f, rng);
-    const int left = int(unit(rng) * float(width - 28 * scale)), top = int(unit(rng) * float(height - 28 * scale));
+    const int left = int(unit(rng) * float(width - 28 * scale)),
+              top = int(unit(rng) * float(height - 28 * scale));
     const std::uint8_t* digit = &mnist.images[std::size_t(index) * 784];
     for (int y = 0; y < 28 * scale; ++y) {
         for (int x = 0; x < 28 * scale; ++x) {
             // Bilinear, so the big digit's edges stay smooth as a pen's would.
             const float fx = (x + 0.5f) / scale - 0.5f, fy = (y + 0.5f) / scale - 0.5f;
-            const int x0 = std::clamp(int(std::floor(fx)), 0, 27), y0 = std::clamp(int(std::floor(fy)), 0, 27);
+            const int x0 = std::clamp(int(std::floor(fx)), 0, 27),
+                      y0 = std::clamp(int(std::floor(fy)), 0, 27);
             const int x1 = std::min(27, x0 + 1), y1 = std::min(27, y0 + 1);
             const float ax = std::clamp(fx - x0, 0.0f, 1.0f), ay = std::clamp(fy - y0, 0.0f, 1.0f);
             const float v = (digit[y0 * 28 + x0] * (1 - ax) + digit[y0 * 28 + x1] * ax) * (1 - ay) +
@@ -214,7 +218,8 @@ void expect_error(const httplib::Result& result, int status, const std::string& 
 
 void expect_good_prediction(httplib::Client& c, int expected_digit = -1) {
     const std::string png = testimg::encode_png_rgba(canvas_digit(expected_digit >= 0 ? expected_digit : 7));
-    auto result = c.Post("/predict", httplib::MultipartFormDataItems{{"file", png, "seven.png", "image/png"}});
+    auto result =
+        c.Post("/predict", httplib::MultipartFormDataItems{{"file", png, "seven.png", "image/png"}});
     REQUIRE(result);
     INFO(result->body);
     REQUIRE(result->status == 200);
@@ -251,7 +256,8 @@ TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
 
     // Multipart upload of a canvas drawing.
     const std::string png = testimg::encode_png_rgba(canvas_digit(7));
-    auto predicted = c.Post("/predict", httplib::MultipartFormDataItems{{"file", png, "seven.png", "image/png"}});
+    auto predicted =
+        c.Post("/predict", httplib::MultipartFormDataItems{{"file", png, "seven.png", "image/png"}});
     REQUIRE(predicted);
     INFO(predicted->body);
     REQUIRE(predicted->status == 200);
@@ -274,9 +280,10 @@ TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
 
     // JPEG with an EXIF rotation, BMP, GIF through HTTP too.
     const Rgba upright = canvas_digit(7);
-    const std::string rotated_jpeg = testimg::with_exif_orientation(
-        testimg::encode_jpeg(testimg::stored_for_orientation(upright, 6)), 6);
-    for (const std::string& file : {rotated_jpeg, testimg::encode_bmp(upright), testimg::encode_gif(upright)}) {
+    const std::string rotated_jpeg =
+        testimg::with_exif_orientation(testimg::encode_jpeg(testimg::stored_for_orientation(upright, 6)), 6);
+    for (const std::string& file :
+         {rotated_jpeg, testimg::encode_bmp(upright), testimg::encode_gif(upright)}) {
         auto result = c.Post("/predict", httplib::MultipartFormDataItems{{"file", file, "upload", ""}});
         REQUIRE(result);
         CHECK(result->status == 200);
@@ -284,9 +291,10 @@ TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
     }
 
     // Batch: one result per file, a bad file gets its own error.
-    httplib::MultipartFormDataItems batch = {{"file", png, "a.png", "image/png"},
-                                             {"file", testimg::encode_png_rgba(canvas_digit(1)), "b.png", "image/png"},
-                                             {"file", "not an image", "c.png", "image/png"}};
+    httplib::MultipartFormDataItems batch = {
+        {"file", png, "a.png", "image/png"},
+        {"file", testimg::encode_png_rgba(canvas_digit(1)), "b.png", "image/png"},
+        {"file", "not an image", "c.png", "image/png"}};
     auto batched = c.Post("/predict/batch", batch);
     REQUIRE(batched);
     INFO(batched->body);
@@ -307,7 +315,8 @@ TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
     auto metrics = c.Get("/metrics");
     REQUIRE(metrics);
     CHECK(metrics->status == 200);
-    CHECK(metrics->body.find("digit_http_requests_total{route=\"/predict\",status=\"200\"}") != std::string::npos);
+    CHECK(metrics->body.find("digit_http_requests_total{route=\"/predict\",status=\"200\"}") !=
+          std::string::npos);
     CHECK(metrics->body.find("digit_http_request_duration_seconds_bucket") != std::string::npos);
     CHECK(metrics->body.find("digit_predictions_total{digit=\"7\"}") != std::string::npos);
 
@@ -317,36 +326,54 @@ TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
     CHECK(server.log().find("GET /healthz 200 ") != std::string::npos);
 }
 
-TEST_CASE("bad input never breaks the server; each is followed by a good request", "[http]") {
+TEST_CASE("bad input never breaks the server, and a good request follows each", "[http]") {
     ServerProcess server({"--max-upload-bytes", "1000000", "--threads", "4"});
     REQUIRE(server.started());
     auto c = client(server.api_port());
     const std::string png = testimg::encode_png_rgba(canvas_digit(2));
     const std::string jpeg = testimg::encode_jpeg(canvas_digit(2));
-    auto upload = [&](const std::string& content, const std::string& filename, const std::string& field = "file") {
+    auto upload = [&](const std::string& content, const std::string& filename,
+                      const std::string& field = "file") {
         return c.Post("/predict", httplib::MultipartFormDataItems{{field, content, filename, "image/png"}});
     };
 
-    SECTION("no file field") { expect_error(upload(png, "x.png", "image"), 400, "missing_file"); }
-    SECTION("no body at all") { expect_error(c.Post("/predict", "", "multipart/form-data; boundary=x"), 400, "missing_file"); }
-    SECTION("empty file") { expect_error(upload("", "empty.png"), 400, "empty_file"); }
-    SECTION("text file named .png") { expect_error(upload("just some text\n", "notes.png"), 415, "unsupported_media_type"); }
-    SECTION("truncated PNG") { expect_error(upload(png.substr(0, png.size() / 2), "cut.png"), 415, "unsupported_media_type"); }
-    SECTION("truncated JPEG") { expect_error(upload(jpeg.substr(0, jpeg.size() / 2), "cut.jpg"), 415, "unsupported_media_type"); }
+    SECTION("no file field") {
+        expect_error(upload(png, "x.png", "image"), 400, "missing_file");
+    }
+    SECTION("no body at all") {
+        expect_error(c.Post("/predict", "", "multipart/form-data; boundary=x"), 400, "missing_file");
+    }
+    SECTION("empty file") {
+        expect_error(upload("", "empty.png"), 400, "empty_file");
+    }
+    SECTION("text file named .png") {
+        expect_error(upload("just some text\n", "notes.png"), 415, "unsupported_media_type");
+    }
+    SECTION("truncated PNG") {
+        expect_error(upload(png.substr(0, png.size() / 2), "cut.png"), 415, "unsupported_media_type");
+    }
+    SECTION("truncated JPEG") {
+        expect_error(upload(jpeg.substr(0, jpeg.size() / 2), "cut.jpg"), 415, "unsupported_media_type");
+    }
     SECTION("100000x100000 PNG header") {
         expect_error(upload(testimg::png_header_only(100000, 100000), "huge.png"), 422, "image_too_large");
     }
-    SECTION("1x1 image") { expect_error(upload(testimg::encode_png_rgba(Rgba(1, 1)), "dot.png"), 422, "empty_image"); }
-    SECTION("blank image") { expect_error(upload(testimg::encode_png_rgba(Rgba(300, 200)), "blank.png"), 422, "empty_image"); }
+    SECTION("1x1 image") {
+        expect_error(upload(testimg::encode_png_rgba(Rgba(1, 1)), "dot.png"), 422, "empty_image");
+    }
+    SECTION("blank image") {
+        expect_error(upload(testimg::encode_png_rgba(Rgba(300, 200)), "blank.png"), 422, "empty_image");
+    }
     SECTION("body over --max-upload-bytes") {
         expect_error(upload(std::string(1500000, 'x'), "big.png"), 413, "payload_too_large");
         expect_error(c.Post("/predict", std::string(1500000, 'x'), "image/png"), 413, "payload_too_large");
     }
     SECTION("over the limit, announced with Expect: 100-continue, refused before the body") {
-        const std::string reply = raw_exchange(server.api_port(),
-                                               "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                                               "Content-Length: 999999999\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
-                                               false);
+        const std::string reply =
+            raw_exchange(server.api_port(),
+                         "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                         "Content-Length: 999999999\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+                         false);
         CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
         CHECK(reply.find("payload_too_large") != std::string::npos);
     }
@@ -356,17 +383,22 @@ TEST_CASE("bad input never breaks the server; each is followed by a good request
                      400, "malformed_multipart");
         expect_error(c.Post("/predict", "whatever", "multipart/form-data"), 400, "malformed_multipart");
     }
-    SECTION("wrong content type") { expect_error(c.Post("/predict", "{\"a\":1}", "application/json"), 415, "unsupported_media_type"); }
+    SECTION("wrong content type") {
+        expect_error(c.Post("/predict", "{\"a\":1}", "application/json"), 415, "unsupported_media_type");
+    }
     SECTION("wrong method") {
         expect_error(c.Get("/predict"), 405, "method_not_allowed");
         expect_error(c.Delete("/"), 405, "method_not_allowed");
         expect_error(c.Put("/predict", png, "image/png"), 405, "method_not_allowed");
         expect_error(c.Post("/healthz", "x", "text/plain"), 405, "method_not_allowed");
     }
-    SECTION("unknown path") { expect_error(c.Get("/nope"), 404, "not_found"); }
+    SECTION("unknown path") {
+        expect_error(c.Get("/nope"), 404, "not_found");
+    }
     SECTION("batch over its limit") {
         httplib::MultipartFormDataItems items;
-        for (int i = 0; i < 65; ++i) items.push_back({"file", "x", "f" + std::to_string(i) + ".png", "image/png"});
+        for (int i = 0; i < 65; ++i)
+            items.push_back({"file", "x", "f" + std::to_string(i) + ".png", "image/png"});
         expect_error(c.Post("/predict/batch", items), 413, "batch_too_large");
     }
     SECTION("garbage request line") {
@@ -423,7 +455,8 @@ TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security heade
     CHECK(index->get_header_value("X-Content-Type-Options") == "nosniff");
     const std::string csp = index->get_header_value("Content-Security-Policy");
     CHECK(csp.find("default-src 'self'") != std::string::npos);
-    CHECK(csp.find("connect-src 'self' http://127.0.0.1:" + std::to_string(server.api_port())) != std::string::npos);
+    CHECK(csp.find("connect-src 'self' http://127.0.0.1:" + std::to_string(server.api_port())) !=
+          std::string::npos);
 
     auto script = c.Get("/assets/app.js");
     REQUIRE(script);
@@ -443,11 +476,13 @@ TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security heade
     REQUIRE(missing_asset);
     CHECK(missing_asset->status == 404);
 
-    for (const char* attack : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
-                               "/..%5csecret.txt", "/leak.txt", "/assets/../../secret.txt", "/%2e%2e%2f%2e%2e%2fetc/passwd"}) {
+    for (const char* attack :
+         {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/..%5csecret.txt",
+          "/leak.txt", "/assets/../../secret.txt", "/%2e%2e%2f%2e%2e%2fetc/passwd"}) {
         INFO(attack);
         const std::string reply =
-            raw_exchange(server.ui_port(), std::string("GET ") + attack + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            raw_exchange(server.ui_port(),
+                         std::string("GET ") + attack + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         CHECK(reply.find("secret") == std::string::npos);
         CHECK(reply.find("root:") == std::string::npos);
     }
@@ -514,7 +549,8 @@ TEST_CASE("readiness: 503 until the model is loaded (in process)", "[http]") {
     expect_good_prediction(c, 7);
 
     // The same routes without a socket: what the fuzzer drives.
-    const std::string response = app.serve_api_bytes("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n");
+    const std::string response =
+        app.serve_api_bytes("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n");
     CHECK(response.find("HTTP/1.1 200") != std::string::npos);
     CHECK(response.find("HTTP/1.1 404") != std::string::npos);
     app.stop();
@@ -540,11 +576,13 @@ TEST_CASE("MNIST test digits disguised as uploads are still recognised", "[http]
             px[0] = px[1] = px[2] = v;
         }
         const std::string plain_png = testimg::encode_png_rgba(plain);
-        plain_right += classifier.predict(digit::preprocess_image(plain_png.data(), plain_png.size())).digit == label;
+        plain_right +=
+            classifier.predict(digit::preprocess_image(plain_png.data(), plain_png.size())).digit == label;
         // Dark on light, scaled up, off-centre, in a large noisy canvas, as a JPEG.
         const std::string photo = testimg::encode_jpeg(disguised_mnist(mnist, index, rng), 85);
         try {
-            disguised_right += classifier.predict(digit::preprocess_image(photo.data(), photo.size())).digit == label;
+            disguised_right +=
+                classifier.predict(digit::preprocess_image(photo.data(), photo.size())).digit == label;
         } catch (const digit::ImageError&) {
         }
         // Light on a dark, larger canvas, off-centre, as a PNG.
@@ -552,7 +590,8 @@ TEST_CASE("MNIST test digits disguised as uploads are still recognised", "[http]
         const int left = int(rng() % (160 - 56)), top = int(rng() % (120 - 56));
         for (int y = 0; y < 56; ++y)
             for (int x = 0; x < 56; ++x) {
-                const std::uint8_t v = mnist.images[std::size_t(index) * 784 + std::size_t(y / 2 * 28 + x / 2)];
+                const std::uint8_t v =
+                    mnist.images[std::size_t(index) * 784 + std::size_t(y / 2 * 28 + x / 2)];
                 std::uint8_t* px = dark.at(left + x, top + y);
                 px[0] = px[1] = px[2] = std::max<std::uint8_t>(10, v);
             }

@@ -18,14 +18,16 @@
 namespace testimg {
 
 Rgba::Rgba(int w, int h, std::array<std::uint8_t, 4> fill) : width(w), height(h), px(std::size_t(w) * h * 4) {
-    for (std::size_t i = 0; i < px.size(); i += 4) std::copy(fill.begin(), fill.end(), px.begin() + std::ptrdiff_t(i));
+    for (std::size_t i = 0; i < px.size(); i += 4)
+        std::copy(fill.begin(), fill.end(), px.begin() + std::ptrdiff_t(i));
 }
 
 std::vector<Segment> digit_strokes(int digit) {
     auto polyline = [](std::initializer_list<std::pair<float, float>> points) {
         std::vector<Segment> segments;
         const std::vector<std::pair<float, float>> p(points);
-        for (std::size_t i = 1; i < p.size(); ++i) segments.push_back({p[i - 1].first, p[i - 1].second, p[i].first, p[i].second});
+        for (std::size_t i = 1; i < p.size(); ++i)
+            segments.push_back({p[i - 1].first, p[i - 1].second, p[i].first, p[i].second});
         return segments;
     };
     std::vector<Segment> s;
@@ -35,18 +37,30 @@ std::vector<Segment> digit_strokes(int digit) {
             const int n = 24;
             for (int i = 0; i < n; ++i) {
                 const float a0 = 6.2831853f * i / n, a1 = 6.2831853f * (i + 1) / n;
-                s.push_back({0.5f + 0.42f * std::cos(a0), 0.5f + 0.5f * std::sin(a0), 0.5f + 0.42f * std::cos(a1),
-                             0.5f + 0.5f * std::sin(a1)});
+                s.push_back({0.5f + 0.42f * std::cos(a0), 0.5f + 0.5f * std::sin(a0),
+                             0.5f + 0.42f * std::cos(a1), 0.5f + 0.5f * std::sin(a1)});
             }
             break;
         }
-        case 1: add(polyline({{0.3f, 0.2f}, {0.55f, 0.0f}, {0.55f, 1.0f}})); break;
+        case 1:
+            add(polyline({{0.3f, 0.2f}, {0.55f, 0.0f}, {0.55f, 1.0f}}));
+            break;
         case 2:
-            add(polyline({{0.12f, 0.25f}, {0.3f, 0.03f}, {0.7f, 0.03f}, {0.88f, 0.25f}, {0.8f, 0.47f}, {0.12f, 1.0f},
+            add(polyline({{0.12f, 0.25f},
+                          {0.3f, 0.03f},
+                          {0.7f, 0.03f},
+                          {0.88f, 0.25f},
+                          {0.8f, 0.47f},
+                          {0.12f, 1.0f},
                           {0.92f, 1.0f}}));
             break;
         case 3:
-            add(polyline({{0.15f, 0.04f}, {0.85f, 0.04f}, {0.45f, 0.45f}, {0.82f, 0.6f}, {0.86f, 0.85f}, {0.6f, 1.0f},
+            add(polyline({{0.15f, 0.04f},
+                          {0.85f, 0.04f},
+                          {0.45f, 0.45f},
+                          {0.82f, 0.6f},
+                          {0.86f, 0.85f},
+                          {0.6f, 1.0f},
                           {0.12f, 0.94f}}));
             break;
         case 4:  // two strokes that do not touch, as many people write it
@@ -55,11 +69,20 @@ std::vector<Segment> digit_strokes(int digit) {
             break;
         case 5:  // the top bar apart from the body
             add(polyline({{0.32f, 0.0f}, {0.88f, 0.0f}}));
-            add(polyline({{0.22f, 0.1f}, {0.18f, 0.45f}, {0.6f, 0.4f}, {0.86f, 0.6f}, {0.8f, 0.9f}, {0.5f, 1.0f},
+            add(polyline({{0.22f, 0.1f},
+                          {0.18f, 0.45f},
+                          {0.6f, 0.4f},
+                          {0.86f, 0.6f},
+                          {0.8f, 0.9f},
+                          {0.5f, 1.0f},
                           {0.14f, 0.9f}}));
             break;
-        case 7: add(polyline({{0.08f, 0.0f}, {0.92f, 0.0f}, {0.4f, 1.0f}})); break;
-        default: add(polyline({{0.5f, 0.0f}, {0.5f, 1.0f}})); break;
+        case 7:
+            add(polyline({{0.08f, 0.0f}, {0.92f, 0.0f}, {0.4f, 1.0f}}));
+            break;
+        default:
+            add(polyline({{0.5f, 0.0f}, {0.5f, 1.0f}}));
+            break;
     }
     return s;
 }
@@ -68,10 +91,12 @@ void fill_paper(Rgba& image, std::array<float, 3> tint, float shadow, float grai
     std::normal_distribution<float> noise(0.0f, grain * 255.0f);
     for (int y = 0; y < image.height; ++y) {
         for (int x = 0; x < image.width; ++x) {
-            const float light = 1.0f - shadow * (float(x) / image.width * 0.7f + float(y) / image.height * 0.3f);
+            const float light =
+                1.0f - shadow * (float(x) / image.width * 0.7f + float(y) / image.height * 0.3f);
             std::uint8_t* p = image.at(x, y);
             const float n = grain > 0 ? noise(rng) : 0.0f;
-            for (int c = 0; c < 3; ++c) p[c] = std::uint8_t(std::clamp(tint[std::size_t(c)] * 255.0f * light + n, 0.0f, 255.0f));
+            for (int c = 0; c < 3; ++c)
+                p[c] = std::uint8_t(std::clamp(tint[std::size_t(c)] * 255.0f * light + n, 0.0f, 255.0f));
             p[3] = 255;
         }
     }
@@ -91,14 +116,16 @@ void draw_segments(Rgba& image, const std::vector<Segment>& segments, float box_
                 const float ax = box_x + s.x0 * box_w, ay = box_y + s.y0 * box_h;
                 const float bx = box_x + s.x1 * box_w, by = box_y + s.y1 * box_h;
                 const float dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
-                const float t = len2 > 0 ? std::clamp(((px - ax) * dx + (py - ay) * dy) / len2, 0.0f, 1.0f) : 0.0f;
+                const float t =
+                    len2 > 0 ? std::clamp(((px - ax) * dx + (py - ay) * dy) / len2, 0.0f, 1.0f) : 0.0f;
                 const float d = std::hypot(px - (ax + t * dx), py - (ay + t * dy));
                 coverage = std::max(coverage, std::clamp(width / 2 + 0.5f - d, 0.0f, 1.0f));
             }
             if (coverage <= 0) continue;
             std::uint8_t* p = image.at(x, y);
             const float a = coverage * colour[3] / 255.0f;
-            for (int c = 0; c < 3; ++c) p[c] = std::uint8_t(std::lround(colour[std::size_t(c)] * a + p[c] * (1 - a)));
+            for (int c = 0; c < 3; ++c)
+                p[c] = std::uint8_t(std::lround(colour[std::size_t(c)] * a + p[c] * (1 - a)));
             p[3] = std::uint8_t(std::lround(255.0f * (a + p[3] / 255.0f * (1 - a))));
         }
     }
@@ -126,13 +153,16 @@ void put_chunk(std::string& png, const char* type, const std::string& data) {
     put_be32(png, std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()))));
 }
 
-std::uint8_t grey_of(const std::uint8_t* p) { return std::uint8_t((299 * p[0] + 587 * p[1] + 114 * p[2]) / 1000); }
+std::uint8_t grey_of(const std::uint8_t* p) {
+    return std::uint8_t((299 * p[0] + 587 * p[1] + 114 * p[2]) / 1000);
+}
 
 }  // namespace
 
 std::string encode_png_rgba(const Rgba& image) {
     std::string out;
-    stbi_write_png_to_func(append_to_string, &out, image.width, image.height, 4, image.px.data(), image.width * 4);
+    stbi_write_png_to_func(append_to_string, &out, image.width, image.height, 4, image.px.data(),
+                           image.width * 4);
     return out;
 }
 
@@ -205,7 +235,11 @@ std::string encode_gif(const Rgba& image) {
 }
 
 std::string encode_png_custom(const Rgba& image, int colour_type, int bit_depth) {
-    const int channels = colour_type == 0 ? 1 : colour_type == 2 ? 3 : colour_type == 3 ? 1 : colour_type == 4 ? 2 : 4;
+    const int channels = colour_type == 0   ? 1
+                         : colour_type == 2 ? 3
+                         : colour_type == 3 ? 1
+                         : colour_type == 4 ? 2
+                                            : 4;
     const std::size_t row_bytes = (std::size_t(image.width) * channels * bit_depth + 7) / 8;
     std::string raw;
     for (int y = 0; y < image.height; ++y) {
@@ -238,8 +272,8 @@ std::string encode_png_custom(const Rgba& image, int colour_type, int bit_depth)
     }
     uLongf compressed_size = compressBound(uLong(raw.size()));
     std::string compressed(compressed_size, '\0');
-    compress2(reinterpret_cast<Bytef*>(&compressed[0]), &compressed_size, reinterpret_cast<const Bytef*>(raw.data()),
-              uLong(raw.size()), 6);
+    compress2(reinterpret_cast<Bytef*>(&compressed[0]), &compressed_size,
+              reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), 6);
     compressed.resize(compressed_size);
 
     std::string png = "\x89PNG\r\n\x1a\n";
@@ -295,13 +329,27 @@ Rgba stored_for_orientation(const Rgba& upright, int orientation) {
         for (int x = 0; x < upright.width; ++x) {
             int sx = x, sy = y;
             switch (orientation) {
-                case 2: sx = w - 1 - x; break;
-                case 3: sx = w - 1 - x, sy = h - 1 - y; break;
-                case 4: sy = h - 1 - y; break;
-                case 5: sx = y, sy = x; break;
-                case 6: sx = y, sy = h - 1 - x; break;
-                case 7: sx = w - 1 - y, sy = h - 1 - x; break;
-                case 8: sx = w - 1 - y, sy = x; break;
+                case 2:
+                    sx = w - 1 - x;
+                    break;
+                case 3:
+                    sx = w - 1 - x, sy = h - 1 - y;
+                    break;
+                case 4:
+                    sy = h - 1 - y;
+                    break;
+                case 5:
+                    sx = y, sy = x;
+                    break;
+                case 6:
+                    sx = y, sy = h - 1 - x;
+                    break;
+                case 7:
+                    sx = w - 1 - y, sy = h - 1 - x;
+                    break;
+                case 8:
+                    sx = w - 1 - y, sy = x;
+                    break;
             }
             std::copy_n(upright.at(x, y), 4, stored.at(sx, sy));
         }
@@ -326,7 +374,8 @@ bool load_mnist_test(const std::string& dir, Mnist& out) {
     };
     if (be32(images, 0) != 0x803 || be32(labels, 0) != 0x801) return false;
     out.count = int(std::min(be32(images, 4), be32(labels, 4)));
-    if (images.size() < 16 + std::size_t(out.count) * 784 || labels.size() < 8 + std::size_t(out.count)) return false;
+    if (images.size() < 16 + std::size_t(out.count) * 784 || labels.size() < 8 + std::size_t(out.count))
+        return false;
     out.images.assign(images.begin() + 16, images.begin() + 16 + std::ptrdiff_t(out.count) * 784);
     out.labels.assign(labels.begin() + 8, labels.begin() + 8 + out.count);
     return true;

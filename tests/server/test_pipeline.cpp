@@ -4,6 +4,8 @@
 // side of the ink ~20 px, the centre of mass at the centre.
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
@@ -33,7 +35,9 @@ std::string ascii(const Image28& image) {
     return out.str();
 }
 
-Image28 run(const std::string& file) { return digit::preprocess_image(file.data(), file.size()); }
+Image28 run(const std::string& file) {
+    return digit::preprocess_image(file.data(), file.size());
+}
 
 // MNIST-like: centred by mass, longer side ~20, ink bright on dark, and not a smear.
 void check_mnist_like(const Image28& image) {
@@ -151,9 +155,8 @@ TEST_CASE("JPEG EXIF orientation is honoured", "[pipeline][exif]") {
     check_mnist_like(expected);
     for (int orientation = 1; orientation <= 8; ++orientation) {
         INFO("orientation " << orientation);
-        const std::string jpeg =
-            testimg::with_exif_orientation(testimg::encode_jpeg(testimg::stored_for_orientation(upright, orientation)),
-                                           orientation);
+        const std::string jpeg = testimg::with_exif_orientation(
+            testimg::encode_jpeg(testimg::stored_for_orientation(upright, orientation)), orientation);
         CHECK(digit::jpeg_exif_orientation(jpeg.data(), jpeg.size()) == orientation);
         const Image28 image = run(jpeg);
         CHECK(testimg::correlation(image, expected) > 0.9);
@@ -184,7 +187,8 @@ TEST_CASE("ruled notebook lines are not ink of the digit", "[pipeline]") {
     std::mt19937 rng(3);
     Rgba page(1200, 900);
     testimg::fill_paper(page, {0.98f, 0.98f, 0.96f}, 0.1f, 0.015f, rng);
-    for (int y = 60; y < 900; y += 70) testimg::draw_segments(page, {{0, 0, 1, 0}}, 0, float(y), 1200, 1, 3, {120, 150, 210, 255});
+    for (int y = 60; y < 900; y += 70)
+        testimg::draw_segments(page, {{0, 0, 1, 0}}, 0, float(y), 1200, 1, 3, {120, 150, 210, 255});
     testimg::draw_digit(page, 3, 500, 230, 200, 400, 9, kBluePen);
     const Image28 image = run(testimg::encode_jpeg(page));
     check_mnist_like(image);
@@ -263,4 +267,25 @@ TEST_CASE("EXIF parser survives malformed segments", "[exif]") {
     std::string bad_count = exif;
     bad_count[4 + 2 + 6 + 8] = '\xFF';  // IFD entry count 0xFF..: entries run past the segment
     CHECK(digit::jpeg_exif_orientation(bad_count.data(), bad_count.size()) >= 1);
+}
+
+TEST_CASE("fuzz corpus and regression inputs go through without harm", "[pipeline][fuzz]") {
+    // Every seed and every input that once crashed a fuzzer (regression-*): an image or an ImageError.
+    const std::string corpus = std::string(DIGIT_SOURCE_DIR) + "/tests/fuzz/corpus/image_pipeline";
+    DIR* directory = ::opendir(corpus.c_str());
+    REQUIRE(directory != nullptr);
+    int files = 0;
+    while (const dirent* entry = ::readdir(directory)) {
+        if (entry->d_name[0] == '.') continue;
+        const std::string file = testimg::read_file(corpus + "/" + entry->d_name);
+        INFO(entry->d_name);
+        try {
+            const Image28 image = run(file);
+            for (float v : image) CHECK((v >= 0.0f && v <= 1.0f));
+        } catch (const digit::ImageError&) {
+        }
+        ++files;
+    }
+    ::closedir(directory);
+    CHECK(files > 5);
 }

@@ -157,6 +157,7 @@ public:
         return t;
     }
     bool done() const { return p_ == end_; }
+    size_t remaining() const { return size_t(end_ - p_); }
     [[noreturn]] void fail(const std::string& problem) const {
         throw ModelFileError(ModelFileError::Kind::Malformed, path_, "malformed model file: " + problem);
     }
@@ -328,6 +329,17 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
             std::string k = r.str();
             h.emplace_back(k, r.f64());
         }
+        // Never allocate from unchecked numbers: the weights a layer would hold must fit in what is left.
+        double floats = 0;
+        if (type == "conv2d")
+            floats = hyper_get(h, "out_channels", 0) * (hyper_get(h, "in_channels", 0) * hyper_get(h, "kernel", 0) *
+                                                            hyper_get(h, "kernel", 0) + 1);
+        else if (type == "dense")
+            floats = hyper_get(h, "out_features", 0) * (hyper_get(h, "in_features", 0) + 1);
+        else if (type == "batchnorm")
+            floats = 4 * hyper_get(h, "channels", 0);
+        if (!(floats >= 0) || floats * sizeof(float) > double(r.remaining()))
+            r.fail("layer " + std::to_string(i) + " (" + type + ") announces more weights than the file holds");
         std::unique_ptr<Layer> layer;
         try {
             layer = make_layer(type, h);
