@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     train->add_option("--optimizer", t.optimizer, "adam, adamw or sgd")->capture_default_str();
     train->add_option("--weight-decay", t.weight_decay, "L2 (adam, sgd) or decoupled (adamw) weight decay");
     train->add_option("--schedule", t.schedule, "cosine, onecycle, step or constant")->capture_default_str();
-    train->add_option("--arch", t.arch, "digitnet or digitnet-bn")->capture_default_str();
+    train->add_option("--arch", t.arch, "digitnet, digitnet-bn or digitnet-plus")->capture_default_str();
     train->add_flag("!--no-augment", t.augment, "train on the images as they are");
     train->add_option("--rotation", t.rotation, "augmentation: max rotation, degrees")->capture_default_str();
     train->add_option("--zoom", t.zoom, "augmentation: max zoom, fraction")->capture_default_str();

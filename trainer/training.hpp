@@ -15,15 +15,15 @@ namespace digit {
 struct TrainOptions {
     std::string data_dir = "data/mnist";
     std::string out = "models/digitnet.cnn";
-    std::string arch = "digitnet-bn";  // digitnet (SPEC's reference) or digitnet-bn (the shipped model)
-    int epochs = 30;
+    std::string arch = "digitnet-plus";  // digitnet (SPEC's reference), digitnet-bn or digitnet-plus (shipped)
+    int epochs = 22;
     int batch_size = 128;
     double lr = 0.0;                 // 0: the optimizer's default (Adam 2e-3, SGD 0.05)
     std::string optimizer = "adam";  // adam | adamw | sgd
     double weight_decay = 0.0;
     std::string schedule = "cosine";  // cosine | onecycle | step | constant
     bool augment = true;
-    float rotation = 12.0f, zoom = 0.12f, shift = 2.5f, thickness = 0.3f, elastic = 0.0f;
+    float rotation = 12.0f, zoom = 0.12f, shift = 2.5f, thickness = 0.2f, elastic = 0.0f;
     uint64_t seed = 1;
     int threads = 0;  // 0: all cores
     size_t limit = 0;  // 0: the whole training set
