@@ -6,15 +6,17 @@ trainer=$1
 mnist=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-train() { "$trainer" train --data "$mnist" --out "$work/m.cnn" --arch digitnet --limit 400 --validation 40 \
-              --threads 2 --quiet "$@" > /dev/null 2>&1; }
-train --epochs 1 || { echo "FAILED: first training run"; exit 1; }
+args=(train --data "$mnist" --out "$work/m.cnn" --arch digitnet --limit 400 --validation 40 --threads 2 --quiet)
+"$trainer" "${args[@]}" --epochs 1 > /dev/null 2>&1 || { echo "FAILED: first training run"; exit 1; }
 failures=0
 for delay in 0.4 1.0 1.7 2.5; do
-    train --epochs 50 --resume &
-    pid=$!
+    "$trainer" "${args[@]}" --epochs 50 --resume > /dev/null 2>&1 &
+    pid=$!  # the trainer itself, so that SIGKILL reaches it
     sleep "$delay"
-    kill -9 $pid 2>/dev/null
+    if ! kill -9 $pid 2>/dev/null; then
+        echo "FAILED: the trainer had already stopped after ${delay}s"
+        failures=$((failures + 1))
+    fi
     wait $pid 2>/dev/null
     for f in m.cnn m.cnn.ckpt; do
         if out=$("$trainer" eval --model "$work/$f" --data "$mnist" 2>&1); then
