@@ -3,9 +3,7 @@
 // reject a file; anything else — a crash, a sanitizer report, another exception, a huge allocation — is a
 // bug.
 //
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Itrainer tests/fuzz/fuzz_idx.cpp \
-//       trainer/dataset.cpp -lz -o fuzz_idx
-//   ./fuzz_idx -max_total_time=60 tests/fuzz/corpus/idx
+// Built and run by `make fuzz` (build-fuzz/bin/fuzz_idx tests/fuzz/corpus/idx -max_total_time=60).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
