@@ -445,12 +445,44 @@ bool ink_is_darker_than_background(const Plane& image) {
     return darker * prior_dark >= lighter;
 }
 
+// A copy of a PNG without its zero-length IDAT chunks, or an empty string when it has none. stb_image
+// (Debian's 2.27) copies an empty first IDAT into a buffer it has not allocated yet, a memcpy from/to null
+// that UndefinedBehaviorSanitizer reports (found by fuzz_image_pipeline); the chunks carry no image data, so
+// dropping them changes nothing else. Chunk framing errors are left for stb to reject.
+std::string without_empty_idat(const std::uint8_t* bytes, std::size_t size) {
+    constexpr std::size_t kSignature = 8;
+    std::vector<std::pair<std::size_t, std::size_t>> keep;  // [begin, end) ranges of the file to keep
+    std::size_t at = kSignature, kept_from = 0;
+    bool found = false;
+    while (at + 12 <= size) {
+        const std::size_t length = (std::size_t(bytes[at]) << 24) | (std::size_t(bytes[at + 1]) << 16) |
+                                   (std::size_t(bytes[at + 2]) << 8) | std::size_t(bytes[at + 3]);
+        if (length > size - at - 12) break;
+        if (length == 0 && std::memcmp(bytes + at + 4, "IDAT", 4) == 0) {
+            keep.emplace_back(kept_from, at);
+            kept_from = at + 12;
+            found = true;
+        }
+        at += 12 + length;
+    }
+    if (!found) return {};
+    keep.emplace_back(kept_from, size);
+    std::string copy;
+    for (const auto& [begin, end] : keep) copy.append(reinterpret_cast<const char*>(bytes) + begin, end - begin);
+    return copy;
+}
+
 }  // namespace
 
 GreyImage decode_grey(const void* data, std::size_t size, const PipelineOptions& options) {
     const auto* bytes = static_cast<const std::uint8_t*>(data);
     if (bytes == nullptr || size == 0) throw_unsupported("the file is empty");
     const Format format = sniff_format(bytes, size);
+    const std::string cleaned = format == Format::png ? without_empty_idat(bytes, size) : std::string();
+    if (!cleaned.empty()) {
+        bytes = reinterpret_cast<const std::uint8_t*>(cleaned.data());
+        size = cleaned.size();
+    }
     if (format == Format::unknown) throw_unsupported("not a PNG, JPEG, BMP or GIF image");
     if (size > std::size_t(INT_MAX)) throw_unsupported("the file is too large to decode");
 
