@@ -37,41 +37,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The image: a 28x28 MNIST test digit (what the original design's benchmark posted), unless one is given.
+source bench/lib.sh
 if [[ -z "$image" ]]; then
   image=$workdir/digit.png
-  python3 - "$image" <<'PY'
-import struct, sys, zlib
-out = sys.argv[1]
-try:
-    with open("data/mnist/t10k-images-idx3-ubyte", "rb") as f:
-        f.seek(16)
-        pixels = f.read(784)
-except OSError:  # no MNIST: a drawn 7
-    pixels = bytes(255 if (y in (5, 6) and 6 <= x <= 21) or (y >= 7 and abs(x - (21 - (y - 7) // 2)) <= 1) else 0
-                   for y in range(28) for x in range(28))
-raw = b"".join(b"\x00" + pixels[y * 28:(y + 1) * 28] for y in range(28))
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)) \
-      + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-open(out, "wb").write(png)
-PY
+  make_digit_png "$image"
 fi
 
 if [[ $start == 1 ]]; then
-  [[ -x $server ]] || { echo "load.sh: $server not built" >&2; exit 1; }
-  [[ -f $model ]] || { echo "load.sh: no model at $model" >&2; exit 1; }
-  args=(--model "$model" --host 127.0.0.1 --port 0 --ui-port -1)
+  args=()
   [[ -n "$server_threads" ]] && args+=(--threads "$server_threads")
-  "$server" "${args[@]}" 2>"$workdir/server.log" &
-  server_pid=$!
-  for _ in $(seq 1 200); do
-    grep -q "API on" "$workdir/server.log" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/server.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  port=$(sed -n 's/.*API on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$workdir/server.log" | head -1)
+  start_server "$server" "$model" "${args[@]}"
   pid=$server_pid
 else
   [[ -n "$port" ]] || port=5001

@@ -23,8 +23,6 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 command -v wrk >/dev/null || { echo "soak.sh: wrk is not installed" >&2; exit 1; }
-[[ -x $server ]] || { echo "soak.sh: $server not built" >&2; exit 1; }
-[[ -f $model ]] || { echo "soak.sh: no model at $model" >&2; exit 1; }
 
 workdir=$(mktemp -d)
 server_pid=""
@@ -34,21 +32,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+source bench/lib.sh
 if [[ -z "$image" ]]; then
-  # Reuse load.sh's image maker: a 28x28 MNIST digit as PNG.
   image=$workdir/digit.png
-  sed -n "/^  python3 - \"\$image\" <<'PY'$/,/^PY$/p" bench/load.sh | sed '1d;$d' > "$workdir/make_png.py"
-  python3 "$workdir/make_png.py" "$image"
+  make_digit_png "$image"
 fi
-
-"$server" --model "$model" --host 127.0.0.1 --port 0 --ui-port -1 2>"$workdir/server.log" &
-server_pid=$!
-for _ in $(seq 1 200); do
-  grep -q "API on" "$workdir/server.log" 2>/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/server.log" >&2; exit 1; }
-  sleep 0.05
-done
-port=$(sed -n 's/.*API on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$workdir/server.log" | head -1)
+start_server "$server" "$model"
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$server_pid/status"; }
 
 echo "rss_start_mib $(rss_mib)"
