@@ -1,5 +1,16 @@
-# Shared by bench/load.sh and bench/soak.sh (sourced, not run): the test image, and a digit-server started on a
-# free loopback port. Expects $workdir; sets $server_pid and $port.
+# Shared by bench/load.sh and bench/soak.sh (sourced, not run): a scratch folder, the test image, and a
+# digit-server started on a free loopback port (sets $server_pid and $port), stopped on exit.
+
+# prepare_workdir: sets $workdir; on exit the server (if started) is stopped and the folder removed.
+prepare_workdir() {
+  workdir=$(mktemp -d)
+  server_pid=""
+  trap cleanup EXIT
+}
+cleanup() {
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$workdir"
+}
 
 # make_digit_png OUT: a 28x28 MNIST test digit as PNG (what the original design's benchmark posted), or a
 # drawn 7 where MNIST is missing.

@@ -29,19 +29,9 @@ while [[ $# -gt 0 ]]; do
 done
 command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-workdir=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
-
 source bench/lib.sh
-if [[ -z "$image" ]]; then
-  image=$workdir/digit.png
-  make_digit_png "$image"
-fi
+prepare_workdir
+[[ -n "$image" ]] || { image=$workdir/digit.png; make_digit_png "$image"; }
 
 if [[ $start == 1 ]]; then
   args=()

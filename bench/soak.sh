@@ -24,19 +24,9 @@ while [[ $# -gt 0 ]]; do
 done
 command -v wrk >/dev/null || { echo "soak.sh: wrk is not installed" >&2; exit 1; }
 
-workdir=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
-
 source bench/lib.sh
-if [[ -z "$image" ]]; then
-  image=$workdir/digit.png
-  make_digit_png "$image"
-fi
+prepare_workdir
+[[ -n "$image" ]] || { image=$workdir/digit.png; make_digit_png "$image"; }
 start_server "$server" "$model"
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$server_pid/status"; }
 
