@@ -1,16 +1,21 @@
 // FrozenNet: a trained Sequential compiled for inference. BatchNorm is folded into the convolution or dense
 // layer before it (W' = W * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta), ReLU
 // and a following 2-D max-pool are fused into the convolution's output pass, dropout and flatten vanish.
+// 3×3 / stride 1 / padding 1 convolutions (with no pool or a 2×2/2 pool) run on the NHWC kernels of
+// fast_conv.hpp (Winograd, or direct for few input channels); a dense layer after them reads NHWC through
+// weights permuted once here, so no activation is ever transposed on the way. Other layers run in NCHW.
 // The weights are read-only after construction, so one FrozenNet serves any number of threads, each with its
 // own Workspace. Results match Sequential::forward in eval mode to float rounding.
 #pragma once
 
 #include <limits>
+#include <memory>
 
 #include "batchnorm.hpp"
 #include "conv2d.hpp"
 #include "dense.hpp"
 #include "dropout.hpp"
+#include "fast_conv.hpp"
 #include "flatten.hpp"
 #include "global_avg_pool.hpp"
 #include "maxpool.hpp"
@@ -121,7 +126,7 @@ public:
             s = out;
         }
         output_ = s;
-        for (const Op& op : ops_) max_size_ = std::max({max_size_, op.in.size(), op.out.size()});
+        lower();
     }
 
     Shape input_shape() const { return input_; }
@@ -145,7 +150,7 @@ public:
 
 private:
     struct Op {
-        enum Kind { Conv, Dense, Affine, Relu, MaxPool, Gap } kind;
+        enum Kind { Conv, FastConv, Dense, Affine, Relu, MaxPool, Gap, ToNHWC, ToNCHW } kind;
         Shape in, out;       // what the op reads and writes (out may be a flattened view of plane_out)
         Shape conv_out;      // a convolution's output before pooling
         Shape plane_out;     // the written planes' shape (convolution and max-pool)
@@ -153,7 +158,80 @@ private:
         int pool_k = 0, pool_stride = 0;
         bool relu = false;
         std::vector<float, Eigen::aligned_allocator<float>> weight, bias;
+        // Buffers: floats per sample read and written; NHWC inputs have this channel stride (0: NCHW).
+        size_t in_elems = 0, out_elems = 0;
+        int nhwc_stride = 0;
+        std::shared_ptr<const fast::Conv3x3> fast;
     };
+
+    // Second pass: picks the NHWC kernels and inserts layout changes where an NCHW op follows them.
+    void lower() {
+        std::vector<Op> lowered;
+        int stride = 0;  // channel stride of the current NHWC activations, 0 while they are NCHW
+        Shape plane;     // the current NHWC activations' shape
+        auto to_nchw = [&]() {
+            Op t;
+            t.kind = Op::ToNCHW;
+            t.in = t.out = plane;
+            t.nhwc_stride = stride;
+            t.in_elems = plane.size() / plane.c * stride;
+            t.out_elems = plane.size();
+            lowered.push_back(std::move(t));
+            stride = 0;
+        };
+        for (Op& op : ops_) {
+            const bool fast_conv = op.kind == Op::Conv && op.k == 3 && op.stride == 1 && op.pad == 1 &&
+                                   (op.pool_k == 0 || (op.pool_k == 2 && op.pool_stride == 2));
+            if (fast_conv) {
+                if (stride == 0 && op.in.c > 1) {
+                    Op t;
+                    t.kind = Op::ToNHWC;
+                    t.in = t.out = op.in;
+                    t.nhwc_stride = simd::round_up(op.in.c);
+                    t.in_elems = op.in.size();
+                    t.out_elems = op.in.size() / op.in.c * t.nhwc_stride;
+                    stride = t.nhwc_stride;
+                    lowered.push_back(std::move(t));
+                }
+                const int in_stride = stride == 0 ? 1 : stride;  // one NCHW channel is already NHWC
+                op.kind = Op::FastConv;
+                op.fast = std::make_shared<fast::Conv3x3>(op.weight.data(), op.bias.data(), op.in.c, op.conv_out.c,
+                                                          in_stride, op.relu, op.pool_k == 2);
+                op.weight.clear();
+                op.bias.clear();
+                op.nhwc_stride = in_stride;
+                stride = op.fast->out_stride();
+                plane = op.plane_out;
+                op.in_elems = op.in.size() / op.in.c * in_stride;
+                op.out_elems = plane.size() / plane.c * stride;
+            } else if (stride != 0 && op.kind == Op::Dense) {
+                // Read the flattened NHWC activations directly: column (y*w + x)*stride + c of the new weights
+                // is column c*h*w + y*w + x of the old ones; padding channels get zero weights.
+                const size_t hw = size_t(plane.h) * plane.w, in_new = hw * stride, in_old = plane.size();
+                std::vector<float, Eigen::aligned_allocator<float>> w(size_t(op.out.c) * in_new, 0.0f);
+                for (int o = 0; o < op.out.c; ++o)
+                    for (int c = 0; c < plane.c; ++c)
+                        for (size_t p = 0; p < hw; ++p) w[o * in_new + p * stride + c] = op.weight[o * in_old + c * hw + p];
+                op.weight = std::move(w);
+                op.in_elems = in_new;
+                op.out_elems = op.out.size();
+                stride = 0;
+            } else if (stride != 0 && op.kind == Op::Gap) {
+                op.nhwc_stride = stride;
+                op.in_elems = plane.size() / plane.c * stride;
+                op.out_elems = op.out.size();
+                stride = 0;
+            } else {
+                if (stride != 0) to_nchw();
+                op.in_elems = op.in.size();
+                op.out_elems = op.out.size();
+            }
+            lowered.push_back(std::move(op));
+        }
+        if (stride != 0) to_nchw();
+        ops_ = std::move(lowered);
+        for (const Op& op : ops_) max_size_ = std::max({max_size_, op.in_elems, op.out_elems});
+    }
 
     void run_block(const float* x, int n, float* out, detail::Scratch* scratch) const {
         float* buf[2] = {scratch[0].get(max_size_ * n), scratch[1].get(max_size_ * n)};
@@ -167,8 +245,30 @@ private:
     }
 
     static void run_op(const Op& op, const float* x, int n, float* y, detail::Scratch* scratch) {
-        const size_t in_size = op.in.size(), out_size = op.out.size();
+        const size_t in_size = op.in_elems, out_size = op.out_elems;
         switch (op.kind) {
+            case Op::FastConv:
+                op.fast->run(x, n, op.in.h, op.in.w, y, scratch[0].get(op.fast->scratch_size(n, op.in.h, op.in.w)));
+                break;
+            case Op::ToNHWC:
+            case Op::ToNCHW: {
+                const int C = op.in.c, st = op.nhwc_stride;
+                const size_t hw = size_t(op.in.h) * op.in.w;
+                for (int s = 0; s < n; ++s) {
+                    const float* xs = x + size_t(s) * in_size;
+                    float* ys = y + size_t(s) * out_size;
+                    if (op.kind == Op::ToNHWC) {
+                        for (size_t p = 0; p < hw; ++p) {
+                            for (int c = 0; c < C; ++c) ys[p * st + c] = xs[c * hw + p];
+                            for (int c = C; c < st; ++c) ys[p * st + c] = 0.0f;
+                        }
+                    } else {
+                        for (int c = 0; c < C; ++c)
+                            for (size_t p = 0; p < hw; ++p) ys[c * hw + p] = xs[p * st + c];
+                    }
+                }
+                break;
+            }
             case Op::Conv: {
                 const int C = op.in.c, O = op.conv_out.c, hw = op.conv_out.h * op.conv_out.w, K = C * op.k * op.k;
                 const int chunk = detail::conv_chunk(hw);
@@ -228,11 +328,13 @@ private:
             }
             case Op::Gap: {
                 const int C = op.in.c, hw = op.in.h * op.in.w;
+                // NCHW: channel c's values are consecutive; NHWC: one every nhwc_stride floats.
+                const size_t step = op.nhwc_stride ? size_t(op.nhwc_stride) : 1, plane = op.nhwc_stride ? 1 : size_t(hw);
                 for (int s = 0; s < n; ++s)
                     for (int c = 0; c < C; ++c) {
-                        const float* src = x + size_t(s) * in_size + size_t(c) * hw;
+                        const float* src = x + size_t(s) * in_size + size_t(c) * plane;
                         float sum = 0.0f;
-                        for (int i = 0; i < hw; ++i) sum += src[i];
+                        for (int i = 0; i < hw; ++i) sum += src[i * step];
                         float v = sum / float(hw);
                         y[size_t(s) * out_size + c] = op.relu ? std::max(v, 0.0f) : v;
                     }

@@ -1,0 +1,376 @@
+// fast_conv: inference kernels for the 3×3, stride-1, padding-1 convolution that digit networks are made of,
+// with bias, an optional 2×2/2 max-pool and an optional ReLU fused into the output pass (FrozenNet uses them).
+//
+// Layout: activations are NHWC with the channel count padded to whole SIMD vectors (the padding channels
+// hold zeros), so a vector is 16 (AVX-512) or 8 (AVX) channels of one pixel.
+//
+// Two algorithms:
+//  - direct: y[p, o] = b[o] + sum_{u,v,c} x[p + (u-1, v-1), c] * w[u, v, c, o] on a zero-bordered copy of
+//    the input, for layers with few input channels (the first layer, one channel);
+//  - Winograd F(2×2, 3×3) (Lavin & Gray, 2016): each 2×2 output tile is computed from a 4×4 input tile as
+//    Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A, which takes 16 multiplies per tile and channel pair instead of 36.
+//    Summed over input channels, the ⊙ becomes 16 independent matrix products M[ξ] = V[ξ] U[ξ] (tiles ×
+//    channels times channels × outputs), done by a register-blocked kernel. A 2×2/2 max-pool is exactly one
+//    output tile, so pooling costs one max over the tile's four values.
+//
+//    Bᵀ = | 1  0 -1  0 |      G = | 1    0    0  |      Aᵀ = | 1  1  1  0 |
+//         | 0  1  1  0 |          | 1/2  1/2  1/2 |           | 0  1 -1 -1 |
+//         | 0 -1  1  0 |          | 1/2 -1/2  1/2 |
+//         | 0  1  0 -1 |          | 0    0    1  |
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "simd.hpp"
+
+namespace cnn::fast {
+
+using simd::kWidth;
+using simd::vec;
+using AlignedFloats = std::vector<float, Eigen::aligned_allocator<float>>;
+
+// ---- register-blocked kernels ---------------------------------------------------------------------------
+
+// C[r, j] = sum_k A[r, k] * B[k, j] for R rows and NV vectors of columns (K-loop innermost, accumulators in
+// registers). A row-major with stride lda; B and C row-major with strides ldb, ldc (multiples of kWidth).
+template <int R, int NV>
+inline void gemm_block(const float* a, int lda, const float* b, int ldb, int K, float* c, int ldc) {
+    vec acc[R][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[r][j] = simd::zero();
+    for (int k = 0; k < K; ++k) {
+        vec w[NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) w[j] = simd::load(b + size_t(k) * ldb + j * kWidth);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const vec x = simd::splat(a[size_t(r) * lda + k]);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) acc[r][j] += x * w[j];
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) simd::store(c + size_t(r) * ldc + j * kWidth, acc[r][j]);
+}
+
+// One output row segment of the direct 3×3 convolution: R consecutive pixels, NV vectors of output channels.
+// `in` is the zero-bordered input at the window of the first pixel (pixel stride cs, row stride row_stride),
+// w is [3][3][C][ldw]; out gets R pixels with stride ldo.
+template <int R, int NV>
+inline void direct_block(const float* in, size_t row_stride, int C, int cs, const float* w, int ldw, float* out,
+                         int ldo) {
+    vec acc[R][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[r][j] = simd::zero();
+    for (int u = 0; u < 3; ++u)
+        for (int v = 0; v < 3; ++v) {
+            const float* src = in + u * row_stride + size_t(v) * cs;
+            const float* wk = w + size_t(u * 3 + v) * C * ldw;
+            for (int c = 0; c < C; ++c) {
+                vec wv[NV];
+#pragma GCC unroll 4
+                for (int j = 0; j < NV; ++j) wv[j] = simd::load(wk + size_t(c) * ldw + j * kWidth);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const vec x = simd::splat(src[size_t(r) * cs + c]);
+#pragma GCC unroll 4
+                    for (int j = 0; j < NV; ++j) acc[r][j] += x * wv[j];
+                }
+            }
+        }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) simd::store(out + size_t(r) * ldo + j * kWidth, acc[r][j]);
+}
+
+// Vectors per block and rows per block: as many accumulators as the registers hold.
+constexpr int kMaxVectors = simd::kAccumulators >= 24 ? 4 : 2;
+constexpr int kMaxRows = 8;
+inline int rows_for(int nv) { return std::min(kMaxRows, simd::kAccumulators / nv); }
+
+namespace detail {
+template <int NV>
+inline void gemm_rows(int rows, const float* a, int lda, const float* b, int ldb, int K, float* c, int ldc) {
+    const int R = rows_for(NV);
+    int r = 0;
+    for (; r + R <= rows; r += R) {
+        if constexpr (simd::kAccumulators / NV >= 8)
+            gemm_block<8, NV>(a + size_t(r) * lda, lda, b, ldb, K, c + size_t(r) * ldc, ldc);
+        else if constexpr (simd::kAccumulators / NV >= 6)
+            gemm_block<6, NV>(a + size_t(r) * lda, lda, b, ldb, K, c + size_t(r) * ldc, ldc);
+        else
+            gemm_block<4, NV>(a + size_t(r) * lda, lda, b, ldb, K, c + size_t(r) * ldc, ldc);
+    }
+    const float* ar = a + size_t(r) * lda;
+    float* cr = c + size_t(r) * ldc;
+    switch (rows - r) {
+        case 7: gemm_block<7, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        case 6: gemm_block<6, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        case 5: gemm_block<5, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        case 4: gemm_block<4, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        case 3: gemm_block<3, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        case 2: gemm_block<2, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        case 1: gemm_block<1, NV>(ar, lda, b, ldb, K, cr, ldc); break;
+        default: break;
+    }
+}
+
+template <int NV>
+inline void direct_row(int pixels, const float* in, size_t row_stride, int C, int cs, const float* w, int ldw,
+                       float* out, int ldo) {
+    const int R = rows_for(NV);
+    int x = 0;
+    for (; x + R <= pixels; x += R) {
+        if constexpr (simd::kAccumulators / NV >= 8)
+            direct_block<8, NV>(in + size_t(x) * cs, row_stride, C, cs, w, ldw, out + size_t(x) * ldo, ldo);
+        else if constexpr (simd::kAccumulators / NV >= 6)
+            direct_block<6, NV>(in + size_t(x) * cs, row_stride, C, cs, w, ldw, out + size_t(x) * ldo, ldo);
+        else
+            direct_block<4, NV>(in + size_t(x) * cs, row_stride, C, cs, w, ldw, out + size_t(x) * ldo, ldo);
+    }
+    const float* ix = in + size_t(x) * cs;
+    float* ox = out + size_t(x) * ldo;
+    switch (pixels - x) {
+        case 7: direct_block<7, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        case 6: direct_block<6, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        case 5: direct_block<5, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        case 4: direct_block<4, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        case 3: direct_block<3, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        case 2: direct_block<2, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        case 1: direct_block<1, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
+        default: break;
+    }
+}
+}  // namespace detail
+
+// C (rows × n) = A (rows × K) · B (K × n); n a multiple of kWidth, ldb and ldc too.
+inline void gemm(int rows, int n, int K, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+    for (int j0 = 0; j0 < n; j0 += kMaxVectors * kWidth) {
+        const int nv = std::min(kMaxVectors, (n - j0) / kWidth);
+        switch (nv) {
+            case 4: detail::gemm_rows<std::min(4, kMaxVectors)>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
+            case 3: detail::gemm_rows<std::min(3, kMaxVectors)>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
+            case 2: detail::gemm_rows<2>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
+            default: detail::gemm_rows<1>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
+        }
+    }
+}
+
+// ---- the layer --------------------------------------------------------------------------------------------
+
+// A 3×3 / stride 1 / padding 1 convolution prepared for NHWC inference.
+class Conv3x3 {
+public:
+    // weight: PyTorch order (O, C, 3, 3); bias: O. in_stride: the channel stride of the input activations
+    // (C for the network's own input, round_up(C) after another Conv3x3).
+    Conv3x3(const float* weight, const float* bias, int C, int O, int in_stride, bool relu, bool pool)
+        : C_(C), O_(O), cs_(in_stride), op_(simd::round_up(O)), relu_(relu), pool_(pool) {
+        // Winograd needs whole vectors of input channels and enough of them to keep its products busy.
+        winograd_ = C >= kWidth / 2 && in_stride == simd::round_up(C);
+        bias_.assign(op_, 0.0f);
+        std::copy(bias, bias + O, bias_.begin());
+        if (winograd_) {
+            const int cp = cs_;
+            w_.assign(size_t(16) * cp * op_, 0.0f);
+            for (int o = 0; o < O; ++o)
+                for (int c = 0; c < C; ++c) {
+                    const float* g = weight + (size_t(o) * C + c) * 9;
+                    float gg[4][3];  // G g
+                    for (int v = 0; v < 3; ++v) {
+                        gg[0][v] = g[v];
+                        gg[1][v] = 0.5f * (g[v] + g[3 + v] + g[6 + v]);
+                        gg[2][v] = 0.5f * (g[v] - g[3 + v] + g[6 + v]);
+                        gg[3][v] = g[6 + v];
+                    }
+                    for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ
+                        const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
+                                            0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
+                        for (int j = 0; j < 4; ++j) w_[(size_t(i * 4 + j) * cp + c) * op_ + o] = u[j];
+                    }
+                }
+        } else {
+            w_.assign(size_t(9) * C * op_, 0.0f);
+            for (int o = 0; o < O; ++o)
+                for (int c = 0; c < C; ++c)
+                    for (int t = 0; t < 9; ++t) w_[(size_t(t) * C + c) * op_ + o] = weight[(size_t(o) * C + c) * 9 + t];
+        }
+    }
+
+    bool winograd() const { return winograd_; }
+    int out_stride() const { return op_; }
+    static int out_size(int n, bool pool) { return pool ? n / 2 : n; }
+
+    // Scratch floats run() needs for a batch of `count` samples of H × W.
+    size_t scratch_size(int count, int H, int W) const {
+        if (winograd_) {
+            const size_t g = group_tiles();
+            return g * 16 * (size_t(cs_) + op_);
+        }
+        (void)count;
+        return size_t(H + 2) * (W + 2) * cs_ + size_t(2) * W * op_;
+    }
+
+    // x: count samples, H × W × in_stride each; y: count samples, Ho × Wo × out_stride() each.
+    void run(const float* x, int count, int H, int W, float* y, float* scratch) const {
+        if (winograd_)
+            run_winograd(x, count, H, W, y, scratch);
+        else
+            run_direct(x, count, H, W, y, scratch);
+    }
+
+private:
+    // Tiles transformed and multiplied together: V and M of a group stay in the L2 cache.
+    size_t group_tiles() const {
+        const size_t budget_floats = 96 * 1024;  // 384 KiB for V and M
+        return std::max<size_t>(8, budget_floats / (16 * (size_t(cs_) + op_)));
+    }
+
+    void run_winograd(const float* x, int count, int H, int W, float* y, float* scratch) const {
+        const int cp = cs_;
+        const int th = pool_ ? H / 2 : (H + 1) / 2, tw = pool_ ? W / 2 : (W + 1) / 2;
+        const int Ho = out_size(H, pool_), Wo = out_size(W, pool_);
+        const size_t per_sample = size_t(th) * tw, total = per_sample * count;
+        const size_t G = group_tiles();
+        float* V = scratch;
+        float* M = scratch + G * 16 * cp;
+        for (size_t t0 = 0; t0 < total; t0 += G) {
+            const int g = int(std::min(G, total - t0));
+            const size_t vs = G * cp, ms = G * op_;  // ξ strides
+            // Input transform: V[ξ][t][c] = (Bᵀ d B)[ξ] for the 4×4 tile d around output tile t.
+            for (int t = 0; t < g; ++t) {
+                const size_t tile = t0 + t, s = tile / per_sample, rem = tile % per_sample;
+                const int ty = int(rem / tw), tx = int(rem % tw);
+                const float* base = x + s * size_t(H) * W * cp;
+                const float* px[4][4];
+                for (int i = 0; i < 4; ++i)
+                    for (int j = 0; j < 4; ++j) {
+                        const int iy = 2 * ty - 1 + i, ix = 2 * tx - 1 + j;
+                        px[i][j] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? base + (size_t(iy) * W + ix) * cp : nullptr;
+                    }
+                float* vt = V + size_t(t) * cp;
+                for (int cb = 0; cb < cp; cb += kWidth) {
+                    vec d[4][4];
+                    for (int i = 0; i < 4; ++i)
+                        for (int j = 0; j < 4; ++j) d[i][j] = px[i][j] ? simd::load(px[i][j] + cb) : simd::zero();
+                    vec b[4][4];
+                    for (int j = 0; j < 4; ++j) {
+                        b[0][j] = d[0][j] - d[2][j];
+                        b[1][j] = d[1][j] + d[2][j];
+                        b[2][j] = d[2][j] - d[1][j];
+                        b[3][j] = d[1][j] - d[3][j];
+                    }
+                    for (int i = 0; i < 4; ++i) {
+                        simd::store(vt + (i * 4 + 0) * vs + cb, b[i][0] - b[i][2]);
+                        simd::store(vt + (i * 4 + 1) * vs + cb, b[i][1] + b[i][2]);
+                        simd::store(vt + (i * 4 + 2) * vs + cb, b[i][2] - b[i][1]);
+                        simd::store(vt + (i * 4 + 3) * vs + cb, b[i][1] - b[i][3]);
+                    }
+                }
+            }
+            // 16 products M[ξ] (g × op) = V[ξ] (g × cp) · U[ξ] (cp × op).
+            for (int xi = 0; xi < 16; ++xi)
+                gemm(g, op_, cp, V + xi * vs, cp, w_.data() + size_t(xi) * cp * op_, op_, M + xi * ms, op_);
+            // Output transform Aᵀ m A, bias, pool, ReLU.
+            for (int t = 0; t < g; ++t) {
+                const size_t tile = t0 + t, s = tile / per_sample, rem = tile % per_sample;
+                const int ty = int(rem / tw), tx = int(rem % tw);
+                float* out = y + s * size_t(Ho) * Wo * op_;
+                const float* mt = M + size_t(t) * op_;
+                for (int ob = 0; ob < op_; ob += kWidth) {
+                    vec m[16];
+                    for (int k = 0; k < 16; ++k) m[k] = simd::load(mt + k * ms + ob);
+                    vec r0[4], r1[4];
+                    for (int j = 0; j < 4; ++j) {
+                        r0[j] = m[j] + m[4 + j] + m[8 + j];
+                        r1[j] = m[4 + j] - m[8 + j] - m[12 + j];
+                    }
+                    const vec bias = simd::load(bias_.data() + ob);
+                    vec y00 = r0[0] + r0[1] + r0[2], y01 = r0[1] - r0[2] - r0[3];
+                    vec y10 = r1[0] + r1[1] + r1[2], y11 = r1[1] - r1[2] - r1[3];
+                    if (pool_) {
+                        vec v = simd::max(simd::max(y00, y01), simd::max(y10, y11)) + bias;
+                        if (relu_) v = simd::max(v, simd::zero());
+                        simd::store(out + (size_t(ty) * Wo + tx) * op_ + ob, v);
+                        continue;
+                    }
+                    const vec q[2][2] = {{y00, y01}, {y10, y11}};
+                    for (int a = 0; a < 2; ++a)
+                        for (int b = 0; b < 2; ++b) {
+                            const int oy = 2 * ty + a, ox = 2 * tx + b;
+                            if (oy >= Ho || ox >= Wo) continue;
+                            vec v = q[a][b] + bias;
+                            if (relu_) v = simd::max(v, simd::zero());
+                            simd::store(out + (size_t(oy) * Wo + ox) * op_ + ob, v);
+                        }
+                }
+            }
+        }
+    }
+
+    void run_direct(const float* x, int count, int H, int W, float* y, float* scratch) const {
+        const int Hp = H + 2, Wp = W + 2;
+        const int Ho = out_size(H, pool_), Wo = out_size(W, pool_);
+        float* padded = scratch;
+        float* rows = scratch + size_t(Hp) * Wp * cs_;  // two conv output rows, W × op each
+        std::fill(padded, padded + size_t(Hp) * Wp * cs_, 0.0f);
+        const size_t row_stride = size_t(Wp) * cs_;
+        for (int s = 0; s < count; ++s) {
+            const float* xs = x + size_t(s) * H * W * cs_;
+            for (int i = 0; i < H; ++i)
+                std::memcpy(padded + (size_t(i + 1) * Wp + 1) * cs_, xs + size_t(i) * W * cs_, sizeof(float) * W * cs_);
+            float* ys = y + size_t(s) * Ho * Wo * op_;
+            for (int oy = 0; oy < Ho; ++oy) {
+                const int conv_rows = pool_ ? 2 : 1;
+                for (int k = 0; k < conv_rows; ++k) conv_row(padded + size_t(oy * conv_rows + k) * row_stride, row_stride, W, rows + size_t(k) * W * op_);
+                float* out = ys + size_t(oy) * Wo * op_;
+                for (int ox = 0; ox < Wo; ++ox)
+                    for (int ob = 0; ob < op_; ob += kWidth) {
+                        vec v;
+                        if (pool_) {
+                            const float* r0 = rows + size_t(2 * ox) * op_ + ob;
+                            const float* r1 = r0 + size_t(W) * op_;
+                            v = simd::max(simd::max(simd::load(r0), simd::load(r0 + op_)),
+                                          simd::max(simd::load(r1), simd::load(r1 + op_)));
+                        } else {
+                            v = simd::load(rows + size_t(ox) * op_ + ob);
+                        }
+                        v += simd::load(bias_.data() + ob);
+                        if (relu_) v = simd::max(v, simd::zero());
+                        simd::store(out + size_t(ox) * op_ + ob, v);
+                    }
+            }
+        }
+    }
+
+    // One row of W conv outputs (no bias) into out (W × op).
+    void conv_row(const float* in, size_t row_stride, int W, float* out) const {
+        for (int j0 = 0; j0 < op_; j0 += kMaxVectors * kWidth) {
+            const int nv = std::min(kMaxVectors, (op_ - j0) / kWidth);
+            const float* w = w_.data() + j0;
+            switch (nv) {
+                case 4: detail::direct_row<std::min(4, kMaxVectors)>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
+                case 3: detail::direct_row<std::min(3, kMaxVectors)>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
+                case 2: detail::direct_row<2>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
+                default: detail::direct_row<1>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
+            }
+        }
+    }
+
+    int C_, O_, cs_, op_;
+    bool relu_, pool_, winograd_ = false;
+    AlignedFloats w_, bias_;
+};
+
+}  // namespace cnn::fast

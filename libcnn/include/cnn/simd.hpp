@@ -1,0 +1,36 @@
+// simd: a float vector as wide as the target's registers (16 lanes with AVX-512, 8 with AVX, 4 otherwise),
+// written with the GCC/Clang vector extension so that one source compiles for every -march. Used by the
+// hand-written inference kernels in fast_conv.hpp; everything else in the library goes through Eigen.
+#pragma once
+
+namespace cnn::simd {
+
+#if defined(__AVX512F__)
+constexpr int kWidth = 16;
+#elif defined(__AVX__)
+constexpr int kWidth = 8;
+#else
+constexpr int kWidth = 4;
+#endif
+
+// Registers the kernels may fill with accumulators (the rest hold weights and broadcasts).
+#if defined(__AVX512F__)
+constexpr int kAccumulators = 24;
+#else
+constexpr int kAccumulators = 12;
+#endif
+
+typedef float vec __attribute__((vector_size(kWidth * sizeof(float))));
+// The same vector for loads and stores at any float address (no alignment beyond float's is assumed).
+typedef float vec_unaligned __attribute__((vector_size(kWidth * sizeof(float)), aligned(alignof(float)), may_alias));
+
+inline vec load(const float* p) { return *reinterpret_cast<const vec_unaligned*>(p); }
+inline void store(float* p, vec v) { *reinterpret_cast<vec_unaligned*>(p) = v; }
+inline vec splat(float s) { return vec{} + s; }
+inline vec zero() { return vec{}; }
+inline vec max(vec a, vec b) { return a > b ? a : b; }
+
+// Channel counts are padded to whole vectors in the kernels' layouts.
+constexpr int round_up(int n) { return (n + kWidth - 1) / kWidth * kWidth; }
+
+}  // namespace cnn::simd

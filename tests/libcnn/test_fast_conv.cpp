@@ -1,0 +1,119 @@
+// The NHWC inference kernels (fast_conv.hpp) against a naive NCHW loop: Winograd and direct paths, with and
+// without pool and ReLU, odd sizes, channel counts that are not whole vectors, batches that span several tile
+// groups. This file is compiled once per vector width (AVX-512, AVX2, SSE2), see CMakeLists.txt.
+#include <catch2/catch.hpp>
+
+#include <cnn/fast_conv.hpp>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace {
+
+struct Case {
+    int n, C, O, H, W;
+    bool relu, pool;
+    int in_stride;  // 0: round_up(C) (1 when C == 1)
+};
+
+// y (n, O, Ho, Wo) = optional ReLU(optional max-pool 2×2/2 (conv3×3 pad 1 (x) + b)).
+std::vector<float> reference(const Case& k, const std::vector<float>& x, const std::vector<float>& w,
+                             const std::vector<float>& b) {
+    const int Ho = k.pool ? k.H / 2 : k.H, Wo = k.pool ? k.W / 2 : k.W;
+    std::vector<float> conv(size_t(k.n) * k.O * k.H * k.W), y(size_t(k.n) * k.O * Ho * Wo);
+    for (int s = 0; s < k.n; ++s)
+        for (int o = 0; o < k.O; ++o)
+            for (int i = 0; i < k.H; ++i)
+                for (int j = 0; j < k.W; ++j) {
+                    double acc = b[o];
+                    for (int c = 0; c < k.C; ++c)
+                        for (int u = 0; u < 3; ++u)
+                            for (int v = 0; v < 3; ++v) {
+                                int yy = i + u - 1, xx = j + v - 1;
+                                if (yy < 0 || yy >= k.H || xx < 0 || xx >= k.W) continue;
+                                acc += double(w[((o * k.C + c) * 3 + u) * 3 + v]) *
+                                       x[((size_t(s) * k.C + c) * k.H + yy) * k.W + xx];
+                            }
+                    conv[((size_t(s) * k.O + o) * k.H + i) * k.W + j] = float(acc);
+                }
+    for (int s = 0; s < k.n; ++s)
+        for (int o = 0; o < k.O; ++o)
+            for (int i = 0; i < Ho; ++i)
+                for (int j = 0; j < Wo; ++j) {
+                    const float* p = &conv[((size_t(s) * k.O + o) * k.H) * k.W];
+                    float v = k.pool ? std::max(std::max(p[(2 * i) * k.W + 2 * j], p[(2 * i) * k.W + 2 * j + 1]),
+                                                std::max(p[(2 * i + 1) * k.W + 2 * j], p[(2 * i + 1) * k.W + 2 * j + 1]))
+                                     : p[i * k.W + j];
+                    y[((size_t(s) * k.O + o) * Ho + i) * Wo + j] = k.relu ? std::max(v, 0.0f) : v;
+                }
+    return y;
+}
+
+void check_case(const Case& k, bool expect_winograd) {
+    std::mt19937 rng(uint32_t(k.n * 131 + k.C * 17 + k.O * 7 + k.H));
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> x(size_t(k.n) * k.C * k.H * k.W), w(size_t(k.O) * k.C * 9), b(k.O);
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : w) v = nd(rng) * 0.3f;
+    for (auto& v : b) v = nd(rng);
+    const int cs = k.in_stride ? k.in_stride : (k.C == 1 ? 1 : cnn::simd::round_up(k.C));
+    cnn::fast::Conv3x3 conv(w.data(), b.data(), k.C, k.O, cs, k.relu, k.pool);
+    CHECK(conv.winograd() == expect_winograd);
+
+    // NCHW → NHWC with padding channels set to zero.
+    std::vector<float> xin(size_t(k.n) * k.H * k.W * cs, 0.0f);
+    for (int s = 0; s < k.n; ++s)
+        for (int c = 0; c < k.C; ++c)
+            for (int p = 0; p < k.H * k.W; ++p)
+                xin[(size_t(s) * k.H * k.W + p) * cs + c] = x[(size_t(s) * k.C + c) * k.H * k.W + p];
+    const int Ho = k.pool ? k.H / 2 : k.H, Wo = k.pool ? k.W / 2 : k.W, op = conv.out_stride();
+    std::vector<float> yout(size_t(k.n) * Ho * Wo * op, std::nanf("")), scratch(conv.scratch_size(k.n, k.H, k.W));
+    conv.run(xin.data(), k.n, k.H, k.W, yout.data(), scratch.data());
+
+    const std::vector<float> expected = reference(k, x, w, b);
+    for (int s = 0; s < k.n; ++s)
+        for (int p = 0; p < Ho * Wo; ++p)
+            for (int o = 0; o < op; ++o) {
+                const float got = yout[(size_t(s) * Ho * Wo + p) * op + o];
+                if (o >= k.O) {
+                    REQUIRE(got == 0.0f);  // padding channels stay zero for the next layer
+                    continue;
+                }
+                const float want = expected[(size_t(s) * k.O + o) * Ho * Wo + p];
+                INFO("n=" << k.n << " C=" << k.C << " O=" << k.O << " H=" << k.H << " W=" << k.W << " sample " << s
+                          << " pixel " << p << " channel " << o);
+                REQUIRE(got == Approx(want).margin(1e-4).epsilon(1e-4));
+            }
+}
+
+}  // namespace
+
+TEST_CASE("Winograd 3x3 convolution matches a naive loop", "[fast_conv]") {
+    INFO("vector width " << cnn::simd::kWidth);
+    const Case cases[] = {
+        {1, 32, 64, 14, 14, true, true, 0},   // DigitNet conv2
+        {1, 64, 128, 7, 7, true, true, 0},    // DigitNet conv3 (odd size: the last row and column are pooled away)
+        {3, 32, 32, 28, 28, true, false, 0},  // no pool
+        {2, 17, 33, 5, 9, false, false, 0},   // partial vectors, odd sizes, partial tiles, no ReLU
+        {2, 8, 5, 6, 3, false, true, 0},      //
+        {1, 16, 16, 1, 1, true, false, 0},    // a single pixel
+        {1, 16, 16, 2, 2, true, true, 0},
+        {40, 32, 64, 14, 14, true, true, 0},  // more tiles than one group: groups cross samples
+        {5, 24, 200, 7, 7, false, false, 0},  // more than one block of output vectors
+    };
+    for (const Case& k : cases) check_case(k, k.C >= cnn::simd::kWidth / 2);
+}
+
+TEST_CASE("Direct 3x3 convolution (few input channels) matches a naive loop", "[fast_conv]") {
+    INFO("vector width " << cnn::simd::kWidth);
+    const Case cases[] = {
+        {1, 1, 32, 28, 28, true, true, 0},   // DigitNet conv1
+        {3, 1, 32, 28, 28, true, false, 0},  // no pool
+        {2, 1, 5, 9, 13, false, true, 0},    // odd sizes, a partial vector of outputs
+        {2, 3, 40, 6, 7, true, false, 3},    // unpadded channels
+        {2, 3, 16, 6, 7, false, true, 16},   // padded channels, read with a stride
+        {1, 1, 8, 1, 1, false, false, 0},
+    };
+    for (const Case& k : cases) check_case(k, false);
+}
