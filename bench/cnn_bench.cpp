@@ -2,6 +2,8 @@
 //   train  batch 128 (and 64): full steps (forward, loss, backward, Adam update), images/s
 //   infer  batch 1: latency p50/p99 of the frozen network (BatchNorm folded), one image at a time
 //   infer  batch 256: images/s of the frozen network
+// With --model PATH the inference lines measure that saved network instead (e.g. the shipped model), and
+// carry its path in a "model" field.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -59,8 +61,9 @@ void bench_train(int threads, int batch, int iters) {
     std::fflush(stdout);
 }
 
-void bench_infer(int threads, int iters) {
-    cnn::Sequential net = cnn::make_digitnet(1);
+void bench_infer(int threads, int iters, const std::string& model) {
+    cnn::Sequential net = model.empty() ? cnn::make_digitnet(1) : cnn::load(model);
+    const std::string tag = model.empty() ? "" : ",\"model\":\"" + model + "\"";
     cnn::FrozenNet frozen(net);
     cnn::ThreadPool pool(threads);
     cnn::FrozenNet::Workspace ws;
@@ -78,8 +81,8 @@ void bench_infer(int threads, int iters) {
         latency[i] = seconds(t0, Clock::now()) * 1e6;
     }
     std::sort(latency.begin(), latency.end());
-    std::printf("{\"bench\":\"infer\",\"batch\":1,\"threads\":%d,\"latency_us_p50\":%.1f,\"latency_us_p99\":%.1f}\n",
-                threads, latency[samples / 2], latency[samples * 99 / 100]);
+    std::printf("{\"bench\":\"infer\",\"batch\":1,\"threads\":%d,\"latency_us_p50\":%.1f,\"latency_us_p99\":%.1f%s}\n",
+                threads, latency[samples / 2], latency[samples * 99 / 100], tag.c_str());
     std::fflush(stdout);
 
     cnn::Tensor big(256, 1, 28, 28);
@@ -91,12 +94,13 @@ void bench_infer(int threads, int iters) {
         for (int i = 0; i < iters; ++i) frozen.run(big.data(), 256, logits.data(), ws, &pool);
         rates.push_back(256.0 * iters / seconds(t0, Clock::now()));
     }
-    std::printf("{\"bench\":\"infer\",\"batch\":256,\"threads\":%d,\"images_per_s\":%.1f}\n", threads, median(rates));
+    std::printf("{\"bench\":\"infer\",\"batch\":256,\"threads\":%d,\"images_per_s\":%.1f%s}\n", threads, median(rates),
+                tag.c_str());
     std::fflush(stdout);
 }
 
 int usage(const char* why) {
-    std::fprintf(stderr, "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer]\n", why);
+    std::fprintf(stderr, "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH]\n", why);
     return 1;
 }
 
@@ -104,7 +108,7 @@ int usage(const char* why) {
 
 int main(int argc, char** argv) {
     int threads = 1, iters = 10;
-    std::string only;
+    std::string only, model;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
             if (arg == "--threads") threads = std::stoi(value());
             else if (arg == "--iters") iters = std::stoi(value());
             else if (arg == "--only") only = value();
+            else if (arg == "--model") model = value();
             else if (arg == "--help" || arg == "-h") return usage("DigitNet training and inference speed"), 0;
             else return usage(("unknown option " + arg).c_str());
         } catch (const std::exception& e) {
@@ -123,10 +128,18 @@ int main(int argc, char** argv) {
     }
     if (threads < 1 || iters < 1) return usage("--threads and --iters must be at least 1");
     if (!only.empty() && only != "train" && only != "infer") return usage("--only takes train or infer");
+    if (!model.empty()) only = "infer";  // a saved model is measured for inference only
     if (only.empty() || only == "train") {
         bench_train(threads, 128, iters);
         bench_train(threads, 64, iters);
     }
-    if (only.empty() || only == "infer") bench_infer(threads, iters);
+    if (only.empty() || only == "infer") {
+        try {
+            bench_infer(threads, iters, model);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "cnn-bench: %s\n", e.what());
+            return 1;
+        }
+    }
     return 0;
 }

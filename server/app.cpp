@@ -293,7 +293,9 @@ Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
     if (!preprocess_upload(*file, options_.pipeline, image, error)) return error;
     const auto classifier = std::atomic_load(&classifier_);
     if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
-    const Prediction prediction = with_inference_slot([&] { return classifier->predict(image); });
+    // A single image runs at once on this thread: gating it behind a few slots only adds a wake-up to every
+    // request and widens the latency spread (measured with bench/load.sh); batches are gated below.
+    const Prediction prediction = classifier->predict(image);
     metrics_.record_prediction(prediction.digit);
     return json_reply(200, prediction_json(prediction, debug ? &image : nullptr));
 }

@@ -32,8 +32,8 @@ struct ServerOptions {
     int ui_port = 3000;  // 0 picks a free port; -1 disables the UI server
     std::string ui_dir = "frontend/dist";
     int threads = 16;  // httplib serves a connection per thread: enough for 16 keep-alive clients
-    // Inferences running at once (0: one per core). More would only share the same cores, and each one
-    // in flight holds a network workspace: this bounds both latency spread and resident memory.
+    // Batch inferences (/predict/batch) running at once (0: one per core); a batch is many images' work,
+    // and this keeps a few large batches from starving single predictions.
     int max_concurrent_inferences = 0;
     std::size_t max_upload_bytes = 10u << 20;  // whole request body, multipart envelope included
     std::size_t max_batch_files = 64;

@@ -70,8 +70,14 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
     for (size_t i = 0; i < images.size(); ++i)
         for (int p = 0; p < kImagePixels; ++p)
             input[i * kImagePixels + p] = (images[i][p] - impl_->mean) / impl_->std;
+    // Workspaces grow to the largest run they have served; running a batch a few images at a time keeps
+    // every pooled workspace small, so memory stays bounded whatever mix of requests the server sees.
+    constexpr size_t kChunk = 8;
     auto ws = impl_->acquire();
-    impl_->frozen->run(input.data(), int(images.size()), logits.data(), *ws);
+    for (size_t first = 0; first < images.size(); first += kChunk) {
+        const size_t n = std::min(kChunk, images.size() - first);
+        impl_->frozen->run(input.data() + first * kImagePixels, int(n), logits.data() + first * 10, *ws);
+    }
     impl_->release(std::move(ws));
     for (size_t i = 0; i < images.size(); ++i) {
         const float* z = logits.data() + i * 10;

@@ -156,7 +156,7 @@ inline void direct_row(int pixels, const float* in, size_t row_stride, int C, in
 }  // namespace detail
 
 // C (rows × n) = A (rows × K) · B (K × n); n a multiple of kWidth, ldb and ldc too.
-inline void gemm(int rows, int n, int K, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+__attribute__((noinline)) inline void gemm(int rows, int n, int K, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
     for (int j0 = 0; j0 < n; j0 += kMaxVectors * kWidth) {
         const int nv = std::min(kMaxVectors, (n - j0) / kWidth);
         switch (nv) {

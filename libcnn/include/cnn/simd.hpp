@@ -3,6 +3,10 @@
 // hand-written inference kernels in fast_conv.hpp; everything else in the library goes through Eigen.
 #pragma once
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace cnn::simd {
 
 #if defined(__AVX512F__)
@@ -26,7 +30,20 @@ typedef float vec_unaligned __attribute__((vector_size(kWidth * sizeof(float)), 
 
 inline vec load(const float* p) { return *reinterpret_cast<const vec_unaligned*>(p); }
 inline void store(float* p, vec v) { *reinterpret_cast<vec_unaligned*>(p) = v; }
-inline vec splat(float s) { return vec{} + s; }
+// A broadcast (vec{} + s would be computed as an addition, which the compiler may not drop: -0.0f + 0.0f).
+inline vec splat(float s) {
+#if defined(__AVX512F__)
+    return _mm512_set1_ps(s);
+#elif defined(__AVX__)
+    return _mm256_set1_ps(s);
+#elif defined(__SSE__)
+    return _mm_set1_ps(s);
+#else
+    vec v;
+    for (int i = 0; i < kWidth; ++i) v[i] = s;
+    return v;
+#endif
+}
 inline vec zero() { return vec{}; }
 inline vec max(vec a, vec b) { return a > b ? a : b; }
 
