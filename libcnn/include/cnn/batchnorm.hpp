@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "layer.hpp"
+#include "simd.hpp"
 
 namespace cnn {
 
@@ -56,10 +57,10 @@ public:
             // Per-slice sums in double, then reduced in slice order: deterministic for a thread count.
             // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
             const double M = double(N) * hw;
-            channel_sums(ctx, x, nullptr, [](float v, float, int) { return v; }, [](float, float, int) { return 0.0f; });
+            channel_sums(ctx, x, nullptr, [](auto v, auto, int) { return v; }, [](auto v, auto, int) { return v * 0.0f; });
             for (int c = 0; c < C; ++c) mean_[c] = sum_a_[c] / M;
-            channel_sums(ctx, x, nullptr, [](float, float, int) { return 0.0f; },
-                         [this](float v, float, int c) { float d = v - float(mean_[c]); return d * d; });
+            channel_sums(ctx, x, nullptr, [](auto v, auto, int) { return v * 0.0f; },
+                         [this](auto v, auto, int c) { auto d = v - float(mean_[c]); return d * d; });
             for (int c = 0; c < C; ++c) {
                 double mu = mean_[c];
                 double var = sum_b_[c] / M;
@@ -90,8 +91,8 @@ public:
         const int N = x.n(), C = channels_, hw = x.h() * x.w();
         dx.resize(N, C, x.h(), x.w());
         if (!ctx.training) {  // eval mode: a fixed per-channel affine map
-            channel_sums(ctx, x, &dy, [](float, float g, int) { return g; },
-                         [this](float v, float g, int c) { return g * float(v - mean_[c]); });
+            channel_sums(ctx, x, &dy, [](auto, auto g, int) { return g; },
+                         [this](auto v, auto g, int c) { return g * (v - float(mean_[c])); });
             for (int c = 0; c < C; ++c) {
                 beta_.grad[c] += float(sum_a_[c]);
                 gamma_.grad[c] += float(sum_b_[c] * invstd_[c]);
@@ -107,8 +108,8 @@ public:
             });
             return;
         }
-        channel_sums(ctx, x, &dy, [](float, float g, int) { return g; },
-                     [this](float v, float g, int c) { return g * float(v - mean_[c]); });
+        channel_sums(ctx, x, &dy, [](auto, auto g, int) { return g; },
+                     [this](auto v, auto g, int c) { return g * (v - float(mean_[c])); });
         const double M = double(N) * hw;
         std::vector<float> k_dy(C), k_x(C), k_0(C);
         for (int c = 0; c < C; ++c) {
@@ -148,8 +149,16 @@ private:
                 for (int c = 0; c < C; ++c) {
                     const float* in = x.sample(n) + size_t(c) * hw;
                     const float* gr = dy ? dy->sample(n) + size_t(c) * hw : in;
-                    float sa = 0.0f, sb = 0.0f;  // float within one plane (vectorises), double across planes
-                    for (int i = 0; i < hw; ++i) {
+                    // Float lanes within one plane (fixed order, so deterministic), double across planes.
+                    simd::vec va = simd::zero(), vb = simd::zero();
+                    int i = 0;
+                    for (; i + simd::kWidth <= hw; i += simd::kWidth) {
+                        const simd::vec xv = simd::load(in + i), gv = simd::load(gr + i);
+                        va += f(xv, gv, c);
+                        vb += g(xv, gv, c);
+                    }
+                    float sa = simd::sum(va), sb = simd::sum(vb);
+                    for (; i < hw; ++i) {
                         sa += f(in[i], gr[i], c);
                         sb += g(in[i], gr[i], c);
                     }

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "layer.hpp"
+#include "simd.hpp"
 
 namespace cnn {
 
@@ -71,7 +72,11 @@ inline void col2im_add(const float* cols, int first, int count, int k, int strid
                         int iy = i * stride - pad + u;
                         if (iy < 0 || iy >= H) continue;
                         float* out = plane + size_t(iy) * W - pad + v;
-                        for (int j = j_lo; j < j_hi; ++j) out[j * stride] += in[j];
+                        if (stride == 1) {  // contiguous: vectorises
+                            for (int j = j_lo; j < j_hi; ++j) out[j] += in[j];
+                        } else {
+                            for (int j = j_lo; j < j_hi; ++j) out[j * stride] += in[j];
+                        }
                     }
                 }
             }
@@ -177,12 +182,8 @@ public:
                     for (int o = 0; o < out_c_; ++o) {
                         const float* src = dy.sample(s0 + s) + size_t(o) * hw;
                         float* dst = dprod + size_t(o) * cols_n + size_t(s) * hw;
-                        float sum = 0.0f;
-                        for (int i = 0; i < hw; ++i) {
-                            dst[i] = src[i];
-                            sum += src[i];
-                        }
-                        db[o] += sum;
+                        std::memcpy(dst, src, sizeof(float) * hw);
+                        db[o] += simd::sum(src, hw);
                     }
                 detail::im2col(x.sample(s0), x.c(), x.h(), x.w(), S, k_, stride_, pad_, ho, wo, cols);
                 ConstMatMap dP(dprod, out_c_, cols_n);

@@ -3,6 +3,7 @@
 //   backward: dx = 0, then each dy goes to the position that held its window's maximum (the first one on ties).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -37,15 +38,17 @@ public:
                     for (int i = 0; i < os.h; ++i) {
                         const float* r0 = in + size_t(2 * i) * W;
                         const float* r1 = r0 + W;
+                        const int32_t top = 2 * i * W, bottom = top + W;
+                        // Branch-free (which element wins is data, not a pattern the predictor can learn).
+                        // Pairwise maxima keep the first position on ties, as the sequential scan does.
                         for (int j = 0; j < os.w; ++j) {
-                            int c0 = 2 * j;
-                            float best = r0[c0];
-                            int32_t where = 2 * i * W + c0;
-                            if (r0[c0 + 1] > best) best = r0[c0 + 1], where = 2 * i * W + c0 + 1;
-                            if (r1[c0] > best) best = r1[c0], where = (2 * i + 1) * W + c0;
-                            if (r1[c0 + 1] > best) best = r1[c0 + 1], where = (2 * i + 1) * W + c0 + 1;
-                            out[i * os.w + j] = best;
-                            arg[i * os.w + j] = where;
+                            const int c0 = 2 * j;
+                            const float a = r0[c0], b = r0[c0 + 1], c = r1[c0], d = r1[c0 + 1];
+                            const float m1 = std::max(a, b), m2 = std::max(c, d);
+                            const int32_t w1 = top + c0 + int32_t(b > a), w2 = bottom + c0 + int32_t(d > c);
+                            const int32_t second = -int32_t(m2 > m1);  // all ones when the bottom pair wins
+                            out[i * os.w + j] = std::max(m1, m2);
+                            arg[i * os.w + j] = w1 ^ ((w1 ^ w2) & second);
                         }
                     }
                     continue;

@@ -46,6 +46,22 @@ inline vec splat(float s) {
 }
 inline vec zero() { return vec{}; }
 inline vec max(vec a, vec b) { return a > b ? a : b; }
+// Lanes added in a fixed order.
+inline float sum(vec v) {
+    float s = 0.0f;
+    for (int i = 0; i < kWidth; ++i) s += v[i];
+    return s;
+}
+
+// Sum of n floats: kWidth running lanes, then the lanes and the tail, in a fixed order.
+inline float sum(const float* p, int n) {
+    vec acc = zero();
+    int i = 0;
+    for (; i + kWidth <= n; i += kWidth) acc += load(p + i);
+    float s = sum(acc);
+    for (; i < n; ++i) s += p[i];
+    return s;
+}
 
 // Channel counts are padded to whole vectors in the kernels' layouts.
 constexpr int round_up(int n) { return (n + kWidth - 1) / kWidth * kWidth; }
