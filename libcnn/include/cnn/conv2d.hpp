@@ -6,10 +6,16 @@
 // Computed as im2col + one matrix product per chunk of samples: cols (C*k*k, S*Ho*Wo) holds the input
 // patches of S samples side by side, so Y = W (O, C*k*k) * cols is a single large GEMM.
 //   backward:  dW += dY * cols^T,  db += row sums of dY,  dcols = W^T * dY, then col2im adds dcols into dx.
+// A 3×3 / stride 1 / padding 1 convolution with enough channels instead computes y, and dx (itself such a
+// convolution of dy, with the kernel turned by 180° and its channel axes swapped), with the Winograd kernels
+// of fast_conv.hpp, a few samples at a time moved to NHWC and back; dW stays im2col + GEMM.
 #pragma once
 
 #include <cstring>
 
+#include <memory>
+
+#include "fast_conv.hpp"
 #include "layer.hpp"
 #include "simd.hpp"
 
@@ -133,6 +139,12 @@ public:
         const int N = x.n(), hw = os.h * os.w, K = in_c_ * k_ * k_;
         y.resize(N, os);
         int parts = slice_count(ctx.pool, N);
+        if (winograd_shape(in_c_)) {
+            if (!fwd_) fwd_ = std::make_unique<fast::Conv3x3>(in_c_, out_c_, simd::round_up(in_c_), false, false);
+            fwd_->set_weights(weight_.value.data(), bias_.value.data());
+            run_nchw(ctx, *fwd_, x, in_c_, out_c_, y);
+            return;
+        }
         scratch_.resize(std::max<size_t>(scratch_.size(), parts * 2));
         ConstMatMap W(weight_.value.data(), out_c_, K);
         parallel_slices(ctx.pool, N, [&](int b, int e, int part) {
@@ -166,8 +178,9 @@ public:
         scratch_.resize(std::max<size_t>(scratch_.size(), parts * 2));
         grad_parts_.resize(std::max<size_t>(grad_parts_.size(), parts));
         ConstMatMap W(weight_.value.data(), out_c_, K);
+        const bool fast_dx = input_grad_ && winograd_shape(out_c_);
         parallel_slices(ctx.pool, N, [&](int b, int e, int part) {
-            if (input_grad_) std::fill(dx.sample(b), dx.sample(b) + size_t(e - b) * dx.sample_size(), 0.0f);
+            if (input_grad_ && !fast_dx) std::fill(dx.sample(b), dx.sample(b) + size_t(e - b) * dx.sample_size(), 0.0f);
             const int chunk = detail::conv_chunk(hw);
             float* cols = scratch_[2 * part].get(size_t(K) * chunk * hw);
             float* dprod = scratch_[2 * part + 1].get(size_t(out_c_) * chunk * hw);
@@ -188,12 +201,17 @@ public:
                 detail::im2col(x.sample(s0), x.c(), x.h(), x.w(), S, k_, stride_, pad_, ho, wo, cols);
                 ConstMatMap dP(dprod, out_c_, cols_n);
                 dW.noalias() += dP * ConstMatMap(cols, K, cols_n).transpose();
-                if (!input_grad_) continue;
+                if (!input_grad_ || fast_dx) continue;
                 MatMap dcols(cols, K, cols_n);  // the patches are no longer needed: reuse their buffer
                 dcols.noalias() = W.transpose() * dP;
                 detail::col2im_add(cols, s0, S, k_, stride_, pad_, ho, wo, dx);
             }
         });
+        if (fast_dx) {
+            if (!bwd_) bwd_ = std::make_unique<fast::Conv3x3>(out_c_, in_c_, simd::round_up(out_c_), false, false);
+            bwd_->set_weights(weight_.value.data(), nullptr, true);
+            run_nchw(ctx, *bwd_, dy, out_c_, in_c_, dx);
+        }
         // Sum the per-slice gradients in a fixed order, so results do not depend on thread timing.
         for (int part = 0; part < parts; ++part) {
             const float* dw = grad_parts_[part].buf.data();
@@ -203,9 +221,37 @@ public:
     }
 
 private:
+    // Shapes the Winograd kernels take: 3×3, stride 1, padding 1, and `channels` in (input channels of the
+    // forward convolution, output channels for the input gradient) enough for their products.
+    bool winograd_shape(int channels) const {
+        return k_ == 3 && stride_ == 1 && pad_ == 1 && channels >= simd::kWidth / 2;
+    }
+
+    // out (NCHW, Co channels) = conv(in (NCHW, Ci channels)), same height and width, a few samples at a time
+    // through NHWC buffers that stay in cache.
+    void run_nchw(const Context& ctx, const fast::Conv3x3& conv, const Tensor& in, int ci, int co, Tensor& out) {
+        const int N = in.n(), H = in.h(), W = in.w(), hw = H * W;
+        const int cs = simd::round_up(ci), os = simd::round_up(co);
+        constexpr int kChunk = 4;
+        const int parts = slice_count(ctx.pool, N);
+        fast_scratch_.resize(std::max<size_t>(fast_scratch_.size(), size_t(parts) * 3));
+        parallel_slices(ctx.pool, N, [&](int b, int e, int part) {
+            float* xin = fast_scratch_[3 * part].get(size_t(kChunk) * hw * cs);
+            float* yout = fast_scratch_[3 * part + 1].get(size_t(kChunk) * hw * os);
+            float* work = fast_scratch_[3 * part + 2].get(conv.scratch_size(kChunk, H, W));
+            for (int s0 = b; s0 < e; s0 += kChunk) {
+                const int S = std::min(kChunk, e - s0);
+                fast::nchw_to_nhwc(in.sample(s0), S, ci, hw, cs, xin);
+                conv.run(xin, S, H, W, yout, work);
+                fast::nhwc_to_nchw(yout, S, co, hw, os, out.sample(s0));
+            }
+        });
+    }
+
     int in_c_, out_c_, k_, stride_, pad_;
     Param weight_, bias_;
-    std::vector<detail::Scratch> scratch_, grad_parts_;
+    std::vector<detail::Scratch> scratch_, grad_parts_, fast_scratch_;
+    std::unique_ptr<fast::Conv3x3> fwd_, bwd_;  // weights reloaded every call
 };
 
 }  // namespace cnn

@@ -168,44 +168,85 @@ __attribute__((noinline)) inline void gemm(int rows, int n, int K, const float* 
     }
 }
 
+// ---- layout changes ----------------------------------------------------------------------------------------
+
+// count samples of C planes of hw pixels (NCHW) → hw pixels of `stride` channels (NHWC), padding set to 0.
+inline void nchw_to_nhwc(const float* x, int count, int C, int hw, int stride, float* y) {
+    for (int s = 0; s < count; ++s) {
+        const float* xs = x + size_t(s) * C * hw;
+        float* ys = y + size_t(s) * hw * stride;
+        for (int p = 0; p < hw; ++p) {
+            float* px = ys + size_t(p) * stride;
+            for (int c = 0; c < C; ++c) px[c] = xs[size_t(c) * hw + p];
+            for (int c = C; c < stride; ++c) px[c] = 0.0f;
+        }
+    }
+}
+
+// The inverse: NHWC with `stride` channels per pixel → count samples of C planes (NCHW).
+inline void nhwc_to_nchw(const float* x, int count, int C, int hw, int stride, float* y) {
+    for (int s = 0; s < count; ++s) {
+        const float* xs = x + size_t(s) * hw * stride;
+        float* ys = y + size_t(s) * C * hw;
+        for (int c = 0; c < C; ++c) {
+            float* plane = ys + size_t(c) * hw;
+            for (int p = 0; p < hw; ++p) plane[p] = xs[size_t(p) * stride + c];
+        }
+    }
+}
+
 // ---- the layer --------------------------------------------------------------------------------------------
 
 // A 3×3 / stride 1 / padding 1 convolution prepared for NHWC inference.
 class Conv3x3 {
 public:
-    // weight: PyTorch order (O, C, 3, 3); bias: O. in_stride: the channel stride of the input activations
-    // (C for the network's own input, round_up(C) after another Conv3x3).
+    // weight: PyTorch order (O, C, 3, 3); bias: O (nullptr: none). in_stride: the channel stride of the input
+    // activations (C for the network's own input, round_up(C) after another Conv3x3).
     Conv3x3(const float* weight, const float* bias, int C, int O, int in_stride, bool relu, bool pool)
+        : Conv3x3(C, O, in_stride, relu, pool) {
+        set_weights(weight, bias);
+    }
+    // The shape alone; set_weights() must follow before run().
+    Conv3x3(int C, int O, int in_stride, bool relu, bool pool)
         : C_(C), O_(O), cs_(in_stride), op_(simd::round_up(O)), relu_(relu), pool_(pool) {
         // Winograd needs whole vectors of input channels and enough of them to keep its products busy.
         winograd_ = C >= kWidth / 2 && in_stride == simd::round_up(C);
         bias_.assign(op_, 0.0f);
-        std::copy(bias, bias + O, bias_.begin());
-        if (winograd_) {
-            const int cp = cs_;
-            w_.assign(size_t(16) * cp * op_, 0.0f);
-            for (int o = 0; o < O; ++o)
-                for (int c = 0; c < C; ++c) {
-                    const float* g = weight + (size_t(o) * C + c) * 9;
-                    float gg[4][3];  // G g
-                    for (int v = 0; v < 3; ++v) {
-                        gg[0][v] = g[v];
-                        gg[1][v] = 0.5f * (g[v] + g[3 + v] + g[6 + v]);
-                        gg[2][v] = 0.5f * (g[v] - g[3 + v] + g[6 + v]);
-                        gg[3][v] = g[6 + v];
-                    }
-                    for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ
-                        const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
-                                            0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
-                        for (int j = 0; j < 4; ++j) w_[(size_t(i * 4 + j) * cp + c) * op_ + o] = u[j];
-                    }
-                }
-        } else {
-            w_.assign(size_t(9) * C * op_, 0.0f);
-            for (int o = 0; o < O; ++o)
-                for (int c = 0; c < C; ++c)
-                    for (int t = 0; t < 9; ++t) w_[(size_t(t) * C + c) * op_ + o] = weight[(size_t(o) * C + c) * 9 + t];
+        w_.assign(winograd_ ? size_t(16) * cs_ * op_ : size_t(9) * C * op_, 0.0f);
+    }
+
+    // Loads the weights (reusing the buffers). With `transposed`, `weight` is the (C, O, 3, 3) kernel of the
+    // convolution whose input gradient this one computes: w'[o, c] = w[c, o] turned by 180°.
+    void set_weights(const float* weight, const float* bias, bool transposed = false) {
+        std::fill(bias_.begin(), bias_.end(), 0.0f);
+        if (bias) std::copy(bias, bias + O_, bias_.begin());
+        auto tap = [&](int o, int c, int t) {
+            return transposed ? weight[(size_t(c) * O_ + o) * 9 + (8 - t)] : weight[(size_t(o) * C_ + c) * 9 + t];
+        };
+        if (!winograd_) {
+            for (int o = 0; o < O_; ++o)
+                for (int c = 0; c < C_; ++c)
+                    for (int t = 0; t < 9; ++t) w_[(size_t(t) * C_ + c) * op_ + o] = tap(o, c, t);
+            return;
         }
+        const int cp = cs_;
+        for (int o = 0; o < O_; ++o)
+            for (int c = 0; c < C_; ++c) {
+                float g[9];
+                for (int t = 0; t < 9; ++t) g[t] = tap(o, c, t);
+                float gg[4][3];  // G g
+                for (int v = 0; v < 3; ++v) {
+                    gg[0][v] = g[v];
+                    gg[1][v] = 0.5f * (g[v] + g[3 + v] + g[6 + v]);
+                    gg[2][v] = 0.5f * (g[v] - g[3 + v] + g[6 + v]);
+                    gg[3][v] = g[6 + v];
+                }
+                for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ
+                    const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
+                                        0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
+                    for (int j = 0; j < 4; ++j) w_[(size_t(i * 4 + j) * cp + c) * op_ + o] = u[j];
+                }
+            }
     }
 
     bool winograd() const { return winograd_; }
