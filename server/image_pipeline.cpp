@@ -1,6 +1,7 @@
 #include "image_pipeline.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -172,38 +173,47 @@ struct Plane {
     float operator()(int x, int y) const { return v[std::size_t(y) * width + x]; }
 };
 
-// Running max (or min) over a window of 2r+1 samples along a strided line, window clipped at the ends;
-// a monotonic queue makes it O(n) whatever r is.
-void running_extreme_line(const float* in, float* out, int n, std::ptrdiff_t stride, int r, bool take_max,
-                          std::vector<int>& queue) {
-    queue.resize(std::size_t(n));
-    int head = 0, tail = 0;
-    auto better = [&](float a, float b) { return take_max ? a >= b : a <= b; };
-    int next = 0;  // next sample to enter the window
-    for (int i = 0; i < n; ++i) {
-        const int window_end = std::min(n - 1, i + r);
-        for (; next <= window_end; ++next) {
-            const float value = in[next * stride];
-            while (tail > head && better(value, in[queue[tail - 1] * stride])) --tail;
-            queue[tail++] = next;
-        }
-        while (queue[head] < i - r) ++head;
-        out[i * stride] = in[queue[head] * stride];
+// Running max (or min) over a window of 2r+1 samples along a strided line, window clipped at the ends:
+// van Herk / Gil-Werman. The line is padded with r identity values on each side and cut into blocks of
+// k = 2r+1; g is the running extreme from each block's start, h from each block's end, and any window of k
+// samples is the union of a block suffix and the next block's prefix: out[i] = op(h[i], g[i + 2r]).
+// Three comparisons per sample, no branches on the data, whatever r is.
+template <bool kMax>
+void running_extreme_line(const float* in, float* out, int n, std::ptrdiff_t stride, int r, std::vector<float>& buf) {
+    const float identity = kMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+    const auto op = [](float a, float b) { return kMax ? std::max(a, b) : std::min(a, b); };
+    const int k = 2 * r + 1, padded = (n + 2 * r + k - 1) / k * k;
+    buf.resize(std::size_t(padded) * 3);
+    float* x = buf.data();
+    float* g = x + padded;
+    float* h = g + padded;
+    std::fill(x, x + padded, identity);
+    for (int i = 0; i < n; ++i) x[r + i] = in[i * stride];
+    for (int b = 0; b < padded; b += k) {
+        g[b] = x[b];
+        for (int i = b + 1; i < b + k; ++i) g[i] = op(g[i - 1], x[i]);
+        h[b + k - 1] = x[b + k - 1];
+        for (int i = b + k - 2; i >= b; --i) h[i] = op(h[i + 1], x[i]);
     }
+    for (int i = 0; i < n; ++i) out[i * stride] = op(h[i], g[i + 2 * r]);
 }
 
 // Grey dilation (take_max) or erosion over a (2r+1)x(2r+1) square, separable.
 Plane square_extreme(const Plane& in, int r, bool take_max) {
     if (r <= 0) return in;
     Plane rows(in.width, in.height), out(in.width, in.height);
-    std::vector<int> queue;
+    std::vector<float> buf;
+    auto line = [&](const float* src, float* dst, int n, std::ptrdiff_t stride) {
+        if (take_max)
+            running_extreme_line<true>(src, dst, n, stride, r, buf);
+        else
+            running_extreme_line<false>(src, dst, n, stride, r, buf);
+    };
     for (int y = 0; y < in.height; ++y) {
         const std::size_t row = std::size_t(y) * in.width;
-        running_extreme_line(&in.v[row], &rows.v[row], in.width, 1, r, take_max, queue);
+        line(&in.v[row], &rows.v[row], in.width, 1);
     }
-    for (int x = 0; x < in.width; ++x) {
-        running_extreme_line(&rows.v[x], &out.v[x], in.height, in.width, r, take_max, queue);
-    }
+    for (int x = 0; x < in.width; ++x) line(&rows.v[x], &out.v[x], in.height, in.width);
     return out;
 }
 

@@ -257,7 +257,7 @@ public:
     size_t scratch_size(int count, int H, int W) const {
         if (winograd_) {
             const size_t g = group_tiles();
-            return g * 16 * (size_t(cs_) + op_);
+            return 16 * (g * (size_t(cs_) + op_) + 2 * kSkew);
         }
         (void)count;
         return size_t(H + 2) * (W + 2) * cs_ + size_t(2) * W * op_;
@@ -272,6 +272,10 @@ public:
     }
 
 private:
+    // The 16 matrices of V (and of M) are kSkew floats further apart than their size: the transforms touch
+    // all 16 at once, and strides that are multiples of 4 KiB would put them all in the same L1 cache set.
+    static constexpr size_t kSkew = 16;
+
     // Tiles transformed and multiplied together: V and M of a group stay in the L2 cache.
     size_t group_tiles() const {
         const size_t budget_floats = 96 * 1024;  // 384 KiB for V and M
@@ -285,10 +289,10 @@ private:
         const size_t per_sample = size_t(th) * tw, total = per_sample * count;
         const size_t G = group_tiles();
         float* V = scratch;
-        float* M = scratch + G * 16 * cp;
+        const size_t vs = G * cp + kSkew, ms = G * op_ + kSkew;  // ξ strides
+        float* M = scratch + 16 * vs;
         for (size_t t0 = 0; t0 < total; t0 += G) {
             const int g = int(std::min(G, total - t0));
-            const size_t vs = G * cp, ms = G * op_;  // ξ strides
             // Input transform: V[ξ][t][c] = (Bᵀ d B)[ξ] for the 4×4 tile d around output tile t.
             for (int t = 0; t < g; ++t) {
                 const size_t tile = t0 + t, s = tile / per_sample, rem = tile % per_sample;
