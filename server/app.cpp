@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -529,6 +532,59 @@ std::string App::serve_ui_bytes(const std::string& request_bytes) {
 
 namespace {
 
+// The access log: request threads append their line to a buffer and one thread writes it out every
+// kFlushPeriod (or at once past kFlushBytes), so a busy server makes a few write(2) calls a second instead of
+// one per request, each of them queueing on the log file's lock. Flushed when the program ends.
+class AccessLog {
+public:
+    static AccessLog& instance() {
+        static AccessLog log;
+        return log;
+    }
+    void append(const char* line, std::size_t size) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        buffer_.append(line, size);
+        if (buffer_.size() >= kFlushBytes) wake_.notify_one();
+    }
+    ~AccessLog() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        writer_.join();
+    }
+
+private:
+    static constexpr std::size_t kFlushBytes = 32 * 1024;
+    static constexpr auto kFlushPeriod = std::chrono::milliseconds(20);
+
+    AccessLog() : writer_([this] { run(); }) {}
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            wake_.wait_for(lock, kFlushPeriod, [this] { return stopping_ || buffer_.size() >= kFlushBytes; });
+            std::string out;
+            out.swap(buffer_);
+            const bool last = stopping_;
+            lock.unlock();
+            for (std::size_t done = 0; done < out.size();) {
+                const ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
+                if (n <= 0) break;  // nowhere to log to: drop the lines rather than stall
+                done += std::size_t(n);
+            }
+            if (last) return;
+            lock.lock();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::string buffer_;
+    bool stopping_ = false;
+    std::thread writer_;
+};
+
 // Settings both servers share: timeouts so that stalled clients free their threads, JSON for every error,
 // a JSON 500 for anything thrown, one log line per request.
 void configure_common(httplib::Server& server, const ServerOptions& options, int threads, Metrics* metrics) {
@@ -574,9 +630,7 @@ void configure_common(httplib::Server& server, const ServerOptions& options, int
         const int length =
             std::snprintf(line, sizeof line, "%s %s %d %.2fms\n", printable(req.method, 16).c_str(),
                           printable(req.path).c_str(), res.status, latency_ms);
-        // One write per line, so that lines from concurrent requests never interleave.
-        if (length > 0)
-            (void)!::write(STDERR_FILENO, line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
+        if (length > 0) AccessLog::instance().append(line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
     });
 }
 
