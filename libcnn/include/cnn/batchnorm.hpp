@@ -31,6 +31,7 @@ public:
     }
 
     std::string type() const override { return "batchnorm"; }
+    bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"channels", channels_}, {"eps", eps_}, {"momentum", momentum_}}; }
     Shape output_shape(const Shape& in) const override {
         check(in.c == channels_, "BatchNorm: expected " + std::to_string(channels_) + " channels, got " + in.str());

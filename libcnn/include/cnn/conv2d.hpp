@@ -116,6 +116,7 @@ public:
     }
 
     std::string type() const override { return "conv2d"; }
+    bool reads_output() const override { return false; }
     Hyper hyper() const override {
         return {{"in_channels", in_c_}, {"out_channels", out_c_}, {"kernel", k_}, {"stride", stride_}, {"padding", pad_}};
     }

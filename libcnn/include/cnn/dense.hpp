@@ -15,6 +15,7 @@ public:
         bias_.init("bias", out_, 1, 1, 1, false);
     }
     std::string type() const override { return "dense"; }
+    bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"in_features", in_}, {"out_features", out_}}; }
     Shape output_shape(const Shape& in) const override {
         check(int(in.size()) == in_, "Dense: expected " + std::to_string(in_) + " inputs, got " + in.str());

@@ -25,6 +25,7 @@ public:
         check(p >= 0.0 && p < 1.0, "Dropout: p must be in [0, 1)");
     }
     std::string type() const override { return "dropout"; }
+    bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"p", p_}}; }
     Shape output_shape(const Shape& in) const override { return in; }
     void set_seed(uint64_t seed) { seed_ = seed; }

@@ -224,12 +224,15 @@ public:
             return transposed ? weight[(size_t(c) * O_ + o) * 9 + (8 - t)] : weight[(size_t(o) * C_ + c) * 9 + t];
         };
         if (!winograd_) {
-            for (int o = 0; o < O_; ++o)
+            for (int t = 0; t < 9; ++t)
                 for (int c = 0; c < C_; ++c)
-                    for (int t = 0; t < 9; ++t) w_[(size_t(t) * C_ + c) * op_ + o] = tap(o, c, t);
+                    for (int o = 0; o < O_; ++o) w_[(size_t(t) * C_ + c) * op_ + o] = tap(o, c, t);
             return;
         }
+        // Two passes (this runs every training step): G g Gᵀ of each (c, o) pair into a scratch array in
+        // the order the pairs are read, then the 16 matrices written row by row.
         const int cp = cs_;
+        transformed_.resize(size_t(C_) * O_ * 16);
         for (int o = 0; o < O_; ++o)
             for (int c = 0; c < C_; ++c) {
                 float g[9];
@@ -241,11 +244,19 @@ public:
                     gg[2][v] = 0.5f * (g[v] - g[3 + v] + g[6 + v]);
                     gg[3][v] = g[6 + v];
                 }
+                float* u = &transformed_[(size_t(c) * O_ + o) * 16];
                 for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ
-                    const float u[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
-                                        0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
-                    for (int j = 0; j < 4; ++j) w_[(size_t(i * 4 + j) * cp + c) * op_ + o] = u[j];
+                    u[i * 4 + 0] = gg[i][0];
+                    u[i * 4 + 1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
+                    u[i * 4 + 2] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
+                    u[i * 4 + 3] = gg[i][2];
                 }
+            }
+        for (int xi = 0; xi < 16; ++xi)
+            for (int c = 0; c < C_; ++c) {
+                float* row = &w_[(size_t(xi) * cp + c) * op_];
+                const float* u = &transformed_[size_t(c) * O_ * 16 + xi];
+                for (int o = 0; o < O_; ++o) row[o] = u[size_t(o) * 16];
             }
     }
 
@@ -416,6 +427,7 @@ private:
     int C_, O_, cs_, op_;
     bool relu_, pool_, winograd_ = false;
     AlignedFloats w_, bias_;
+    std::vector<float> transformed_;  // set_weights' scratch
 };
 
 }  // namespace cnn::fast

@@ -8,6 +8,7 @@ namespace cnn {
 class Flatten : public Layer {
 public:
     std::string type() const override { return "flatten"; }
+    bool reads_output() const override { return false; }
     Shape output_shape(const Shape& in) const override { return {int(in.size()), 1, 1}; }
     void forward(const Tensor& x, Tensor& y, const Context&) override {
         y.resize(x.n(), int(x.sample_size()), 1, 1);

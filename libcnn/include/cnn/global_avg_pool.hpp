@@ -9,6 +9,7 @@ namespace cnn {
 class GlobalAvgPool : public Layer {
 public:
     std::string type() const override { return "global_avg_pool"; }
+    bool reads_output() const override { return false; }
     Shape output_shape(const Shape& in) const override { return {in.c, 1, 1}; }
 
     void forward(const Tensor& x, Tensor& y, const Context& ctx) override {

@@ -72,6 +72,14 @@ public:
         for (Param* p : params()) p->grad.zero();
     }
 
+    // In-place execution (Sequential uses it to keep fewer activations in memory):
+    // - elementwise: forward and backward may be given the same tensor as input and output (x and y, dy and
+    //   dx), and backward needs only its output y, which then doubles as x;
+    // - reads_output: backward looks at its own output y. Layers that do not may have their output
+    //   overwritten by an elementwise layer after them.
+    virtual bool elementwise() const { return false; }
+    virtual bool reads_output() const { return true; }
+
     // A network's first layer need not compute dx (nobody reads it); layers that can skip it do.
     void set_input_grad(bool needed) { input_grad_ = needed; }
     bool input_grad() const { return input_grad_; }

@@ -17,6 +17,7 @@ public:
         check(kernel > 0, "MaxPool2D: invalid kernel");
     }
     std::string type() const override { return "maxpool2d"; }
+    bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"kernel", k_}, {"stride", stride_}}; }
     Shape output_shape(const Shape& in) const override {
         check(in.h >= k_ && in.w >= k_, "MaxPool2D: input " + in.str() + " smaller than the window");

@@ -8,6 +8,8 @@ namespace cnn {
 class ReLU : public Layer {
 public:
     std::string type() const override { return "relu"; }
+    bool elementwise() const override { return true; }
+    bool reads_output() const override { return true; }
     Shape output_shape(const Shape& in) const override { return in; }
 
     void forward(const Tensor& x, Tensor& y, const Context& ctx) override {

@@ -55,12 +55,22 @@ public:
         if (training) ++step_;
         Context ctx{pool_.get(), training, step_};
         input_ptr_ = &x;
+        out_.assign(layers_.size(), nullptr);
         const Tensor* in = &x;
         for (size_t i = 0; i < layers_.size(); ++i) {
-            layers_[i]->forward(*in, acts_[i], ctx);
-            in = &acts_[i];
+            // An elementwise layer (ReLU) overwrites its input when that is the output of a layer whose
+            // backward does not read it: one activation less to write, keep and read back.
+            if (in_place(i)) {
+                Tensor& shared = *out_[i - 1];
+                layers_[i]->forward(shared, shared, ctx);
+                out_[i] = &shared;
+            } else {
+                layers_[i]->forward(*in, acts_[i], ctx);
+                out_[i] = &acts_[i];
+            }
+            in = out_[i];
         }
-        return acts_.back();
+        return *out_.back();
     }
 
     // Whether backward computes dL/dinput (off by default for training: nothing reads it, and the first
@@ -70,17 +80,20 @@ public:
     // Backpropagates dL/doutput through the layers of the last forward call; returns dL/dinput (only when
     // set_input_gradient(true)). Parameter gradients are accumulated (+=): call zero_grad() before each step.
     const Tensor& backward(const Tensor& doutput, bool training = true) {
-        check(input_ptr_ != nullptr, "Sequential: backward before forward");
-        check(doutput.size() == acts_.back().size(), "Sequential: output gradient shape " + doutput.shape_str());
+        check(input_ptr_ != nullptr && out_.size() == layers_.size(), "Sequential: backward before forward");
+        check(doutput.size() == out_.back()->size(), "Sequential: output gradient shape " + doutput.shape_str());
         Context ctx{pool_.get(), training, step_};
         const Tensor* dy = &doutput;
+        Tensor* dy_owned = nullptr;  // dy when it is ours to overwrite (not the caller's doutput)
         layers_[0]->set_input_grad(input_gradient_);
         for (size_t i = layers_.size(); i-- > 0;) {
-            const Tensor& x = i == 0 ? *input_ptr_ : acts_[i - 1];
-            layers_[i]->backward(x, acts_[i], *dy, grads_[i], ctx);
-            dy = &grads_[i];
+            const Tensor& x = i == 0 ? *input_ptr_ : *out_[i - 1];
+            Tensor* dx = &grads_[i];
+            if (dy_owned && out_[i] != &acts_[i]) dx = dy_owned;  // an in-place layer: dx replaces dy
+            layers_[i]->backward(x, *out_[i], *dy, *dx, ctx);
+            dy = dy_owned = dx;
         }
-        return grads_[0];
+        return *dy;
     }
 
     std::vector<Param*> params() {
@@ -118,9 +131,14 @@ public:
     std::map<std::string, std::string> metadata;
 
 private:
+    bool in_place(size_t i) const {
+        return i > 0 && layers_[i]->elementwise() && !layers_[i - 1]->reads_output();
+    }
+
     Shape input_;
     std::vector<std::unique_ptr<Layer>> layers_;
     std::vector<Tensor> acts_, grads_;
+    std::vector<Tensor*> out_;  // each layer's output: its own acts_ entry, or its input's when in place
     const Tensor* input_ptr_ = nullptr;
     std::unique_ptr<ThreadPool> pool_;
     uint64_t step_ = 0;
