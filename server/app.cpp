@@ -865,7 +865,7 @@ void App::start() {
 }
 
 void App::load_model() {
-    api_->set_classifier(std::make_shared<const Classifier>(options_.model_path));
+    api_->set_classifier(std::make_shared<const Classifier>(options_.model_path, options_.threads));
 }
 
 void App::stop() {

@@ -34,6 +34,9 @@ struct Classifier::Impl {
 
 namespace {
 
+// Images per FrozenNet run in predict_batch.
+constexpr size_t kBatchChunk = 8;
+
 float metadata_float(const std::map<std::string, std::string>& meta, const std::string& key, float fallback) {
     auto it = meta.find(key);
     if (it == meta.end()) return fallback;
@@ -46,7 +49,7 @@ float metadata_float(const std::map<std::string, std::string>& meta, const std::
 
 }  // namespace
 
-Classifier::Classifier(const std::string& model_path) : impl_(std::make_unique<Impl>()) {
+Classifier::Classifier(const std::string& model_path, int warm_workspaces) : impl_(std::make_unique<Impl>()) {
     impl_->path = model_path;
     impl_->net = cnn::load(model_path);
     const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
@@ -59,6 +62,15 @@ Classifier::Classifier(const std::string& model_path) : impl_(std::make_unique<I
     impl_->parameters = impl_->net.parameter_count();
     impl_->summary = impl_->net.summary();
     impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
+    // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
+    // images too.
+    const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
+    std::vector<float> logits(kBatchChunk * 10);
+    for (int i = 0; i < warm_workspaces; ++i) {
+        auto ws = std::make_unique<cnn::FrozenNet::Workspace>();
+        impl_->frozen->run(blank.data(), int(kBatchChunk), logits.data(), *ws);
+        impl_->idle.push_back(std::move(ws));
+    }
 }
 
 Classifier::~Classifier() = default;
@@ -72,10 +84,9 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
             input[i * kImagePixels + p] = (images[i][p] - impl_->mean) / impl_->std;
     // Workspaces grow to the largest run they have served; running a batch a few images at a time keeps
     // every pooled workspace small, so memory stays bounded whatever mix of requests the server sees.
-    constexpr size_t kChunk = 8;
     auto ws = impl_->acquire();
-    for (size_t first = 0; first < images.size(); first += kChunk) {
-        const size_t n = std::min(kChunk, images.size() - first);
+    for (size_t first = 0; first < images.size(); first += kBatchChunk) {
+        const size_t n = std::min(kBatchChunk, images.size() - first);
         impl_->frozen->run(input.data() + first * kImagePixels, int(n), logits.data() + first * 10, *ws);
     }
     impl_->release(std::move(ws));

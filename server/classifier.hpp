@@ -25,7 +25,9 @@ struct Prediction {
 class Classifier {
 public:
     // Throws std::runtime_error naming the file and the problem (missing, truncated, corrupt, wrong version).
-    explicit Classifier(const std::string& model_path);
+    // `warm_workspaces` inference workspaces are made and sized here (a server passes its thread count), so
+    // that serving allocates nothing and resident memory stays flat from the first request on.
+    explicit Classifier(const std::string& model_path, int warm_workspaces = 0);
     ~Classifier();
     Classifier(const Classifier&) = delete;
     Classifier& operator=(const Classifier&) = delete;
