@@ -36,30 +36,45 @@ using AlignedFloats = std::vector<float, Eigen::aligned_allocator<float>>;
 
 // ---- register-blocked kernels ---------------------------------------------------------------------------
 
+// Register blocks of R × NV vectors: zeroed, updated with one rank-1 product at a time, stored.
+template <int R, int NV>
+inline void zero_block(vec (&acc)[R][NV]) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[r][j] = simd::zero();
+}
+
+// acc[r][j] += a[r * stride] * b[j * kWidth ...]: R broadcast scalars times NV vectors.
+template <int R, int NV>
+inline void rank1_update(vec (&acc)[R][NV], const float* a, size_t stride, const float* b) {
+    vec w[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) w[j] = simd::load(b + j * kWidth);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        const vec x = simd::splat(a[size_t(r) * stride]);
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) acc[r][j] += x * w[j];
+    }
+}
+
+template <int R, int NV>
+inline void store_block(const vec (&acc)[R][NV], float* out, size_t ld) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) simd::store(out + size_t(r) * ld + j * kWidth, acc[r][j]);
+}
+
 // C[r, j] = sum_k A[r, k] * B[k, j] for R rows and NV vectors of columns (K-loop innermost, accumulators in
 // registers). A row-major with stride lda; B and C row-major with strides ldb, ldc (multiples of kWidth).
 template <int R, int NV>
 inline void gemm_block(const float* a, int lda, const float* b, int ldb, int K, float* c, int ldc) {
     vec acc[R][NV];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) acc[r][j] = simd::zero();
-    for (int k = 0; k < K; ++k) {
-        vec w[NV];
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) w[j] = simd::load(b + size_t(k) * ldb + j * kWidth);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-            const vec x = simd::splat(a[size_t(r) * lda + k]);
-#pragma GCC unroll 4
-            for (int j = 0; j < NV; ++j) acc[r][j] += x * w[j];
-        }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) simd::store(c + size_t(r) * ldc + j * kWidth, acc[r][j]);
+    zero_block(acc);
+    for (int k = 0; k < K; ++k) rank1_update(acc, a + k, size_t(lda), b + size_t(k) * ldb);
+    store_block(acc, c, size_t(ldc));
 }
 
 // One output row segment of the direct 3×3 convolution: R consecutive pixels, NV vectors of output channels.
@@ -69,30 +84,14 @@ template <int R, int NV>
 inline void direct_block(const float* in, size_t row_stride, int C, int cs, const float* w, int ldw, float* out,
                          int ldo) {
     vec acc[R][NV];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) acc[r][j] = simd::zero();
+    zero_block(acc);
     for (int u = 0; u < 3; ++u)
         for (int v = 0; v < 3; ++v) {
             const float* src = in + u * row_stride + size_t(v) * cs;
             const float* wk = w + size_t(u * 3 + v) * C * ldw;
-            for (int c = 0; c < C; ++c) {
-                vec wv[NV];
-#pragma GCC unroll 4
-                for (int j = 0; j < NV; ++j) wv[j] = simd::load(wk + size_t(c) * ldw + j * kWidth);
-#pragma GCC unroll 8
-                for (int r = 0; r < R; ++r) {
-                    const vec x = simd::splat(src[size_t(r) * cs + c]);
-#pragma GCC unroll 4
-                    for (int j = 0; j < NV; ++j) acc[r][j] += x * wv[j];
-                }
-            }
+            for (int c = 0; c < C; ++c) rank1_update(acc, src + c, size_t(cs), wk + size_t(c) * ldw);
         }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) simd::store(out + size_t(r) * ldo + j * kWidth, acc[r][j]);
+    store_block(acc, out, size_t(ldo));
 }
 
 // Vectors per block and rows per block: as many accumulators as the registers hold.
