@@ -37,6 +37,7 @@ void bench_train(int threads, int batch, int iters) {
     cnn::Sequential net = cnn::make_digitnet(1);
     net.set_threads(threads);
     cnn::Adam adam(net.params(), 1e-3);
+    adam.set_pool(net.pool());
     cnn::Tensor x(batch, 1, 28, 28), dlogits;
     std::vector<int> labels;
     fill_inputs(x, labels, 7);

@@ -240,6 +240,7 @@ TrainResult train(const TrainOptions& o) {
     }
     set_dropout_seeds(net, o.seed);
     net.set_threads(threads);
+    optimizer->set_pool(net.pool());
     auto schedule = make_schedule(o, lr, steps_per_epoch);
 
     AugmentOptions aug;

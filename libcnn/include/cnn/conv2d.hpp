@@ -142,7 +142,8 @@ public:
         int parts = slice_count(ctx.pool, N);
         if (winograd_shape(in_c_)) {
             if (!fwd_) fwd_ = std::make_unique<fast::Conv3x3>(in_c_, out_c_, simd::round_up(in_c_), false, false);
-            fwd_->set_weights(weight_.value.data(), bias_.value.data());
+            fwd_->set_bias(bias_.value.data());
+            load_weights(ctx, *fwd_, false);
             run_nchw(ctx, *fwd_, x, in_c_, out_c_, y);
             return;
         }
@@ -210,7 +211,7 @@ public:
         });
         if (fast_dx) {
             if (!bwd_) bwd_ = std::make_unique<fast::Conv3x3>(out_c_, in_c_, simd::round_up(out_c_), false, false);
-            bwd_->set_weights(weight_.value.data(), nullptr, true);
+            load_weights(ctx, *bwd_, true);
             run_nchw(ctx, *bwd_, dy, out_c_, in_c_, dx);
         }
         // Sum the per-slice gradients in a fixed order, so results do not depend on thread timing.
@@ -226,6 +227,12 @@ private:
     // forward convolution, output channels for the input gradient) enough for their products.
     bool winograd_shape(int channels) const {
         return k_ == 3 && stride_ == 1 && pad_ == 1 && channels >= simd::kWidth / 2;
+    }
+
+    // The kernel's weights from weight_ (they change every step), input channels split over the threads.
+    void load_weights(const Context& ctx, fast::Conv3x3& conv, bool transposed) {
+        parallel_slices(ctx.pool, conv.in_channels(),
+                        [&](int b, int e, int) { conv.set_weights(weight_.value.data(), transposed, b, e); });
     }
 
     // out (NCHW, Co channels) = conv(in (NCHW, Ci channels)), same height and width, a few samples at a time

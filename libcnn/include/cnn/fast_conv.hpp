@@ -212,28 +212,37 @@ public:
         winograd_ = C >= kWidth / 2 && in_stride == simd::round_up(C);
         bias_.assign(op_, 0.0f);
         w_.assign(winograd_ ? size_t(16) * cs_ * op_ : size_t(9) * C * op_, 0.0f);
+        if (winograd_) transformed_.resize(size_t(C) * O * 16);
     }
 
     // Loads the weights (reusing the buffers). With `transposed`, `weight` is the (C, O, 3, 3) kernel of the
     // convolution whose input gradient this one computes: w'[o, c] = w[c, o] turned by 180°.
     void set_weights(const float* weight, const float* bias, bool transposed = false) {
+        set_bias(bias);
+        set_weights(weight, transposed, 0, C_);
+    }
+    void set_bias(const float* bias) {
         std::fill(bias_.begin(), bias_.end(), 0.0f);
         if (bias) std::copy(bias, bias + O_, bias_.begin());
+    }
+    int in_channels() const { return C_; }
+    // The weights of input channels [c_begin, c_end) only: disjoint ranges may be loaded by different threads.
+    void set_weights(const float* weight, bool transposed, int c_begin, int c_end) {
+
         auto tap = [&](int o, int c, int t) {
             return transposed ? weight[(size_t(c) * O_ + o) * 9 + (8 - t)] : weight[(size_t(o) * C_ + c) * 9 + t];
         };
         if (!winograd_) {
             for (int t = 0; t < 9; ++t)
-                for (int c = 0; c < C_; ++c)
+                for (int c = c_begin; c < c_end; ++c)
                     for (int o = 0; o < O_; ++o) w_[(size_t(t) * C_ + c) * op_ + o] = tap(o, c, t);
             return;
         }
         // Two passes (this runs every training step): G g Gᵀ of each (c, o) pair into a scratch array in
         // the order the pairs are read, then the 16 matrices written row by row.
         const int cp = cs_;
-        transformed_.resize(size_t(C_) * O_ * 16);
         for (int o = 0; o < O_; ++o)
-            for (int c = 0; c < C_; ++c) {
+            for (int c = c_begin; c < c_end; ++c) {
                 float g[9];
                 for (int t = 0; t < 9; ++t) g[t] = tap(o, c, t);
                 float gg[4][3];  // G g
@@ -252,7 +261,7 @@ public:
                 }
             }
         for (int xi = 0; xi < 16; ++xi)
-            for (int c = 0; c < C_; ++c) {
+            for (int c = c_begin; c < c_end; ++c) {
                 float* row = &w_[(size_t(xi) * cp + c) * op_];
                 const float* u = &transformed_[size_t(c) * O_ * 16 + xi];
                 for (int o = 0; o < O_; ++o) row[o] = u[size_t(o) * 16];

@@ -29,6 +29,9 @@ public:
     void zero_grad() {
         for (Param* p : params_) p->grad.zero();
     }
+    // Threads for step() (e.g. the network's: net.pool()); updates are elementwise, so the result does not
+    // depend on the split.
+    void set_pool(ThreadPool* pool) { pool_ = pool; }
     // The optimizer's state tensors, in a fixed order, for checkpoints.
     virtual std::vector<Tensor*> state() { return {}; }
 
@@ -43,9 +46,20 @@ protected:
         }
         return s;
     }
+    // update(begin, end) over the elements of one parameter tensor, split over the threads when it is large.
+    template <class Update>
+    void for_elements(size_t n, Update update) const {
+        if (!pool_ || n < 16384) {
+            update(size_t(0), n);
+            return;
+        }
+        parallel_slices(pool_, int(n), [&](int b, int e, int) { update(size_t(b), size_t(e)); });
+    }
+
     std::vector<Param*> params_;
     double lr_;
     int64_t steps_ = 0;
+    ThreadPool* pool_ = nullptr;
 };
 
 class SGD : public Optimizer {
@@ -64,15 +78,17 @@ public:
             float* w = p.value.data();
             const float* grad = p.grad.data();
             float* v = velocity_[i].data();
-            for (size_t j = 0; j < p.value.size(); ++j) {
-                float g = grad[j] + wd * w[j];
-                if (mu != 0.0f) {
-                    // PyTorch starts the velocity at the first gradient.
-                    v[j] = steps_ == 1 ? g : mu * v[j] + g;
-                    g = nesterov_ ? g + mu * v[j] : v[j];
+            for_elements(p.value.size(), [&](size_t begin, size_t end) {
+                for (size_t j = begin; j < end; ++j) {
+                    float g = grad[j] + wd * w[j];
+                    if (mu != 0.0f) {
+                        // PyTorch starts the velocity at the first gradient.
+                        v[j] = steps_ == 1 ? g : mu * v[j] + g;
+                        g = nesterov_ ? g + mu * v[j] : v[j];
+                    }
+                    w[j] -= lr * g;
                 }
-                w[j] -= lr * g;
-            }
+            });
         }
     }
     std::vector<Tensor*> state() override {
@@ -111,12 +127,14 @@ public:
             float* v = v_[i].data();
             const float decay_factor = decoupled_ ? 1.0f - float(lr_) * wd : 1.0f;
             const float l2 = decoupled_ ? 0.0f : wd;
-            for (size_t j = 0; j < p.value.size(); ++j) {
-                float g = grad[j] + l2 * w[j];
-                m[j] = b1 * m[j] + (1.0f - b1) * g;
-                v[j] = b2 * v[j] + (1.0f - b2) * g * g;
-                w[j] = w[j] * decay_factor - lr_t * m[j] / (std::sqrt(v[j]) * inv_sqrt_c2 + eps);
-            }
+            for_elements(p.value.size(), [&](size_t begin, size_t end) {
+                for (size_t j = begin; j < end; ++j) {
+                    float g = grad[j] + l2 * w[j];
+                    m[j] = b1 * m[j] + (1.0f - b1) * g;
+                    v[j] = b2 * v[j] + (1.0f - b2) * g * g;
+                    w[j] = w[j] * decay_factor - lr_t * m[j] / (std::sqrt(v[j]) * inv_sqrt_c2 + eps);
+                }
+            });
         }
     }
     std::vector<Tensor*> state() override {
