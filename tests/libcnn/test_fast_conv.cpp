@@ -1,13 +1,17 @@
-// The NHWC inference kernels (fast_conv.hpp) against a naive NCHW loop: Winograd and direct paths, with and
-// without pool and ReLU, odd sizes, channel counts that are not whole vectors, batches that span several tile
-// groups. This file is compiled once per vector width (AVX-512, AVX2, SSE2), see CMakeLists.txt.
+// The Winograd and direct kernels (fast_conv.hpp) against naive loops, and the layers built on them:
+// the kernels with and without pool and ReLU, odd sizes, channel counts that are not whole vectors, batches
+// that span several tile groups; Conv2D's Winograd forward pass and input gradient; FrozenNet's layout changes.
+// This file is compiled once per vector width (AVX-512, AVX2, SSE2), see CMakeLists.txt, since the channel
+// padding and the choice between the kernels depend on it.
 #include <catch2/catch.hpp>
 
-#include <cnn/fast_conv.hpp>
+#include <cnn/cnn.hpp>
 
 #include <cmath>
 #include <random>
 #include <string>
+
+using namespace cnn;
 
 namespace {
 
@@ -117,3 +121,103 @@ TEST_CASE("Direct 3x3 convolution (few input channels) matches a naive loop", "[
     };
     for (const Case& k : cases) check_case(k, false);
 }
+
+TEST_CASE("Conv2D's Winograd forward pass and input gradient match naive loops", "[fast_conv]") {
+    struct Shape4 { int n, c, o, h, w; };
+    for (Shape4 k : {Shape4{3, 9, 10, 6, 5}, Shape4{2, 16, 4, 7, 7}, Shape4{2, 3, 17, 5, 8}, Shape4{1, 32, 64, 14, 14}}) {
+        INFO("n=" << k.n << " c=" << k.c << " o=" << k.o << " " << k.h << "x" << k.w);
+        std::mt19937 rng(uint32_t(k.c * 100 + k.o));
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        Conv2D conv(k.c, k.o, 3, 1, 1);
+        for (size_t i = 0; i < conv.weight().value.size(); ++i) conv.weight().value[i] = 0.3f * nd(rng);
+        for (int i = 0; i < k.o; ++i) conv.bias().value[i] = nd(rng);
+        Tensor x(k.n, k.c, k.h, k.w), y, dy(k.n, k.o, k.h, k.w), dx;
+        for (size_t i = 0; i < x.size(); ++i) x[i] = nd(rng);
+        for (size_t i = 0; i < dy.size(); ++i) dy[i] = nd(rng);
+        for (int threads : {1, 2}) {
+            ThreadPool pool(threads);
+            const Context ctx{&pool, true, 1};
+            conv.forward(x, y, ctx);
+            conv.zero_grad();
+            conv.backward(x, y, dy, dx, ctx);
+            const float* W = conv.weight().value.data();
+            for (int s = 0; s < k.n; ++s)
+                for (int i = 0; i < k.h; ++i)
+                    for (int j = 0; j < k.w; ++j) {
+                        for (int o = 0; o < k.o; ++o) {  // y = b + sum W x
+                            double acc = conv.bias().value[o];
+                            for (int c = 0; c < k.c; ++c)
+                                for (int u = 0; u < 3; ++u)
+                                    for (int v = 0; v < 3; ++v) {
+                                        const int yy = i + u - 1, xx = j + v - 1;
+                                        if (yy >= 0 && yy < k.h && xx >= 0 && xx < k.w)
+                                            acc += double(W[((o * k.c + c) * 3 + u) * 3 + v]) * x.at(s, c, yy, xx);
+                                    }
+                            REQUIRE(y.at(s, o, i, j) == Approx(acc).margin(1e-4));
+                        }
+                        for (int c = 0; c < k.c; ++c) {  // dx = sum over the outputs each input reached
+                            double acc = 0.0;
+                            for (int o = 0; o < k.o; ++o)
+                                for (int u = 0; u < 3; ++u)
+                                    for (int v = 0; v < 3; ++v) {
+                                        const int yy = i - u + 1, xx = j - v + 1;
+                                        if (yy >= 0 && yy < k.h && xx >= 0 && xx < k.w)
+                                            acc += double(W[((o * k.c + c) * 3 + u) * 3 + v]) * dy.at(s, o, yy, xx);
+                                    }
+                            REQUIRE(dx.at(s, c, i, j) == Approx(acc).margin(1e-4));
+                        }
+                    }
+        }
+    }
+}
+
+TEST_CASE("FrozenNet mixes NHWC kernels and NCHW layers correctly", "[fast_conv][frozen]") {
+    // Each network exercises a different layout change: several input channels (NCHW → NHWC), a
+    // non-3×3 convolution after a fast one (NHWC → NCHW), global pooling and dense layers reading NHWC with
+    // channel counts that are not whole vectors, and a network that ends in a convolution.
+    std::vector<Sequential> nets;
+    nets.emplace_back(Shape{3, 9, 11});
+    nets.back().add<Conv2D>(3, 8, 3, 1, 1);
+    nets.back().add<BatchNorm>(8);
+    nets.back().add<ReLU>();
+    nets.back().add<Conv2D>(8, 12, 3, 1, 1);
+    nets.back().add<MaxPool2D>(2, 2);
+    nets.back().add<Conv2D>(12, 6, 3, 1, 0);
+    nets.back().add<ReLU>();
+    nets.back().add<GlobalAvgPool>();
+    nets.back().add<Dense>(6, 4);
+    nets.emplace_back(Shape{1, 10, 10});
+    nets.back().add<Conv2D>(1, 16, 3, 1, 1);
+    nets.back().add<ReLU>();
+    nets.back().add<Conv2D>(16, 12, 3, 1, 1);
+    nets.back().add<BatchNorm>(12);
+    nets.back().add<ReLU>();
+    nets.back().add<MaxPool2D>(2, 2);
+    nets.back().add<Flatten>();
+    nets.back().add<Dense>(12 * 5 * 5, 7);
+    nets.emplace_back(Shape{2, 7, 6});
+    nets.back().add<Conv2D>(2, 20, 3, 1, 1);
+    nets.back().add<ReLU>();
+    nets.back().add<Conv2D>(20, 9, 3, 1, 1);
+    nets.back().add<GlobalAvgPool>();
+    nets.emplace_back(Shape{1, 6, 6});
+    nets.back().add<Conv2D>(1, 16, 3, 1, 1);
+    nets.back().add<Conv2D>(16, 5, 3, 1, 1);
+    std::mt19937 rng(4);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (Sequential& net : nets) {
+        for (Param* p : net.params())
+            for (size_t i = 0; i < p->value.size(); ++i) p->value[i] = 0.5f * u(rng);
+        const Shape in = net.input_shape();
+        Tensor x(5, in.c, in.h, in.w);
+        for (size_t i = 0; i < x.size(); ++i) x[i] = u(rng);
+        const Tensor& expected = net.forward(x, false);
+        FrozenNet frozen(net);
+        FrozenNet::Workspace ws;
+        std::vector<float> out(expected.size(), std::nanf(""));
+        frozen.run(x.data(), 5, out.data(), ws);
+        REQUIRE(frozen.output_shape().size() * 5 == expected.size());
+        for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-4));
+    }
+}
+

@@ -285,56 +285,6 @@ TEST_CASE("FrozenNet (BatchNorm folded, ReLU and pool fused) matches the network
     }
 }
 
-TEST_CASE("FrozenNet mixes NHWC kernels and NCHW layers correctly", "[frozen]") {
-    // Each network exercises a different layout change: several input channels (NCHW → NHWC), a
-    // non-3×3 convolution after a fast one (NHWC → NCHW), global pooling and dense layers reading NHWC with
-    // channel counts that are not whole vectors, and a network that ends in a convolution.
-    std::vector<Sequential> nets;
-    nets.emplace_back(Shape{3, 9, 11});
-    nets.back().add<Conv2D>(3, 8, 3, 1, 1);
-    nets.back().add<BatchNorm>(8);
-    nets.back().add<ReLU>();
-    nets.back().add<Conv2D>(8, 12, 3, 1, 1);
-    nets.back().add<MaxPool2D>(2, 2);
-    nets.back().add<Conv2D>(12, 6, 3, 1, 0);
-    nets.back().add<ReLU>();
-    nets.back().add<GlobalAvgPool>();
-    nets.back().add<Dense>(6, 4);
-    nets.emplace_back(Shape{1, 10, 10});
-    nets.back().add<Conv2D>(1, 16, 3, 1, 1);
-    nets.back().add<ReLU>();
-    nets.back().add<Conv2D>(16, 12, 3, 1, 1);
-    nets.back().add<BatchNorm>(12);
-    nets.back().add<ReLU>();
-    nets.back().add<MaxPool2D>(2, 2);
-    nets.back().add<Flatten>();
-    nets.back().add<Dense>(12 * 5 * 5, 7);
-    nets.emplace_back(Shape{2, 7, 6});
-    nets.back().add<Conv2D>(2, 20, 3, 1, 1);
-    nets.back().add<ReLU>();
-    nets.back().add<Conv2D>(20, 9, 3, 1, 1);
-    nets.back().add<GlobalAvgPool>();
-    nets.emplace_back(Shape{1, 6, 6});
-    nets.back().add<Conv2D>(1, 16, 3, 1, 1);
-    nets.back().add<Conv2D>(16, 5, 3, 1, 1);
-    std::mt19937 rng(4);
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    for (Sequential& net : nets) {
-        for (Param* p : net.params())
-            for (size_t i = 0; i < p->value.size(); ++i) p->value[i] = 0.5f * u(rng);
-        const Shape in = net.input_shape();
-        Tensor x(5, in.c, in.h, in.w);
-        for (size_t i = 0; i < x.size(); ++i) x[i] = u(rng);
-        const Tensor& expected = net.forward(x, false);
-        FrozenNet frozen(net);
-        FrozenNet::Workspace ws;
-        std::vector<float> out(expected.size(), std::nanf(""));
-        frozen.run(x.data(), 5, out.data(), ws);
-        REQUIRE(frozen.output_shape().size() * 5 == expected.size());
-        for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-4));
-    }
-}
-
 TEST_CASE("A small network learns a synthetic task to 100% training accuracy", "[learn]") {
     Sequential net = small_net(7);
     Adam adam(net.params(), 0.01);
