@@ -54,7 +54,7 @@ std::vector<float> reference(const Case& k, const std::vector<float>& x, const s
     return y;
 }
 
-void check_case(const Case& k, bool expect_winograd) {
+void check_case(const Case& k, bool expect_winograd, int tile = 2) {
     std::mt19937 rng(uint32_t(k.n * 131 + k.C * 17 + k.O * 7 + k.H));
     std::normal_distribution<float> nd(0.0f, 1.0f);
     std::vector<float> x(size_t(k.n) * k.C * k.H * k.W), w(size_t(k.O) * k.C * 9), b(k.O);
@@ -62,7 +62,7 @@ void check_case(const Case& k, bool expect_winograd) {
     for (auto& v : w) v = nd(rng) * 0.3f;
     for (auto& v : b) v = nd(rng);
     const int cs = k.in_stride ? k.in_stride : (k.C == 1 ? 1 : cnn::simd::round_up(k.C));
-    cnn::fast::Conv3x3 conv(w.data(), b.data(), k.C, k.O, cs, k.relu, k.pool);
+    cnn::fast::Conv3x3 conv(w.data(), b.data(), k.C, k.O, cs, k.relu, k.pool, tile);
     CHECK(conv.winograd() == expect_winograd);
 
     // NCHW → NHWC with padding channels set to zero.
@@ -85,7 +85,7 @@ void check_case(const Case& k, bool expect_winograd) {
                     continue;
                 }
                 const float want = expected[(size_t(s) * k.O + o) * Ho * Wo + p];
-                INFO("n=" << k.n << " C=" << k.C << " O=" << k.O << " H=" << k.H << " W=" << k.W << " sample " << s
+                INFO("tile " << tile << " n=" << k.n << " C=" << k.C << " O=" << k.O << " H=" << k.H << " W=" << k.W << " sample " << s
                           << " pixel " << p << " channel " << o);
                 REQUIRE(got == Approx(want).margin(1e-4).epsilon(1e-4));
             }
@@ -93,7 +93,7 @@ void check_case(const Case& k, bool expect_winograd) {
 
 }  // namespace
 
-TEST_CASE("Winograd 3x3 convolution matches a naive loop", "[fast_conv]") {
+TEST_CASE("Winograd 3x3 convolution matches a naive loop, with 2x2 and 4x4 output tiles", "[fast_conv]") {
     INFO("vector width " << cnn::simd::kWidth);
     const Case cases[] = {
         {1, 32, 64, 14, 14, true, true, 0},   // DigitNet conv2
@@ -106,7 +106,8 @@ TEST_CASE("Winograd 3x3 convolution matches a naive loop", "[fast_conv]") {
         {40, 32, 64, 14, 14, true, true, 0},  // more tiles than one group: groups cross samples
         {5, 24, 200, 7, 7, false, false, 0},  // more than one block of output vectors
     };
-    for (const Case& k : cases) check_case(k, k.C >= cnn::simd::kWidth / 2);
+    for (int tile : {2, 4})
+        for (const Case& k : cases) check_case(k, k.C >= cnn::simd::kWidth / 2, tile);
 }
 
 TEST_CASE("Direct 3x3 convolution (few input channels) matches a naive loop", "[fast_conv]") {

@@ -194,6 +194,66 @@ inline void nhwc_to_nchw(const float* x, int count, int C, int hw, int stride, f
     }
 }
 
+// ---- Winograd transforms -----------------------------------------------------------------------------------
+
+// F(m×m, 3×3) in one dimension, applied to rows then columns: `input` (Bᵀ, tile side a = m + 2), `output`
+// (Aᵀ) and `kernel` (G). T is float (weights) or vec (activations).
+template <int M>
+struct Winograd;
+
+template <>
+struct Winograd<2> {  // F(2×2, 3×3): 16 products per tile instead of 36
+    static constexpr int kTile = 4;
+    template <class T>
+    static void input(const T* d, T* r) {
+        r[0] = d[0] - d[2];
+        r[1] = d[1] + d[2];
+        r[2] = d[2] - d[1];
+        r[3] = d[1] - d[3];
+    }
+    template <class T>
+    static void output(const T* m, T* y) {
+        y[0] = m[0] + m[1] + m[2];
+        y[1] = m[1] - m[2] - m[3];
+    }
+    static void kernel(const float* g, float* u) {
+        u[0] = g[0];
+        u[1] = 0.5f * (g[0] + g[1] + g[2]);
+        u[2] = 0.5f * (g[0] - g[1] + g[2]);
+        u[3] = g[2];
+    }
+};
+
+template <>
+struct Winograd<4> {  // F(4×4, 3×3): 36 products per tile instead of 144, points 0, ±1, ±2, ∞
+    static constexpr int kTile = 6;
+    template <class T>
+    static void input(const T* d, T* r) {
+        r[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+        r[1] = d[3] + d[4] - 4.0f * (d[1] + d[2]);
+        r[2] = d[4] - d[3] + 4.0f * (d[1] - d[2]);
+        r[3] = d[4] - d[2] + 2.0f * (d[3] - d[1]);
+        r[4] = d[4] - d[2] - 2.0f * (d[3] - d[1]);
+        r[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+    }
+    template <class T>
+    static void output(const T* m, T* y) {
+        const T a = m[1] + m[2], b = m[1] - m[2], c = m[3] + m[4], d = m[3] - m[4];
+        y[0] = m[0] + a + c;
+        y[1] = b + 2.0f * d;
+        y[2] = a + 4.0f * c;
+        y[3] = b + 8.0f * d + m[5];
+    }
+    static void kernel(const float* g, float* u) {
+        u[0] = 0.25f * g[0];
+        u[1] = -(g[0] + g[1] + g[2]) / 6.0f;
+        u[2] = -(g[0] - g[1] + g[2]) / 6.0f;
+        u[3] = g[0] / 24.0f + g[1] / 12.0f + g[2] / 6.0f;
+        u[4] = g[0] / 24.0f - g[1] / 12.0f + g[2] / 6.0f;
+        u[5] = g[2];
+    }
+};
+
 // ---- the layer --------------------------------------------------------------------------------------------
 
 // A 3×3 / stride 1 / padding 1 convolution prepared for NHWC inference.
@@ -201,18 +261,29 @@ class Conv3x3 {
 public:
     // weight: PyTorch order (O, C, 3, 3); bias: O (nullptr: none). in_stride: the channel stride of the input
     // activations (C for the network's own input, round_up(C) after another Conv3x3).
-    Conv3x3(const float* weight, const float* bias, int C, int O, int in_stride, bool relu, bool pool)
-        : Conv3x3(C, O, in_stride, relu, pool) {
+    // tile: the Winograd output tile side, 2 (F(2×2,3×3)) or 4 (F(4×4,3×3): fewer products, larger
+    // transforms and rounding errors a few times larger; see best_tile()).
+    Conv3x3(const float* weight, const float* bias, int C, int O, int in_stride, bool relu, bool pool, int tile = 2)
+        : Conv3x3(C, O, in_stride, relu, pool, tile) {
         set_weights(weight, bias);
     }
     // The shape alone; set_weights() must follow before run().
-    Conv3x3(int C, int O, int in_stride, bool relu, bool pool)
-        : C_(C), O_(O), cs_(in_stride), op_(simd::round_up(O)), relu_(relu), pool_(pool) {
+    Conv3x3(int C, int O, int in_stride, bool relu, bool pool, int tile = 2)
+        : C_(C), O_(O), cs_(in_stride), op_(simd::round_up(O)), relu_(relu), pool_(pool), m_(tile == 4 ? 4 : 2) {
         // Winograd needs whole vectors of input channels and enough of them to keep its products busy.
         winograd_ = C >= kWidth / 2 && in_stride == simd::round_up(C);
+        xi_ = (m_ + 2) * (m_ + 2);
         bias_.assign(op_, 0.0f);
-        w_.assign(winograd_ ? size_t(16) * cs_ * op_ : size_t(9) * C * op_, 0.0f);
-        if (winograd_) transformed_.resize(size_t(C) * O * 16);
+        w_.assign(winograd_ ? size_t(xi_) * cs_ * op_ : size_t(9) * C * op_, 0.0f);
+        if (winograd_) transformed_.resize(size_t(C) * O * xi_);
+    }
+
+    // The output tile side with fewer products (tiles × their size²) for an H × W input, 4 when it saves a
+    // sixth or more (the larger transforms cost the rest).
+    static int best_tile(int H, int W, bool pool) {
+        const int h = pool ? H / 2 * 2 : H, w = pool ? W / 2 * 2 : W;  // convolution outputs needed
+        const long f2 = long((h + 1) / 2) * ((w + 1) / 2) * 16, f4 = long((h + 3) / 4) * ((w + 3) / 4) * 36;
+        return 6 * f4 <= 5 * f2 ? 4 : 2;
     }
 
     // Loads the weights (reusing the buffers). With `transposed`, `weight` is the (C, O, 3, 3) kernel of the
@@ -239,32 +310,25 @@ public:
             return;
         }
         // Two passes (this runs every training step): G g Gᵀ of each (c, o) pair into a scratch array in
-        // the order the pairs are read, then the 16 matrices written row by row.
-        const int cp = cs_;
+        // the order the pairs are read, then the ξ matrices written row by row.
+        const int cp = cs_, a = m_ + 2, n = xi_;
         for (int o = 0; o < O_; ++o)
             for (int c = c_begin; c < c_end; ++c) {
-                float g[9];
-                for (int t = 0; t < 9; ++t) g[t] = tap(o, c, t);
-                float gg[4][3];  // G g
-                for (int v = 0; v < 3; ++v) {
-                    gg[0][v] = g[v];
-                    gg[1][v] = 0.5f * (g[v] + g[3 + v] + g[6 + v]);
-                    gg[2][v] = 0.5f * (g[v] - g[3 + v] + g[6 + v]);
-                    gg[3][v] = g[6 + v];
+                float g[3][3], col[3], gg[6][3], u[6];
+                for (int t = 0; t < 9; ++t) g[t / 3][t % 3] = tap(o, c, t);
+                for (int v = 0; v < 3; ++v) {  // G g, column by column
+                    for (int k = 0; k < 3; ++k) col[k] = g[k][v];
+                    kernel_1d(col, u);
+                    for (int i = 0; i < a; ++i) gg[i][v] = u[i];
                 }
-                float* u = &transformed_[(size_t(c) * O_ + o) * 16];
-                for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ
-                    u[i * 4 + 0] = gg[i][0];
-                    u[i * 4 + 1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
-                    u[i * 4 + 2] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
-                    u[i * 4 + 3] = gg[i][2];
-                }
+                float* out = &transformed_[(size_t(c) * O_ + o) * n];
+                for (int i = 0; i < a; ++i) kernel_1d(gg[i], out + i * a);  // (G g) Gᵀ, row by row
             }
-        for (int xi = 0; xi < 16; ++xi)
+        for (int xi = 0; xi < n; ++xi)
             for (int c = c_begin; c < c_end; ++c) {
                 float* row = &w_[(size_t(xi) * cp + c) * op_];
-                const float* u = &transformed_[size_t(c) * O_ * 16 + xi];
-                for (int o = 0; o < O_; ++o) row[o] = u[size_t(o) * 16];
+                const float* u = &transformed_[size_t(c) * O_ * n + xi];
+                for (int o = 0; o < O_; ++o) row[o] = u[size_t(o) * n];
             }
     }
 
@@ -276,7 +340,7 @@ public:
     size_t scratch_size(int count, int H, int W) const {
         if (winograd_) {
             const size_t g = group_tiles();
-            return 16 * (g * (size_t(cs_) + op_) + 2 * kSkew);
+            return size_t(xi_) * (g * (size_t(cs_) + op_) + 2 * kSkew);
         }
         (void)count;
         return size_t(H + 2) * (W + 2) * cs_ + size_t(2) * W * op_;
@@ -284,95 +348,109 @@ public:
 
     // x: count samples, H × W × in_stride each; y: count samples, Ho × Wo × out_stride() each.
     void run(const float* x, int count, int H, int W, float* y, float* scratch) const {
-        if (winograd_)
-            run_winograd(x, count, H, W, y, scratch);
+        if (winograd_ && m_ == 4)
+            run_winograd<4>(x, count, H, W, y, scratch);
+        else if (winograd_)
+            run_winograd<2>(x, count, H, W, y, scratch);
         else
             run_direct(x, count, H, W, y, scratch);
     }
 
 private:
-    // The 16 matrices of V (and of M) are kSkew floats further apart than their size: the transforms touch
-    // all 16 at once, and strides that are multiples of 4 KiB would put them all in the same L1 cache set.
+    // The ξ matrices of V (and of M) are kSkew floats further apart than their size: the transforms touch
+    // all of them at once, and strides that are multiples of 4 KiB would put them all in the same L1 cache set.
     static constexpr size_t kSkew = 16;
 
     // Tiles transformed and multiplied together: V and M of a group stay in the L2 cache.
     size_t group_tiles() const {
         const size_t budget_floats = 96 * 1024;  // 384 KiB for V and M
-        return std::max<size_t>(8, budget_floats / (16 * (size_t(cs_) + op_)));
+        return std::max<size_t>(8, budget_floats / (size_t(xi_) * (size_t(cs_) + op_)));
     }
 
+    void kernel_1d(const float* g, float* u) const {
+        if (m_ == 4)
+            Winograd<4>::kernel(g, u);
+        else
+            Winograd<2>::kernel(g, u);
+    }
+
+    // Tiles of M × M outputs (M / 2 × M / 2 after the pool) from (M + 2) × (M + 2) inputs.
+    template <int M>
     void run_winograd(const float* x, int count, int H, int W, float* y, float* scratch) const {
+        using T = Winograd<M>;
+        constexpr int A = T::kTile, N = A * A, P = M / 2;
         const int cp = cs_;
-        const int th = pool_ ? H / 2 : (H + 1) / 2, tw = pool_ ? W / 2 : (W + 1) / 2;
         const int Ho = out_size(H, pool_), Wo = out_size(W, pool_);
+        const int th = pool_ ? (Ho + P - 1) / P : (H + M - 1) / M, tw = pool_ ? (Wo + P - 1) / P : (W + M - 1) / M;
         const size_t per_sample = size_t(th) * tw, total = per_sample * count;
         const size_t G = group_tiles();
         float* V = scratch;
         const size_t vs = G * cp + kSkew, ms = G * op_ + kSkew;  // ξ strides
-        float* M = scratch + 16 * vs;
+        float* Mt = scratch + N * vs;
         for (size_t t0 = 0; t0 < total; t0 += G) {
             const int g = int(std::min(G, total - t0));
-            // Input transform: V[ξ][t][c] = (Bᵀ d B)[ξ] for the 4×4 tile d around output tile t.
+            // Input transform: V[ξ][t][c] = (Bᵀ d B)[ξ] for the A × A tile d around output tile t.
             for (int t = 0; t < g; ++t) {
                 const size_t tile = t0 + t, s = tile / per_sample, rem = tile % per_sample;
                 const int ty = int(rem / tw), tx = int(rem % tw);
                 const float* base = x + s * size_t(H) * W * cp;
-                const float* px[4][4];
-                for (int i = 0; i < 4; ++i)
-                    for (int j = 0; j < 4; ++j) {
-                        const int iy = 2 * ty - 1 + i, ix = 2 * tx - 1 + j;
+                const float* px[A][A];
+                for (int i = 0; i < A; ++i)
+                    for (int j = 0; j < A; ++j) {
+                        const int iy = M * ty - 1 + i, ix = M * tx - 1 + j;
                         px[i][j] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? base + (size_t(iy) * W + ix) * cp : nullptr;
                     }
                 float* vt = V + size_t(t) * cp;
                 for (int cb = 0; cb < cp; cb += kWidth) {
-                    vec d[4][4];
-                    for (int i = 0; i < 4; ++i)
-                        for (int j = 0; j < 4; ++j) d[i][j] = px[i][j] ? simd::load(px[i][j] + cb) : simd::zero();
-                    vec b[4][4];
-                    for (int j = 0; j < 4; ++j) {
-                        b[0][j] = d[0][j] - d[2][j];
-                        b[1][j] = d[1][j] + d[2][j];
-                        b[2][j] = d[2][j] - d[1][j];
-                        b[3][j] = d[1][j] - d[3][j];
+                    vec d[A][A], b[A][A], col[A], r[A];
+                    for (int i = 0; i < A; ++i)
+                        for (int j = 0; j < A; ++j) d[i][j] = px[i][j] ? simd::load(px[i][j] + cb) : simd::zero();
+                    for (int j = 0; j < A; ++j) {  // Bᵀ d, column by column
+                        for (int i = 0; i < A; ++i) col[i] = d[i][j];
+                        T::input(col, r);
+                        for (int i = 0; i < A; ++i) b[i][j] = r[i];
                     }
-                    for (int i = 0; i < 4; ++i) {
-                        simd::store(vt + (i * 4 + 0) * vs + cb, b[i][0] - b[i][2]);
-                        simd::store(vt + (i * 4 + 1) * vs + cb, b[i][1] + b[i][2]);
-                        simd::store(vt + (i * 4 + 2) * vs + cb, b[i][2] - b[i][1]);
-                        simd::store(vt + (i * 4 + 3) * vs + cb, b[i][1] - b[i][3]);
+                    for (int i = 0; i < A; ++i) {  // (Bᵀ d) B, row by row
+                        T::input(b[i], r);
+                        for (int j = 0; j < A; ++j) simd::store(vt + (i * A + j) * vs + cb, r[j]);
                     }
                 }
             }
-            // 16 products M[ξ] (g × op) = V[ξ] (g × cp) · U[ξ] (cp × op).
-            for (int xi = 0; xi < 16; ++xi)
-                gemm(g, op_, cp, V + xi * vs, cp, w_.data() + size_t(xi) * cp * op_, op_, M + xi * ms, op_);
+            // N products M[ξ] (g × op) = V[ξ] (g × cp) · U[ξ] (cp × op).
+            for (int xi = 0; xi < N; ++xi)
+                gemm(g, op_, cp, V + xi * vs, cp, w_.data() + size_t(xi) * cp * op_, op_, Mt + xi * ms, op_);
             // Output transform Aᵀ m A, bias, pool, ReLU.
             for (int t = 0; t < g; ++t) {
                 const size_t tile = t0 + t, s = tile / per_sample, rem = tile % per_sample;
                 const int ty = int(rem / tw), tx = int(rem % tw);
                 float* out = y + s * size_t(Ho) * Wo * op_;
-                const float* mt = M + size_t(t) * op_;
+                const float* mt = Mt + size_t(t) * op_;
                 for (int ob = 0; ob < op_; ob += kWidth) {
-                    vec m[16];
-                    for (int k = 0; k < 16; ++k) m[k] = simd::load(mt + k * ms + ob);
-                    vec r0[4], r1[4];
-                    for (int j = 0; j < 4; ++j) {
-                        r0[j] = m[j] + m[4 + j] + m[8 + j];
-                        r1[j] = m[4 + j] - m[8 + j] - m[12 + j];
+                    vec m[A][A], h[M][A], col[A], q[M][M], r[M];
+                    for (int i = 0; i < A; ++i)
+                        for (int j = 0; j < A; ++j) m[i][j] = simd::load(mt + (i * A + j) * ms + ob);
+                    for (int j = 0; j < A; ++j) {  // Aᵀ m, column by column
+                        for (int i = 0; i < A; ++i) col[i] = m[i][j];
+                        T::output(col, r);
+                        for (int i = 0; i < M; ++i) h[i][j] = r[i];
                     }
+                    for (int i = 0; i < M; ++i) T::output(h[i], q[i]);  // (Aᵀ m) A, row by row
                     const vec bias = simd::load(bias_.data() + ob);
-                    vec y00 = r0[0] + r0[1] + r0[2], y01 = r0[1] - r0[2] - r0[3];
-                    vec y10 = r1[0] + r1[1] + r1[2], y11 = r1[1] - r1[2] - r1[3];
                     if (pool_) {
-                        vec v = simd::max(simd::max(y00, y01), simd::max(y10, y11)) + bias;
-                        if (relu_) v = simd::max(v, simd::zero());
-                        simd::store(out + (size_t(ty) * Wo + tx) * op_ + ob, v);
+                        for (int a = 0; a < P; ++a)
+                            for (int b = 0; b < P; ++b) {
+                                const int oy = P * ty + a, ox = P * tx + b;
+                                if (oy >= Ho || ox >= Wo) continue;
+                                vec v = simd::max(simd::max(q[2 * a][2 * b], q[2 * a][2 * b + 1]),
+                                                  simd::max(q[2 * a + 1][2 * b], q[2 * a + 1][2 * b + 1])) + bias;
+                                if (relu_) v = simd::max(v, simd::zero());
+                                simd::store(out + (size_t(oy) * Wo + ox) * op_ + ob, v);
+                            }
                         continue;
                     }
-                    const vec q[2][2] = {{y00, y01}, {y10, y11}};
-                    for (int a = 0; a < 2; ++a)
-                        for (int b = 0; b < 2; ++b) {
-                            const int oy = 2 * ty + a, ox = 2 * tx + b;
+                    for (int a = 0; a < M; ++a)
+                        for (int b = 0; b < M; ++b) {
+                            const int oy = M * ty + a, ox = M * tx + b;
                             if (oy >= Ho || ox >= Wo) continue;
                             vec v = q[a][b] + bias;
                             if (relu_) v = simd::max(v, simd::zero());
@@ -433,7 +511,9 @@ private:
     }
 
     int C_, O_, cs_, op_;
-    bool relu_, pool_, winograd_ = false;
+    bool relu_, pool_;
+    int m_, xi_ = 16;  // Winograd output tile side, and the number of products (tile side + 2)²
+    bool winograd_ = false;
     AlignedFloats w_, bias_;
     std::vector<float> transformed_;  // set_weights' scratch
 };

@@ -195,8 +195,10 @@ private:
                 }
                 const int in_stride = stride == 0 ? 1 : stride;  // one NCHW channel is already NHWC
                 op.kind = Op::FastConv;
+                const bool pool = op.pool_k == 2;
                 op.fast = std::make_shared<fast::Conv3x3>(op.weight.data(), op.bias.data(), op.in.c, op.conv_out.c,
-                                                          in_stride, op.relu, op.pool_k == 2);
+                                                          in_stride, op.relu, pool,
+                                                          fast::Conv3x3::best_tile(op.in.h, op.in.w, pool));
                 op.weight.clear();
                 op.bias.clear();
                 op.nhwc_stride = in_stride;
