@@ -286,8 +286,11 @@ async function main() {
     seven: mnistPng(7),
     text: Buffer.from('These are notes, not an image.\n'),
   };
+  // Three different ports: the kernel may hand out a port it just handed out, and a "closed" port equal to
+  // the API's would make the unreachable-server check reach the server.
   const ports = { api: await freePort(), ui: await freePort(), closed: await freePort() };
   while (ports.ui === ports.api) ports.ui = await freePort();
+  while (ports.closed === ports.api || ports.closed === ports.ui) ports.closed = await freePort();
   console.log(`e2e: digit-server on API port ${ports.api}, UI port ${ports.ui}; MNIST test digit #${inputs.seven.index} as the 7`);
 
   const server = startServer(ports.api, ports.ui);
