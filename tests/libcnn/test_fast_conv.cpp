@@ -72,7 +72,7 @@ void check_case(const Case& k, bool expect_winograd, int tile = 2) {
             for (int p = 0; p < k.H * k.W; ++p)
                 xin[(size_t(s) * k.H * k.W + p) * cs + c] = x[(size_t(s) * k.C + c) * k.H * k.W + p];
     const int Ho = k.pool ? k.H / 2 : k.H, Wo = k.pool ? k.W / 2 : k.W, op = conv.out_stride();
-    std::vector<float> yout(size_t(k.n) * Ho * Wo * op, std::nanf("")), scratch(conv.scratch_size(k.n, k.H, k.W));
+    std::vector<float> yout(size_t(k.n) * Ho * Wo * op, std::nanf("")), scratch(conv.scratch_size(k.H, k.W));
     conv.run(xin.data(), k.n, k.H, k.W, yout.data(), scratch.data());
 
     const std::vector<float> expected = reference(k, x, w, b);

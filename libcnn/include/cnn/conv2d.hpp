@@ -246,7 +246,7 @@ private:
         parallel_slices(ctx.pool, N, [&](int b, int e, int part) {
             float* xin = fast_scratch_[3 * part].get(size_t(kChunk) * hw * cs);
             float* yout = fast_scratch_[3 * part + 1].get(size_t(kChunk) * hw * os);
-            float* work = fast_scratch_[3 * part + 2].get(conv.scratch_size(kChunk, H, W));
+            float* work = fast_scratch_[3 * part + 2].get(conv.scratch_size(H, W));
             for (int s0 = b; s0 < e; s0 += kChunk) {
                 const int S = std::min(kChunk, e - s0);
                 fast::nchw_to_nhwc(in.sample(s0), S, ci, hw, cs, xin);

@@ -336,13 +336,13 @@ public:
     int out_stride() const { return op_; }
     static int out_size(int n, bool pool) { return pool ? n / 2 : n; }
 
-    // Scratch floats run() needs for a batch of `count` samples of H × W.
-    size_t scratch_size(int count, int H, int W) const {
+    // Scratch floats run() needs for samples of H × W, however many (the work goes a tile group or a sample
+    // at a time).
+    size_t scratch_size(int H, int W) const {
         if (winograd_) {
             const size_t g = group_tiles();
             return size_t(xi_) * (g * (size_t(cs_) + op_) + 2 * kSkew);
         }
-        (void)count;
         return size_t(H + 2) * (W + 2) * cs_ + size_t(2) * W * op_;
     }
 

@@ -250,27 +250,14 @@ private:
         const size_t in_size = op.in_elems, out_size = op.out_elems;
         switch (op.kind) {
             case Op::FastConv:
-                op.fast->run(x, n, op.in.h, op.in.w, y, scratch[0].get(op.fast->scratch_size(n, op.in.h, op.in.w)));
+                op.fast->run(x, n, op.in.h, op.in.w, y, scratch[0].get(op.fast->scratch_size(op.in.h, op.in.w)));
                 break;
             case Op::ToNHWC:
-            case Op::ToNCHW: {
-                const int C = op.in.c, st = op.nhwc_stride;
-                const size_t hw = size_t(op.in.h) * op.in.w;
-                for (int s = 0; s < n; ++s) {
-                    const float* xs = x + size_t(s) * in_size;
-                    float* ys = y + size_t(s) * out_size;
-                    if (op.kind == Op::ToNHWC) {
-                        for (size_t p = 0; p < hw; ++p) {
-                            for (int c = 0; c < C; ++c) ys[p * st + c] = xs[c * hw + p];
-                            for (int c = C; c < st; ++c) ys[p * st + c] = 0.0f;
-                        }
-                    } else {
-                        for (int c = 0; c < C; ++c)
-                            for (size_t p = 0; p < hw; ++p) ys[c * hw + p] = xs[p * st + c];
-                    }
-                }
+                fast::nchw_to_nhwc(x, n, op.in.c, op.in.h * op.in.w, op.nhwc_stride, y);
                 break;
-            }
+            case Op::ToNCHW:
+                fast::nhwc_to_nchw(x, n, op.in.c, op.in.h * op.in.w, op.nhwc_stride, y);
+                break;
             case Op::Conv: {
                 const int C = op.in.c, O = op.conv_out.c, hw = op.conv_out.h * op.conv_out.w, K = C * op.k * op.k;
                 const int chunk = detail::conv_chunk(hw);
