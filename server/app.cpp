@@ -543,8 +543,9 @@ public:
     }
     void append(const char* line, std::size_t size) {
         std::lock_guard<std::mutex> lock(mutex_);
+        const bool was_empty = buffer_.empty();
         buffer_.append(line, size);
-        if (buffer_.size() >= kFlushBytes) wake_.notify_one();
+        if (was_empty || buffer_.size() >= kFlushBytes) wake_.notify_one();
     }
     ~AccessLog() {
         {
@@ -563,6 +564,8 @@ private:
     void run() {
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
+            // Asleep while there is nothing to write; then up to kFlushPeriod for more lines to join the first.
+            wake_.wait(lock, [this] { return stopping_ || !buffer_.empty(); });
             wake_.wait_for(lock, kFlushPeriod, [this] { return stopping_ || buffer_.size() >= kFlushBytes; });
             std::string out;
             out.swap(buffer_);
