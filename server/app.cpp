@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "connection.hpp"
 
 #include <httplib.h>
 #include <sys/stat.h>
@@ -426,6 +427,20 @@ class MemoryStream : public httplib::Stream {
 
 class App::MemoryServer : public httplib::Server {
   public:
+    // httplib calls this on a pool thread for every accepted connection.
+    bool process_and_close_socket(socket_t sock) override {
+        ConnectionLimits limits;
+        limits.max_requests = keep_alive_max_count_;
+        limits.keep_alive_timeout_ms = int(keep_alive_timeout_sec_ * 1000);
+        limits.read_timeout_ms = int(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
+        limits.write_timeout_ms = int(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+        return serve_connection(
+            sock, svr_sock_, limits,
+            [this](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+                return process_request(stream, close_connection, connection_closed, nullptr);
+            });
+    }
+
     std::string serve_bytes(const std::string& request_bytes) {
         MemoryStream stream(request_bytes);
         bool connection_closed = false;
@@ -536,7 +551,7 @@ namespace {
 // kFlushPeriod (or at once past kFlushBytes), so a busy server makes a few write(2) calls a second instead of
 // one per request, each of them queueing on the log file's lock. Flushed when the program ends.
 class AccessLog {
-public:
+  public:
     static AccessLog& instance() {
         static AccessLog log;
         return log;
@@ -556,7 +571,7 @@ public:
         writer_.join();
     }
 
-private:
+  private:
     static constexpr std::size_t kFlushBytes = 32 * 1024;
     static constexpr auto kFlushPeriod = std::chrono::milliseconds(20);
 
@@ -564,7 +579,8 @@ private:
     void run() {
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
-            // Asleep while there is nothing to write; then up to kFlushPeriod for more lines to join the first.
+            // Asleep while there is nothing to write; then up to kFlushPeriod for more lines to join the
+            // first.
             wake_.wait(lock, [this] { return stopping_ || !buffer_.empty(); });
             wake_.wait_for(lock, kFlushPeriod, [this] { return stopping_ || buffer_.size() >= kFlushBytes; });
             std::string out;
@@ -633,7 +649,8 @@ void configure_common(httplib::Server& server, const ServerOptions& options, int
         const int length =
             std::snprintf(line, sizeof line, "%s %s %d %.2fms\n", printable(req.method, 16).c_str(),
                           printable(req.path).c_str(), res.status, latency_ms);
-        if (length > 0) AccessLog::instance().append(line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
+        if (length > 0)
+            AccessLog::instance().append(line, std::min<std::size_t>(std::size_t(length), sizeof line - 1));
     });
 }
 

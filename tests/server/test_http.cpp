@@ -434,6 +434,99 @@ TEST_CASE("many slow clients at once: read timeouts free the threads", "[http][s
     expect_good_prediction(c);
 }
 
+// A connected socket to 127.0.0.1:port with a 10 s receive timeout, or -1.
+int connect_to(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(std::uint16_t(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+}
+
+// Reads from fd until `text` has arrived `count` times (or the peer closes, or 10 s pass).
+std::string read_until(int fd, const std::string& text, int count = 1) {
+    std::string received;
+    char buffer[4096];
+    auto seen = [&] {
+        int n = 0;
+        for (std::size_t at = received.find(text); at != std::string::npos; at = received.find(text, at + 1))
+            ++n;
+        return n;
+    };
+    while (seen() < count) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        received.append(buffer, std::size_t(n));
+    }
+    return received;
+}
+
+int count_of(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
+TEST_CASE("one connection carries many requests: keep-alive, pipelining, 100-continue", "[http]") {
+    ServerProcess server({"--threads", "2"});
+    REQUIRE(server.started());
+    const std::string png = testimg::encode_png_rgba(canvas_digit(3));
+    const std::string post =
+        "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: " +
+        std::to_string(png.size()) + "\r\n\r\n" + png;
+
+    SECTION("requests sent back to back in one write are each answered, in order") {
+        const std::string reply = raw_exchange(
+            server.api_port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + post +
+                                   "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" + post +
+                                   "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        INFO(reply);
+        CHECK(count_of(reply, "HTTP/1.1 200") == 4);
+        CHECK(count_of(reply, "HTTP/1.1 404") == 1);
+        CHECK(count_of(reply, "\"predicted_digit\":3") == 2);
+        CHECK(reply.find("HTTP/1.1 404") > reply.find("\"predicted_digit\":3"));
+        CHECK(reply.rfind("\"status\":\"ready\"") > reply.rfind("\"predicted_digit\":3"));
+    }
+    SECTION("a keep-alive connection answers request after request") {
+        const int fd = connect_to(server.api_port());
+        REQUIRE(fd >= 0);
+        for (int i = 0; i < 20; ++i) {
+            REQUIRE(::write(fd, post.data(), post.size()) == ssize_t(post.size()));
+            const std::string reply = read_until(fd, "}");
+            INFO(reply);
+            REQUIRE(reply.rfind("HTTP/1.1 200", 0) == 0);
+            CHECK(reply.find("\"predicted_digit\":3") != std::string::npos);
+        }
+        ::close(fd);
+    }
+    SECTION("Expect: 100-continue gets its interim answer before the body is sent") {
+        const int fd = connect_to(server.api_port());
+        REQUIRE(fd >= 0);
+        const std::string head =
+            "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: " +
+            std::to_string(png.size()) + "\r\nExpect: 100-continue\r\n\r\n";
+        REQUIRE(::write(fd, head.data(), head.size()) == ssize_t(head.size()));
+        const std::string interim = read_until(fd, "\r\n\r\n");
+        CHECK(interim.rfind("HTTP/1.1 100 Continue", 0) == 0);
+        REQUIRE(::write(fd, png.data(), png.size()) == ssize_t(png.size()));
+        const std::string reply = read_until(fd, "}");
+        INFO(reply);
+        CHECK(reply.find("HTTP/1.1 200") != std::string::npos);
+        CHECK(reply.find("\"predicted_digit\":3") != std::string::npos);
+        ::close(fd);
+    }
+    auto c = client(server.api_port());
+    expect_good_prediction(c, 3);
+}
+
 TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security headers", "[http][ui]") {
     char dir_template[] = "/tmp/digit-ui-XXXXXX";
     const std::string root = ::mkdtemp(dir_template);
@@ -553,7 +646,17 @@ TEST_CASE("readiness: 503 until the model is loaded (in process)", "[http]") {
         app.serve_api_bytes("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n\r\n");
     CHECK(response.find("HTTP/1.1 200") != std::string::npos);
     CHECK(response.find("HTTP/1.1 404") != std::string::npos);
+
+    // A client that keeps its connection open does not hold up stopping.
+    const int idle = connect_to(app.api_port());
+    REQUIRE(idle >= 0);
+    const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    REQUIRE(::write(idle, get.data(), get.size()) == ssize_t(get.size()));
+    CHECK(read_until(idle, "}").rfind("HTTP/1.1 200", 0) == 0);
+    const auto stopping = std::chrono::steady_clock::now();
     app.stop();
+    CHECK(std::chrono::steady_clock::now() - stopping < std::chrono::seconds(2));
+    ::close(idle);
 }
 
 TEST_CASE("MNIST test digits disguised as uploads are still recognised", "[http][mnist]") {
