@@ -1,12 +1,14 @@
 #include "image_pipeline.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <numeric>
+
+#include <cnn/simd.hpp>
 
 #include "exif.hpp"
 
@@ -173,48 +175,107 @@ struct Plane {
     float operator()(int x, int y) const { return v[std::size_t(y) * width + x]; }
 };
 
-// Running max (or min) over a window of 2r+1 samples along a strided line, window clipped at the ends:
-// van Herk / Gil-Werman. The line is padded with r identity values on each side and cut into blocks of
-// k = 2r+1; g is the running extreme from each block's start, h from each block's end, and any window of k
-// samples is the union of a block suffix and the next block's prefix: out[i] = op(h[i], g[i + 2r]).
-// Three comparisons per sample, no branches on the data, whatever r is.
+// Running max (or min) over windows of 2r+1 samples, clipped at the ends: grey dilation (erosion) along one
+// direction. Max and min are exact, so every way of computing them below gives the same result.
+
+// Down a chunk of kWidth adjacent columns (one vector per row, `n` rows): van Herk / Gil-Werman with the
+// running extremes in registers. The column is padded with r identity samples above and below and cut into
+// blocks of k = 2r+1; g is the running extreme from each block's start, h from each block's end, and any
+// window of k samples is the union of a block's suffix and the next block's prefix: out[i] = op(h[i],
+// g[i + 2r]). Three comparisons per pixel, whatever r is. g and h hold (n + 2r rounded up to k) vectors.
 template <bool kMax>
-void running_extreme_line(const float* in, float* out, int n, std::ptrdiff_t stride, int r, std::vector<float>& buf) {
-    const float identity = kMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
-    const auto op = [](float a, float b) { return kMax ? std::max(a, b) : std::min(a, b); };
+void column_chunk_extreme(const float* in, std::ptrdiff_t in_stride, float* out, std::ptrdiff_t out_stride,
+                          int n, int r, float* g, float* h) {
+    using cnn::simd::vec;
+    constexpr int L = cnn::simd::kWidth;
+    const auto op = [](vec a, vec b) { return kMax ? (a > b ? a : b) : (a < b ? a : b); };
+    const vec identity = cnn::simd::splat(kMax ? -std::numeric_limits<float>::infinity()
+                                               : std::numeric_limits<float>::infinity());
     const int k = 2 * r + 1, padded = (n + 2 * r + k - 1) / k * k;
-    buf.resize(std::size_t(padded) * 3);
-    float* x = buf.data();
-    float* g = x + padded;
-    float* h = g + padded;
-    std::fill(x, x + padded, identity);
-    for (int i = 0; i < n; ++i) x[r + i] = in[i * stride];
+    const auto x = [&](int i) {
+        return i >= r && i < r + n ? cnn::simd::load(in + (i - r) * in_stride) : identity;
+    };
     for (int b = 0; b < padded; b += k) {
-        g[b] = x[b];
-        for (int i = b + 1; i < b + k; ++i) g[i] = op(g[i - 1], x[i]);
-        h[b + k - 1] = x[b + k - 1];
-        for (int i = b + k - 2; i >= b; --i) h[i] = op(h[i + 1], x[i]);
+        vec running = x(b);
+        cnn::simd::store(g + std::ptrdiff_t(b) * L, running);
+        for (int i = b + 1; i < b + k; ++i) {
+            running = op(running, x(i));
+            cnn::simd::store(g + std::ptrdiff_t(i) * L, running);
+        }
+        running = x(b + k - 1);
+        cnn::simd::store(h + std::ptrdiff_t(b + k - 1) * L, running);
+        for (int i = b + k - 2; i >= b; --i) {
+            running = op(running, x(i));
+            cnn::simd::store(h + std::ptrdiff_t(i) * L, running);
+        }
     }
-    for (int i = 0; i < n; ++i) out[i * stride] = op(h[i], g[i + 2 * r]);
+    for (int i = 0; i < n; ++i) {
+        cnn::simd::store(out + i * out_stride, op(cnn::simd::load(h + std::ptrdiff_t(i) * L),
+                                                  cnn::simd::load(g + std::ptrdiff_t(i + 2 * r) * L)));
+    }
+}
+
+// Down every column: whole chunks in place, the last partial chunk through a padded copy.
+template <bool kMax>
+Plane column_extreme(const Plane& in, int r) {
+    constexpr int L = cnn::simd::kWidth;
+    const int w = in.width, n = in.height, k = 2 * r + 1, padded = (n + 2 * r + k - 1) / k * k;
+    std::vector<float> g(std::size_t(padded) * L), h(std::size_t(padded) * L);
+    Plane out(w, n);
+    const int whole = w / L * L;
+    for (int c = 0; c < whole; c += L)
+        column_chunk_extreme<kMax>(&in.v[std::size_t(c)], w, &out.v[std::size_t(c)], w, n, r, g.data(),
+                                   h.data());
+    if (whole < w) {
+        const int lanes = w - whole;
+        std::vector<float> part(std::size_t(n) * L, 0.0f), result(part.size());
+        for (int y = 0; y < n; ++y)
+            std::copy_n(&in.v[std::size_t(y) * w + std::size_t(whole)], lanes, &part[std::size_t(y) * L]);
+        column_chunk_extreme<kMax>(part.data(), L, result.data(), L, n, r, g.data(), h.data());
+        for (int y = 0; y < n; ++y)
+            std::copy_n(&result[std::size_t(y) * L], lanes, &out.v[std::size_t(y) * w + std::size_t(whole)]);
+    }
+    return out;
+}
+
+template <typename Op>
+void pairwise(const float* __restrict in, float* __restrict out, int count, int span, Op op) {
+    for (int i = 0; i < count; ++i) out[i] = op(in[i], in[i + span]);
+}
+
+// Along every row, by doubling: after pass m, cur[i] is the extreme of the 2^m padded samples from i on, and
+// two overlapping such windows make one of k. log2(k) + 1 vectorised passes over the row.
+template <bool kMax>
+Plane row_extreme(const Plane& in, int r) {
+    const float identity =
+        kMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+    const auto op = [](float a, float b) { return kMax ? std::max(a, b) : std::min(a, b); };
+    const int n = in.width, k = 2 * r + 1, length = n + 2 * r;
+    std::vector<float> first(static_cast<std::size_t>(length)), second(first.size());
+    Plane out(in.width, in.height);
+    for (int y = 0; y < in.height; ++y) {
+        // The passes write over `first` too: its padding is laid down again for every row.
+        std::fill(first.begin(), first.begin() + r, identity);
+        std::copy_n(&in.v[std::size_t(y) * n], n, first.begin() + r);
+        std::fill(first.begin() + r + n, first.end(), identity);
+        float* cur = first.data();
+        float* next = second.data();
+        int span = 1;
+        for (; 2 * span <= k; span *= 2) {
+            pairwise(cur, next, length - 2 * span + 1, span, op);
+            std::swap(cur, next);
+        }
+        float* row = &out.v[std::size_t(y) * n];
+        for (int i = 0; i < n; ++i) row[i] = op(cur[i], cur[i + k - span]);
+    }
+    return out;
 }
 
 // Grey dilation (take_max) or erosion over a (2r+1)x(2r+1) square, separable.
 Plane square_extreme(const Plane& in, int r, bool take_max) {
     if (r <= 0) return in;
-    Plane rows(in.width, in.height), out(in.width, in.height);
-    std::vector<float> buf;
-    auto line = [&](const float* src, float* dst, int n, std::ptrdiff_t stride) {
-        if (take_max)
-            running_extreme_line<true>(src, dst, n, stride, r, buf);
-        else
-            running_extreme_line<false>(src, dst, n, stride, r, buf);
-    };
-    for (int y = 0; y < in.height; ++y) {
-        const std::size_t row = std::size_t(y) * in.width;
-        line(&in.v[row], &rows.v[row], in.width, 1);
-    }
-    for (int x = 0; x < in.width; ++x) line(&rows.v[x], &out.v[x], in.height, in.width);
-    return out;
+    return take_max ? row_extreme<true>(column_extreme<true>(in, r), r)
+                    : row_extreme<false>(column_extreme<false>(in, r), r);
 }
 
 // 3x3 mean, edges clipped: takes the grain out of paper texture and JPEG noise before thresholding.
@@ -245,9 +306,18 @@ float percentile(std::vector<float> values, double fraction) {
 // Otsu's threshold of non-negative values over [0, max_value], 256 bins.
 float otsu_threshold(const std::vector<float>& values, float max_value) {
     if (max_value <= 0.0f) return 0.0f;
-    std::array<double, 256> histogram{};
+    // Four interleaved integer histograms: most values fall in the same bin, and one histogram would make
+    // every increment wait for the previous one.
+    std::array<std::array<std::uint32_t, 256>, 4> counts{};
     const float to_bin = 255.0f / max_value;
-    for (float value : values) histogram[std::size_t(std::clamp(value * to_bin, 0.0f, 255.0f))] += 1.0;
+    const auto bin = [to_bin](float value) { return std::size_t(std::clamp(value * to_bin, 0.0f, 255.0f)); };
+    std::size_t i = 0;
+    for (; i + 4 <= values.size(); i += 4)
+        for (std::size_t lane = 0; lane < 4; ++lane) ++counts[lane][bin(values[i + lane])];
+    for (; i < values.size(); ++i) ++counts[0][bin(values[i])];
+    std::array<double, 256> histogram{};
+    for (std::size_t b = 0; b < 256; ++b)
+        histogram[b] = double(counts[0][b] + counts[1][b] + counts[2][b] + counts[3][b]);
     const double total = double(values.size());
     double sum_all = 0.0;
     for (int i = 0; i < 256; ++i) sum_all += i * histogram[i];
@@ -419,6 +489,17 @@ float stroke_width(const std::vector<std::uint8_t>& mask, int w, int h) {
     return 2.0f * float(area) / float(boundary);
 }
 
+// Sums of how far the deviations go beyond +-noise, below (darker) and above (lighter). Kept out of the
+// caller so that the two running sums stay in registers.
+std::pair<double, double> ink_beyond_noise(const std::vector<float>& deviation, float noise) {
+    double darker = 0.0, lighter = 0.0;
+    for (float d : deviation) {
+        darker += std::max(0.0f, -d - noise);
+        lighter += std::max(0.0f, d - noise);
+    }
+    return {darker, lighter};
+}
+
 // Which way the ink goes. Ink is what stands out from the local background, and the local background is
 // what most pixels of a neighbourhood are: the median of each cell of a coarse grid. (Top-hats cannot decide
 // this: the paper enclosed by the loops of a dark 0, 4 or 7 is itself a "light thin structure".)
@@ -436,19 +517,18 @@ bool ink_is_darker_than_background(const Plane& image) {
             cell_median[std::size_t(cy) * cells_x + cx] = percentile(values, 0.5);
         }
     }
+    std::vector<int> cell_of_column(static_cast<std::size_t>(w));
+    for (int x = 0; x < w; ++x) cell_of_column[std::size_t(x)] = x / cell;
     std::vector<float> deviation(image.v.size());
-    for (int y = 0; y < h; ++y)
+    for (int y = 0; y < h; ++y) {
+        const float* medians = &cell_median[std::size_t(y / cell) * cells_x];
         for (int x = 0; x < w; ++x)
-            deviation[std::size_t(y) * w + x] =
-                image(x, y) - cell_median[std::size_t(y / cell) * cells_x + x / cell];
+            deviation[std::size_t(y) * w + x] = image(x, y) - medians[cell_of_column[std::size_t(x)]];
+    }
     std::vector<float> magnitude(deviation.size());
     for (std::size_t i = 0; i < deviation.size(); ++i) magnitude[i] = std::abs(deviation[i]);
     const float noise = std::max(0.03f, 4.0f * 1.4826f * percentile(std::move(magnitude), 0.5));
-    double darker = 0.0, lighter = 0.0;
-    for (float d : deviation) {
-        darker += std::max(0.0f, -d - noise);
-        lighter += std::max(0.0f, d - noise);
-    }
+    const auto [darker, lighter] = ink_beyond_noise(deviation, noise);
     // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the
     // other.
     const double prior_dark = percentile(image.v, 0.5) >= 0.5f ? 1.25 : 0.8;
@@ -478,7 +558,8 @@ std::string without_empty_idat(const std::uint8_t* bytes, std::size_t size) {
     if (!found) return {};
     keep.emplace_back(kept_from, size);
     std::string copy;
-    for (const auto& [begin, end] : keep) copy.append(reinterpret_cast<const char*>(bytes) + begin, end - begin);
+    for (const auto& [begin, end] : keep)
+        copy.append(reinterpret_cast<const char*>(bytes) + begin, end - begin);
     return copy;
 }
 
