@@ -425,20 +425,43 @@ class MemoryStream : public httplib::Stream {
 
 }  // namespace
 
+// Runs each task on the thread that queues it: the accept loop only hands sockets to the ConnectionPool.
+class InlineTaskQueue : public httplib::TaskQueue {
+  public:
+    void enqueue(std::function<void()> task) override { task(); }
+    void shutdown() override {}
+};
+
 class App::MemoryServer : public httplib::Server {
   public:
-    // httplib calls this on a pool thread for every accepted connection.
-    bool process_and_close_socket(socket_t sock) override {
-        ConnectionLimits limits;
+    // Connections are served by `workers` threads of a ConnectionPool (see connection.hpp). Call once the
+    // timeouts and limits are set.
+    void serve_with_pool(int workers, int heavy_workers, ConnectionLimits limits) {
         limits.max_requests = keep_alive_max_count_;
         limits.keep_alive_timeout_ms = int(keep_alive_timeout_sec_ * 1000);
         limits.read_timeout_ms = int(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
         limits.write_timeout_ms = int(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
-        return serve_connection(
-            sock, svr_sock_, limits,
+        pool_ = std::make_unique<ConnectionPool>(
+            workers, heavy_workers, std::move(limits),
             [this](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
                 return process_request(stream, close_connection, connection_closed, nullptr);
             });
+        new_task_queue = [] { return new InlineTaskQueue; };
+    }
+    // httplib listens with a backlog of 5: a burst of new clients (a load balancer, wrk's 16 connections)
+    // would see SYNs dropped and retried a second later. Listening again on the bound socket widens it.
+    void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
+    void stop_connections() {
+        if (pool_) pool_->request_stop();
+    }
+    void join_connections() {
+        if (pool_) pool_->join();
+    }
+
+    // httplib's accept loop calls this for every accepted socket.
+    bool process_and_close_socket(socket_t sock) override {
+        pool_->add(sock);
+        return true;
     }
 
     std::string serve_bytes(const std::string& request_bytes) {
@@ -449,6 +472,9 @@ class App::MemoryServer : public httplib::Server {
         }
         return stream.output();
     }
+
+  private:
+    std::unique_ptr<ConnectionPool> pool_;
 };
 
 // ---- Static UI files -----------------------------------------------------------------------------------
@@ -532,6 +558,20 @@ App::App(ServerOptions options)
       ui_server_(std::make_unique<MemoryServer>()) {
     configure_api_server(*api_server_);
     configure_ui_server(*ui_server_);
+    // Quick requests (a single upload of modest size) on one worker per core, in the order they come; batches
+    // and large uploads (phone photos take tens of milliseconds to decode) on their own workers.
+    ConnectionLimits api_limits;
+    api_limits.max_body_bytes = options_.max_upload_bytes;
+    api_limits.is_heavy = [](std::string_view request) {
+        constexpr std::size_t kLargeUpload = 256 * 1024;
+        return request.size() > kLargeUpload || request.substr(0, 20) == "POST /predict/batch ";
+    };
+    api_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
+    if (options_.ui_port >= 0) {
+        ConnectionLimits ui_limits;
+        ui_limits.max_body_bytes = 64 * 1024;
+        ui_server_->serve_with_pool(2, 1, ui_limits);
+    }
 }
 
 App::~App() {
@@ -606,8 +646,7 @@ class AccessLog {
 
 // Settings both servers share: timeouts so that stalled clients free their threads, JSON for every error,
 // a JSON 500 for anything thrown, one log line per request.
-void configure_common(httplib::Server& server, const ServerOptions& options, int threads, Metrics* metrics) {
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(std::size_t(std::max(1, threads))); };
+void configure_common(httplib::Server& server, const ServerOptions& options, Metrics* metrics) {
     server.set_read_timeout(std::chrono::milliseconds(options.read_timeout_ms));
     server.set_write_timeout(std::chrono::milliseconds(options.write_timeout_ms));
     server.set_keep_alive_timeout(5);
@@ -656,8 +695,8 @@ void configure_common(httplib::Server& server, const ServerOptions& options, int
 
 }  // namespace
 
-void App::configure_api_server(httplib::Server& server) {
-    configure_common(server, options_, options_.threads, &api_->metrics());
+void App::configure_api_server(MemoryServer& server) {
+    configure_common(server, options_, &api_->metrics());
     // Browsers call the API from the UI's origin (port 3000, or a dev server): allow any origin; the API
     // holds no cookies or credentials to protect.
     server.set_default_headers({{"Access-Control-Allow-Origin", "*"},
@@ -777,8 +816,8 @@ void App::configure_api_server(httplib::Server& server) {
     server.Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 }
 
-void App::configure_ui_server(httplib::Server& server) {
-    configure_common(server, options_, 4, nullptr);
+void App::configure_ui_server(MemoryServer& server) {
+    configure_common(server, options_, nullptr);
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"},
                                 {"X-Frame-Options", "DENY"}});
@@ -869,6 +908,7 @@ void App::start() {
         throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                                  " (in use, or no permission)");
     }
+    api_server_->widen_backlog();
     if (options_.ui_port >= 0) {
         ui_port_ = options_.ui_port == 0
                        ? ui_server_->bind_to_any_port(options_.host)
@@ -878,6 +918,7 @@ void App::start() {
             throw std::runtime_error("cannot listen on " + options_.host + ":" +
                                      std::to_string(options_.ui_port) + " (in use, or no permission)");
         }
+        ui_server_->widen_backlog();
         ui_thread_ = std::thread([this] { ui_server_->listen_after_bind(); });
     }
     api_thread_ = std::thread([this] { api_server_->listen_after_bind(); });
@@ -885,7 +926,8 @@ void App::start() {
 }
 
 void App::load_model() {
-    api_->set_classifier(std::make_shared<const Classifier>(options_.model_path, options_.threads));
+    api_->set_classifier(
+        std::make_shared<const Classifier>(options_.model_path, options_.threads + options_.heavy_threads));
 }
 
 void App::stop() {
@@ -903,11 +945,15 @@ void App::request_stop() {
     }
     api_server_->stop();
     ui_server_->stop();
+    api_server_->stop_connections();
+    ui_server_->stop_connections();
 }
 
 void App::wait() {
     if (api_thread_.joinable()) api_thread_.join();
     if (ui_thread_.joinable()) ui_thread_.join();
+    api_server_->join_connections();
+    ui_server_->join_connections();
 }
 
 }  // namespace digit

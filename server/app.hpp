@@ -31,7 +31,10 @@ struct ServerOptions {
     int port = 5001;     // 0 picks a free port (tests); App::api_port() tells which
     int ui_port = 3000;  // 0 picks a free port; -1 disables the UI server
     std::string ui_dir = "frontend/dist";
-    int threads = 16;  // httplib serves a connection per thread: enough for 16 keep-alive clients
+    // Workers for quick requests, answered in the order they arrive (one per core is best: more only share
+    // the cores less fairly), and for batches and large uploads (see ConnectionPool).
+    int threads = 2;
+    int heavy_threads = 4;
     // Batch inferences (/predict/batch) running at once (0: one per core); a batch is many images' work,
     // and this keeps a few large batches from starving single predictions.
     int max_concurrent_inferences = 0;
@@ -173,8 +176,8 @@ class App {
     class MemoryServer;  // an httplib::Server that can also serve bytes from memory
 
   private:
-    void configure_api_server(httplib::Server& server);
-    void configure_ui_server(httplib::Server& server);
+    void configure_api_server(MemoryServer& server);
+    void configure_ui_server(MemoryServer& server);
 
     ServerOptions options_;
     std::unique_ptr<Api> api_;

@@ -1,30 +1,96 @@
-// One keep-alive connection of the API or UI server: the loop that httplib::Server runs per accepted socket,
-// with a stream that costs fewer system calls per request than httplib's own. httplib 0.11 polls before
-// every read and twice before every write, sends a response's headers and body as two TCP segments, and asks
-// the kernel for both socket addresses on every request: about 11 calls and two wake-ups of the client per
-// small request. Here a request costs a poll for the next request, a recv and one send; the addresses are
-// looked up once per connection. httplib still parses, routes and writes every request.
+// The connections of the API or UI server, served by a few worker threads from one epoll set instead of
+// httplib's thread per keep-alive connection. With a thread per connection, 16 busy clients make 16 runnable
+// threads on two cores, and the scheduler, not the order of arrival, decides who waits: the latency spread
+// under load comes from there. Here a worker takes the next connection with a complete request (epoll hands
+// out each ready socket to one worker, oldest first), serves it, and takes the next, so requests are
+// answered about in the order they came and no more threads run than there are workers.
+//
+// A request is handed to httplib (Server::process_request: parsing, routing, the handlers, the response) only
+// once its header and its Content-Length body have arrived, so a client that stalls mid-request holds no
+// thread: it is closed when the read timeout runs out. (A request with "Expect: 100-continue" or a chunked
+// body is handed over at its header and reads the rest in the worker, with the read timeout per read.)
+// Each response leaves in one send; a connection costs no system calls for its addresses after the first.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include <httplib.h>
 
 namespace digit {
 
 struct ConnectionLimits {
-    std::size_t max_requests = 100;  // then the connection is closed (the last answer says so)
+    std::size_t max_requests = 100;  // per connection; the last answer says "Connection: close"
     int keep_alive_timeout_ms = 5000;
-    int read_timeout_ms = 5000;   // per read: a client that stalls mid-request frees the thread
-    int write_timeout_ms = 5000;  // per write: a client that does not read its answer frees it too
+    int read_timeout_ms = 5000;   // without progress while a request arrives, and per read inside one
+    int write_timeout_ms = 5000;  // per write: a client that does not read its answer is let go
+    std::size_t max_body_bytes = 10u << 20;  // a larger declared body is handed over at once, to be refused
+    // Requests that take long (given their bytes: request line, header, body) go to the heavy workers, so
+    // that a few of them never hold up the quick ones. Chunked bodies always do.
+    std::function<bool(std::string_view request)> is_heavy;
 };
 
-// Serves requests on `sock` until the client closes, a limit is reached, a read or write fails, or
-// `listener` becomes INVALID_SOCKET (the server is stopping); then shuts the socket down and closes it.
+// How much of a request the buffered bytes hold (see inspect_request).
+struct RequestFrame {
+    enum State {
+        incomplete,       // wait for more bytes
+        ready,            // header and Content-Length body are all there: `size` bytes
+        ready_streaming,  // hand over now: httplib reads the rest itself (chunked, or refused for its size)
+        needs_continue,   // complete header with "Expect: 100-continue": answer it, then wait for the body
+    } state = incomplete;
+    std::size_t size = 0;                          // bytes of the request, as far as known
+    std::size_t expect_begin = 0, expect_end = 0;  // the Expect header line, for needs_continue
+};
+RequestFrame inspect_request(std::string_view bytes, std::size_t max_body);
+
 // `serve_one(stream, close_connection, connection_closed)` is httplib's Server::process_request.
 using ServeOne = std::function<bool(httplib::Stream&, bool close_connection, bool& connection_closed)>;
-bool serve_connection(socket_t sock, const std::atomic<socket_t>& listener, const ConnectionLimits& limits,
-                      const ServeOne& serve_one);
+
+class ConnectionPool {
+  public:
+    // `workers` serve requests as they become complete; `heavy_workers` serve the ones limits.is_heavy picks.
+    ConnectionPool(int workers, int heavy_workers, ConnectionLimits limits, ServeOne serve_one);
+    ~ConnectionPool();
+    ConnectionPool(const ConnectionPool&) = delete;
+    ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+    // Takes an accepted socket; the pool closes it.
+    void add(socket_t sock);
+    // Stops the workers; returns at once (safe from any thread).
+    void request_stop();
+    // Waits for the workers, then closes every connection still open.
+    void join();
+
+  private:
+    class Connection;
+    void work();
+    void work_heavy();
+    void serve(Connection& connection, std::uint64_t id, bool heavy_worker);
+    void close_idle(std::chrono::steady_clock::time_point now);
+    void close_locked(std::uint64_t id);
+
+    ConnectionLimits limits_;
+    ServeOne serve_one_;
+    int epoll_fd_ = -1, stop_fd_ = -1;
+    std::mutex mutex_;  // everything below, and the epoll registrations of the connections' sockets
+    std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+    std::uint64_t next_id_ = 1;
+    std::deque<std::uint64_t> heavy_queue_;
+    std::condition_variable heavy_ready_;
+    bool stopping_ = false;
+    std::atomic<std::int64_t> next_sweep_ns_{0};
+    std::vector<std::thread> workers_;
+};
 
 }  // namespace digit

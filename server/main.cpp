@@ -14,7 +14,7 @@
 
 int main(int argc, char** argv) {
     digit::ServerOptions options;
-    options.threads = int(std::max(16u, 4 * std::thread::hardware_concurrency()));
+    options.threads = int(std::max(1u, std::thread::hardware_concurrency()));
 
     CLI::App cli{"digit-server: handwritten digit recognition over HTTP (API and web UI)"};
     cli.add_option("--model", options.model_path, "Model file written by digit-trainer")->required();
@@ -24,7 +24,12 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(-1, 65535));
     cli.add_option("--ui-dir", options.ui_dir, "Folder of the built web UI")->capture_default_str();
-    cli.add_option("--threads", options.threads, "Worker threads (one per open connection)")
+    cli.add_option("--threads", options.threads,
+                   "Workers that answer requests in the order they arrive (default: one per core)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
+    cli.add_option("--heavy-threads", options.heavy_threads,
+                   "Workers for batches and large uploads, so that these never hold up the quick ones")
         ->capture_default_str()
         ->check(CLI::Range(1, 1024));
     cli.add_option("--max-upload-bytes", options.max_upload_bytes, "Largest request body accepted")
@@ -32,8 +37,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::size_t(1), std::size_t(1) << 31));
     CLI11_PARSE(cli, argc, argv);
 
-    // glibc gives every thread that allocates its own malloc arena; with a thread per connection that
-    // multiplies resident memory for nothing (requests allocate little). Two arenas are plenty.
+    // glibc gives every thread that allocates its own malloc arena, which multiplies resident memory for
+    // nothing (requests allocate little). Two arenas are plenty.
     mallopt(M_ARENA_MAX, 2);
 
     // Signals are taken by a thread of our own (sigwait), never in a handler, so stopping is orderly.

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
+#include "connection.hpp"
 #include "test_images.hpp"
 
 extern char** environ;
@@ -525,6 +526,62 @@ TEST_CASE("one connection carries many requests: keep-alive, pipelining, 100-con
     }
     auto c = client(server.api_port());
     expect_good_prediction(c, 3);
+}
+
+TEST_CASE("clients that stall mid-request or stream a slow body hold up no one else", "[http][slow]") {
+    ServerProcess server({"--threads", "1", "--heavy-threads", "1"});
+    REQUIRE(server.started());
+    std::vector<int> stalled;
+    auto open_with = [&](const std::string& bytes) {
+        const int fd = connect_to(server.api_port());
+        REQUIRE(fd >= 0);
+        REQUIRE(::write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size()));
+        stalled.push_back(fd);
+    };
+    for (int i = 0; i < 3; ++i) {
+        open_with("POST /predict HT");  // half a request line
+        open_with("POST /predict HTTP/1.1\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n0123");
+    }
+    // A chunked body goes to the heavy worker, which then waits for the rest: the quick worker carries on.
+    open_with(
+        "POST /predict HTTP/1.1\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n01");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto started = std::chrono::steady_clock::now();
+    auto c = client(server.api_port());
+    expect_good_prediction(c, 7);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));  // the read timeout is 5 s
+    for (int fd : stalled) ::close(fd);
+    expect_good_prediction(c, 7);
+}
+
+TEST_CASE("request framing: when the buffered bytes hold a whole request", "[http]") {
+    using digit::RequestFrame;
+    const auto state = [](const std::string& bytes) { return digit::inspect_request(bytes, 1000).state; };
+    CHECK(state("") == RequestFrame::incomplete);
+    CHECK(state("GET / HTTP/1.1\r\nHost: x\r\n") == RequestFrame::incomplete);
+    CHECK(state("GET / HTTP/1.1\r\nHost: x\r\n\r\n") == RequestFrame::ready);
+    CHECK(state("GET / HTTP/1.1\nHost: x\n\n") == RequestFrame::ready);
+    CHECK(state("GET / HTTP/1.1\r\n\r\nGET /next") == RequestFrame::ready);
+    CHECK(digit::inspect_request("GET / HTTP/1.1\r\n\r\nGET /next", 1000).size == 18);
+    const std::string post = "POST /predict HTTP/1.1\r\ncontent-LENGTH:  5 \r\n\r\n";
+    CHECK(state(post + "abcd") == RequestFrame::incomplete);
+    CHECK(state(post + "abcde") == RequestFrame::ready);
+    CHECK(digit::inspect_request(post + "abcdeGET", 1000).size == post.size() + 5);
+    CHECK(state("POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n") == RequestFrame::ready_streaming);
+    CHECK(state("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") == RequestFrame::ready_streaming);
+    CHECK(state("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n") ==
+          RequestFrame::ready_streaming);
+    CHECK(state("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n") == RequestFrame::ready_streaming);
+    const std::string expect = "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
+    const RequestFrame continued = digit::inspect_request(expect, 1000);
+    CHECK(continued.state == RequestFrame::needs_continue);
+    CHECK(expect.substr(continued.expect_begin, continued.expect_end - continued.expect_begin) ==
+          "Expect: 100-Continue\r\n");
+    // An oversized body with an expectation is httplib's to refuse, before the body is sent.
+    CHECK(state("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n") ==
+          RequestFrame::ready_streaming);
+    CHECK(state(std::string(20000, 'x')) ==
+          RequestFrame::ready);  // no header end in sight: httplib refuses it
 }
 
 TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security headers", "[http][ui]") {
