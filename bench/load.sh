@@ -3,7 +3,8 @@
 # Prints requests/s, latency p50/p99, the non-2xx count and the server's resident memory (before and after).
 #
 #   bench/load.sh [--duration 20s] [--connections 16] [--threads 2] [--image FILE] [--port N]
-#                 [--server build/bin/digit-server] [--model models/digitnet.cnn] [--no-start]
+#                 [--server build/bin/digit-server] [--model models/digitnet.cnn] [--server-threads N]
+#                 [--server-arg ARG]... [--no-start]
 #
 # By default it starts its own server on a free loopback port and stops it afterwards; --no-start uses a
 # server already listening on --port. Keep runs short while others build on this machine.
@@ -11,19 +12,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=20s connections=16 wrk_threads=2 image="" port="" start=1
-server=build/bin/digit-server model=models/digitnet.cnn server_threads=""
+server=build/bin/digit-server model=models/digitnet.cnn server_threads="" server_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --threads) wrk_threads=$2; shift 2 ;;
     --server-threads) server_threads=$2; shift 2 ;;
+    --server-arg) server_args+=("$2"); shift 2 ;;
     --image) image=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --server) server=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
     --no-start) start=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -34,7 +36,7 @@ prepare_workdir
 [[ -n "$image" ]] || { image=$workdir/digit.png; make_digit_png "$image"; }
 
 if [[ $start == 1 ]]; then
-  args=()
+  args=("${server_args[@]}")
   [[ -n "$server_threads" ]] && args+=(--threads "$server_threads")
   start_server "$server" "$model" "${args[@]}"
   pid=$server_pid

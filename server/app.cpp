@@ -562,6 +562,7 @@ App::App(ServerOptions options)
     // and large uploads (phone photos take tens of milliseconds to decode) on their own workers.
     ConnectionLimits api_limits;
     api_limits.max_body_bytes = options_.max_upload_bytes;
+    api_limits.worker_nice = options_.worker_nice;
     api_limits.is_heavy = [](std::string_view request) {
         constexpr std::size_t kLargeUpload = 256 * 1024;
         return request.size() > kLargeUpload || request.substr(0, 20) == "POST /predict/batch ";

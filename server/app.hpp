@@ -35,6 +35,9 @@ struct ServerOptions {
     // the cores less fairly), and for batches and large uploads (see ConnectionPool).
     int threads = 2;
     int heavy_threads = 4;
+    // Niceness of the API's workers: they are CPU-bound, and other processes on the machine that need a core
+    // briefly (a proxy in front of the server, the clients of a load test) should not wait behind them.
+    int worker_nice = 5;
     // Batch inferences (/predict/batch) running at once (0: one per core); a batch is many images' work,
     // and this keeps a few large batches from starving single predictions.
     int max_concurrent_inferences = 0;

@@ -97,13 +97,16 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
         for (int k = 0; k < 10; ++k) total += std::exp(double(z[k] - zmax));
         Prediction& p = results[i];
         for (int k = 0; k < 10; ++k) p.probabilities[k] = float(std::exp(double(z[k] - zmax)) / total);
-        p.digit = int(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
+        p.digit =
+            int(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
         p.confidence = p.probabilities[p.digit];
     }
     return results;
 }
 
-Prediction Classifier::predict(const Image28& image) const { return predict_batch({image}).front(); }
+Prediction Classifier::predict(const Image28& image) const {
+    return predict_batch({image}).front();
+}
 
 nlohmann::json Classifier::info() const {
     nlohmann::json layers = nlohmann::json::array();
@@ -126,10 +129,17 @@ nlohmann::json Classifier::info() const {
         {"architecture", get("architecture")},
         {"layers", layers},
         {"parameters", impl_->parameters},
-        {"input", {{"shape", {1, kImageSide, kImageSide}}, {"mean", impl_->mean}, {"std", impl_->std},
-                   {"description", "28x28 grey, ink = 1 on 0, normalised as (x - mean) / std"}}},
-        {"training", {{"dataset", get("dataset")}, {"epochs", get("epochs")}, {"test_accuracy", get("test_accuracy")},
-                      {"date", get("date")}, {"recipe", get("recipe")}}},
+        {"input",
+         {{"shape", {1, kImageSide, kImageSide}},
+          {"mean", impl_->mean},
+          {"std", impl_->std},
+          {"description", "28x28 grey, ink = 1 on 0, normalised as (x - mean) / std"}}},
+        {"training",
+         {{"dataset", get("dataset")},
+          {"epochs", get("epochs")},
+          {"test_accuracy", get("test_accuracy")},
+          {"date", get("date")},
+          {"recipe", get("recipe")}}},
         {"metadata", metadata},
     };
 }

@@ -23,7 +23,7 @@ struct Prediction {
 };
 
 class Classifier {
-public:
+  public:
     // Throws std::runtime_error naming the file and the problem (missing, truncated, corrupt, wrong version).
     // `warm_workspaces` inference workspaces are made and sized here (a server passes its thread count), so
     // that serving allocates nothing and resident memory stays flat from the first request on.
@@ -32,13 +32,13 @@ public:
     Classifier(const Classifier&) = delete;
     Classifier& operator=(const Classifier&) = delete;
 
-    Prediction predict(const Image28& image) const;  // thread-safe
+    Prediction predict(const Image28& image) const;                                   // thread-safe
     std::vector<Prediction> predict_batch(const std::vector<Image28>& images) const;  // thread-safe
 
     // Architecture, parameter count, input normalisation and the training metadata stored in the model file.
     nlohmann::json info() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

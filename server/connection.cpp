@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -330,7 +331,12 @@ void ConnectionPool::join() {
     connections_.clear();
 }
 
+void ConnectionPool::lower_priority() const {
+    if (limits_.worker_nice > 0) (void)::setpriority(PRIO_PROCESS, ::gettid(), limits_.worker_nice);
+}
+
 void ConnectionPool::work() {
+    lower_priority();
     constexpr int kSweepPeriodMs = 100;
     for (;;) {
         epoll_event event{};
@@ -357,6 +363,7 @@ void ConnectionPool::work() {
 }
 
 void ConnectionPool::work_heavy() {
+    lower_priority();
     for (;;) {
         std::uint64_t id = 0;
         Connection* connection = nullptr;

@@ -36,6 +36,10 @@ struct ConnectionLimits {
     int read_timeout_ms = 5000;   // without progress while a request arrives, and per read inside one
     int write_timeout_ms = 5000;  // per write: a client that does not read its answer is let go
     std::size_t max_body_bytes = 10u << 20;  // a larger declared body is handed over at once, to be refused
+    // Niceness of the workers (0-19): CPU-bound workers that stand back for the processes that need the CPU
+    // only briefly -- a proxy in front, a load generator, a shell -- so that those are not kept waiting
+    // behind a busy server. The workers still get every cycle nobody else wants.
+    int worker_nice = 0;
     // Requests that take long (given their bytes: request line, header, body) go to the heavy workers, so
     // that a few of them never hold up the quick ones. Chunked bodies always do.
     std::function<bool(std::string_view request)> is_heavy;
@@ -74,6 +78,7 @@ class ConnectionPool {
 
   private:
     class Connection;
+    void lower_priority() const;  // on the calling worker thread
     void work();
     void work_heavy();
     void serve(Connection& connection, std::uint64_t id, bool heavy_worker);

@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
                    "Workers for batches and large uploads, so that these never hold up the quick ones")
         ->capture_default_str()
         ->check(CLI::Range(1, 1024));
+    cli.add_option("--worker-nice", options.worker_nice,
+                   "Niceness of the request workers: other processes that need a core briefly go first")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 19));
     cli.add_option("--max-upload-bytes", options.max_upload_bytes, "Largest request body accepted")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t(1), std::size_t(1) << 31));
