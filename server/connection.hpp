@@ -1,15 +1,15 @@
 // The connections of the API or UI server, served by a few worker threads from one epoll set instead of
 // httplib's thread per keep-alive connection. With a thread per connection, 16 busy clients make 16 runnable
-// threads on two cores, and the scheduler, not the order of arrival, decides who waits: the latency spread
-// under load comes from there. Here a worker takes the next connection with a complete request (epoll hands
-// out each ready socket to one worker, oldest first), serves it, and takes the next, so requests are
-// answered about in the order they came and no more threads run than there are workers.
+// threads on two cores, and the scheduler, not the order of arrival, decides who waits. Here a worker takes
+// the next connection with a complete request (epoll hands each ready socket to one worker, oldest first),
+// serves it, and takes the next, so requests are answered about in the order they came and no more threads
+// compete for the cores than there are workers.
 //
 // A request is handed to httplib (Server::process_request: parsing, routing, the handlers, the response) only
 // once its header and its Content-Length body have arrived, so a client that stalls mid-request holds no
-// thread: it is closed when the read timeout runs out. (A request with "Expect: 100-continue" or a chunked
-// body is handed over at its header and reads the rest in the worker, with the read timeout per read.)
-// Each response leaves in one send; a connection costs no system calls for its addresses after the first.
+// thread: it is closed when the read timeout passes without progress. "Expect: 100-continue" is answered
+// here, before the body. Requests that take long (is_heavy; chunked bodies, read as they come) go to a
+// second set of workers. Each response leaves in one send; the socket's addresses are asked for once.
 #pragma once
 
 #include <atomic>
