@@ -559,18 +559,17 @@ App::App(ServerOptions options)
     configure_api_server(*api_server_);
     configure_ui_server(*ui_server_);
     // Quick requests (a single upload of modest size) on one worker per core, in the order they come; batches
-    // and large uploads (phone photos take tens of milliseconds to decode) on their own workers.
+    // and large uploads (phone photos take tens of milliseconds to decode; bodies over max_buffered_body, 256
+    // KiB, are read as they come) on their own workers.
     ConnectionLimits api_limits;
-    api_limits.max_body_bytes = options_.max_upload_bytes;
     api_limits.worker_nice = options_.worker_nice;
     api_limits.is_heavy = [](std::string_view request) {
-        constexpr std::size_t kLargeUpload = 256 * 1024;
-        return request.size() > kLargeUpload || request.substr(0, 20) == "POST /predict/batch ";
+        return request.substr(0, 19) == "POST /predict/batch";
     };
     api_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
     if (options_.ui_port >= 0) {
         ConnectionLimits ui_limits;
-        ui_limits.max_body_bytes = 64 * 1024;
+        ui_limits.max_buffered_body = 64 * 1024;
         ui_server_->serve_with_pool(2, 1, ui_limits);
     }
 }

@@ -66,12 +66,14 @@ std::string_view trimmed(std::string_view s) {
 
 }  // namespace
 
+constexpr std::size_t kMaxRequestHeader = 16 * 1024;
+
 // What the start of the buffered bytes holds: enough of a request to hand it to httplib, or not yet.
-// Complete means the whole header and, with a Content-Length, the whole body. Anything odd -- an endless
-// header, a body over the limit, a length that is not a number, a chunked body -- is handed over as soon as
-// the header is there (or is too long to be one), and httplib answers it or reads the rest itself.
-RequestFrame inspect_request(std::string_view bytes, std::size_t max_body) {
-    constexpr std::size_t kMaxHeader = 16 * 1024;
+// Complete means the whole header and, with a Content-Length, the whole body. Anything else -- a header over
+// kMaxRequestHeader, a body over `max_buffered_body`, a length that is not a number, a chunked body -- is
+// handed over as soon as the header is there (or is too long to be one), and httplib answers it or reads
+// the rest itself. So an incomplete request never holds more than kMaxRequestHeader + max_buffered_body.
+RequestFrame inspect_request(std::string_view bytes, std::size_t max_buffered_body) {
     RequestFrame frame;
     std::size_t header_end = std::string_view::npos, line_start = 0;
     for (std::size_t at = bytes.find('\n'); at != std::string_view::npos; at = bytes.find('\n', at + 1)) {
@@ -82,8 +84,8 @@ RequestFrame inspect_request(std::string_view bytes, std::size_t max_body) {
         }
         line_start = at + 1;
     }
-    if (header_end == std::string_view::npos) {
-        frame.state = bytes.size() > kMaxHeader ? RequestFrame::ready : RequestFrame::incomplete;
+    if (header_end == std::string_view::npos || header_end > kMaxRequestHeader) {
+        frame.state = bytes.size() > kMaxRequestHeader ? RequestFrame::ready : RequestFrame::incomplete;
         frame.size = bytes.size();
         return frame;
     }
@@ -113,7 +115,7 @@ RequestFrame inspect_request(std::string_view bytes, std::size_t max_body) {
         line_start = end + 1;
     }
     frame.size = header_end + content_length;
-    if (streamed || content_length > max_body) {
+    if (streamed || content_length > max_buffered_body) {
         frame.state = RequestFrame::ready_streaming;
         frame.size = bytes.size();
         frame.expect_begin = frame.expect_end = 0;  // httplib answers the expectation itself
@@ -205,12 +207,11 @@ class ConnectionPool::Connection final : public httplib::Stream {
     }
 
     // Takes in what the socket holds, without waiting; false when the socket has failed. Reading stops once
-    // a request is complete or the buffer holds more than any acceptable request (httplib refuses that).
+    // a request is complete (see inspect_request: an incomplete one is never large).
     bool take_available() {
         if (begin_ == end_) begin_ = end_ = 0;
         for (;;) {
-            if (buffered() > limits_.max_body_bytes + kReadChunk || frame().state != RequestFrame::incomplete)
-                return true;
+            if (frame().state != RequestFrame::incomplete) return true;
             reserve(kReadChunk);
             const std::size_t room = input_.size() - end_;
             const ssize_t n = receive(input_.data() + end_, room, false);
@@ -224,7 +225,7 @@ class ConnectionPool::Connection final : public httplib::Stream {
         }
     }
 
-    RequestFrame frame() const { return inspect_request(buffered_bytes(), limits_.max_body_bytes); }
+    RequestFrame frame() const { return inspect_request(buffered_bytes(), limits_.max_buffered_body); }
     std::string_view buffered_bytes() const { return std::string_view(input_.data() + begin_, buffered()); }
     std::size_t buffered() const { return end_ - begin_; }
 

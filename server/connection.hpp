@@ -35,13 +35,16 @@ struct ConnectionLimits {
     int keep_alive_timeout_ms = 5000;
     int read_timeout_ms = 5000;   // without progress while a request arrives, and per read inside one
     int write_timeout_ms = 5000;  // per write: a client that does not read its answer is let go
-    std::size_t max_body_bytes = 10u << 20;  // a larger declared body is handed over at once, to be refused
+    // Bodies up to this size are buffered before a worker takes the request. A larger one is handed over
+    // with its header and read by the worker as it comes (httplib refuses it if over its payload limit).
+    std::size_t max_buffered_body = 256 * 1024;
     // Niceness of the workers (0-19): CPU-bound workers that stand back for the processes that need the CPU
     // only briefly -- a proxy in front, a load generator, a shell -- so that those are not kept waiting
     // behind a busy server. The workers still get every cycle nobody else wants.
     int worker_nice = 0;
     // Requests that take long (given their bytes: request line, header, body) go to the heavy workers, so
-    // that a few of them never hold up the quick ones. Chunked bodies always do.
+    // that a few of them never hold up the quick ones. Requests read as they come (chunked, or a body over
+    // max_buffered_body) always do.
     std::function<bool(std::string_view request)> is_heavy;
 };
 
@@ -56,7 +59,7 @@ struct RequestFrame {
     std::size_t size = 0;                          // bytes of the request, as far as known
     std::size_t expect_begin = 0, expect_end = 0;  // the Expect header line, for needs_continue
 };
-RequestFrame inspect_request(std::string_view bytes, std::size_t max_body);
+RequestFrame inspect_request(std::string_view bytes, std::size_t max_buffered_body);
 
 // `serve_one(stream, close_connection, connection_closed)` is httplib's Server::process_request.
 using ServeOne = std::function<bool(httplib::Stream&, bool close_connection, bool& connection_closed)>;
