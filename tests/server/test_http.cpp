@@ -185,7 +185,8 @@ Rgba disguised_mnist(const testimg::Mnist& mnist, int index, std::mt19937& rng) 
     return canvas;
 }
 
-std::string raw_exchange(int port, const std::string& request, bool close_sending = true) {
+// A connected socket to 127.0.0.1:port with a 10 s receive timeout, or -1.
+int connect_to(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -193,15 +194,39 @@ std::string raw_exchange(int port, const std::string& request, bool close_sendin
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         ::close(fd);
-        return {};
+        return -1;
     }
     timeval timeout{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+}
+
+// Reads from fd until `text` has arrived (or the peer closes, or 10 s pass); an empty `text` reads to the
+// end.
+std::string read_until(int fd, const std::string& text) {
+    std::string received;
+    char buffer[4096];
+    while (text.empty() || received.find(text) == std::string::npos) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0) break;
+        received.append(buffer, std::size_t(n));
+    }
+    return received;
+}
+
+int count_of(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
+std::string raw_exchange(int port, const std::string& request, bool close_sending = true) {
+    const int fd = connect_to(port);
+    if (fd < 0) return {};
     (void)!::write(fd, request.data(), request.size());
     if (close_sending) ::shutdown(fd, SHUT_WR);
-    std::string response;
-    char buffer[4096];
-    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, std::size_t(n));
+    const std::string response = read_until(fd, "");
     ::close(fd);
     return response;
 }
@@ -417,12 +442,8 @@ TEST_CASE("many slow clients at once: read timeouts free the threads", "[http][s
     // Twice as many stalled connections as threads, each having sent half a request line.
     std::vector<int> stalled;
     for (int i = 0; i < 8; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(std::uint16_t(server.api_port()));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        const int fd = connect_to(server.api_port());
+        REQUIRE(fd >= 0);
         (void)!::write(fd, "POST /predict HT", 16);
         stalled.push_back(fd);
     }
@@ -433,47 +454,6 @@ TEST_CASE("many slow clients at once: read timeouts free the threads", "[http][s
     CHECK(waited < 15.0);
     for (int fd : stalled) ::close(fd);
     expect_good_prediction(c);
-}
-
-// A connected socket to 127.0.0.1:port with a 10 s receive timeout, or -1.
-int connect_to(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(std::uint16_t(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    timeval timeout{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    return fd;
-}
-
-// Reads from fd until `text` has arrived `count` times (or the peer closes, or 10 s pass).
-std::string read_until(int fd, const std::string& text, int count = 1) {
-    std::string received;
-    char buffer[4096];
-    auto seen = [&] {
-        int n = 0;
-        for (std::size_t at = received.find(text); at != std::string::npos; at = received.find(text, at + 1))
-            ++n;
-        return n;
-    };
-    while (seen() < count) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n <= 0) break;
-        received.append(buffer, std::size_t(n));
-    }
-    return received;
-}
-
-int count_of(const std::string& haystack, const std::string& needle) {
-    int n = 0;
-    for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1))
-        ++n;
-    return n;
 }
 
 TEST_CASE("one connection carries many requests: keep-alive, pipelining, 100-continue", "[http]") {
