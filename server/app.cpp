@@ -695,7 +695,7 @@ void configure_common(httplib::Server& server, const ServerOptions& options, Met
 
 }  // namespace
 
-void App::configure_api_server(MemoryServer& server) {
+void App::configure_api_server(httplib::Server& server) {
     configure_common(server, options_, &api_->metrics());
     // Browsers call the API from the UI's origin (port 3000, or a dev server): allow any origin; the API
     // holds no cookies or credentials to protect.
@@ -816,7 +816,7 @@ void App::configure_api_server(MemoryServer& server) {
     server.Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 }
 
-void App::configure_ui_server(MemoryServer& server) {
+void App::configure_ui_server(httplib::Server& server) {
     configure_common(server, options_, nullptr);
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"},

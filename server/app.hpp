@@ -179,8 +179,8 @@ class App {
     class MemoryServer;  // an httplib::Server that can also serve bytes from memory
 
   private:
-    void configure_api_server(MemoryServer& server);
-    void configure_ui_server(MemoryServer& server);
+    void configure_api_server(httplib::Server& server);
+    void configure_ui_server(httplib::Server& server);
 
     ServerOptions options_;
     std::unique_ptr<Api> api_;

@@ -74,55 +74,47 @@ constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 // handed over as soon as the header is there (or is too long to be one), and httplib answers it or reads
 // the rest itself. So an incomplete request never holds more than kMaxRequestHeader + max_buffered_body.
 RequestFrame inspect_request(std::string_view bytes, std::size_t max_buffered_body) {
-    RequestFrame frame;
-    std::size_t header_end = std::string_view::npos, line_start = 0;
-    for (std::size_t at = bytes.find('\n'); at != std::string_view::npos; at = bytes.find('\n', at + 1)) {
-        const std::string_view line = bytes.substr(line_start, at - line_start);
+    std::size_t header_end = std::string_view::npos, content_length = 0, expect_begin = 0, expect_end = 0;
+    bool streamed = false;
+    for (std::size_t start = 0, end;
+         start <= kMaxRequestHeader && (end = bytes.find('\n', start)) != bytes.npos; start = end + 1) {
+        const std::string_view line = bytes.substr(start, end - start);
         if (line.empty() || line == "\r") {
-            header_end = at + 1;
+            header_end = end + 1;
             break;
         }
-        line_start = at + 1;
+        const std::size_t colon = line.find(':');
+        if (start == 0 || colon == std::string_view::npos) continue;  // the request line, or not a header
+        const std::string_view name = trimmed(line.substr(0, colon)), value = trimmed(line.substr(colon + 1));
+        if (equals_ignoring_case(name, "Transfer-Encoding")) streamed = true;
+        if (equals_ignoring_case(name, "Expect") && equals_ignoring_case(value, "100-continue")) {
+            expect_begin = start;
+            expect_end = end + 1;
+        }
+        if (equals_ignoring_case(name, "Content-Length")) {
+            if (value.empty() || value.size() > 18 ||
+                !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                streamed = true;
+            else
+                content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
+        }
     }
+    RequestFrame frame;
     if (header_end == std::string_view::npos || header_end > kMaxRequestHeader) {
         frame.state = bytes.size() > kMaxRequestHeader ? RequestFrame::ready : RequestFrame::incomplete;
         frame.size = bytes.size();
-        return frame;
-    }
-    std::size_t content_length = 0;
-    bool streamed = false;
-    line_start = bytes.find('\n') + 1;  // past the request line
-    while (line_start < header_end) {
-        const std::size_t end = bytes.find('\n', line_start);
-        const std::string_view line = bytes.substr(line_start, end - line_start);
-        const std::size_t colon = line.find(':');
-        if (colon != std::string_view::npos) {
-            const std::string_view name = trimmed(line.substr(0, colon)),
-                                   value = trimmed(line.substr(colon + 1));
-            if (equals_ignoring_case(name, "Transfer-Encoding")) streamed = true;
-            if (equals_ignoring_case(name, "Expect") && equals_ignoring_case(value, "100-continue")) {
-                frame.expect_begin = line_start;
-                frame.expect_end = end + 1;
-            }
-            if (equals_ignoring_case(name, "Content-Length")) {
-                if (value.empty() || value.size() > 18 ||
-                    !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                    streamed = true;
-                else
-                    content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
-            }
-        }
-        line_start = end + 1;
-    }
-    frame.size = header_end + content_length;
-    if (streamed || content_length > max_buffered_body) {
-        frame.state = RequestFrame::ready_streaming;
+    } else if (streamed || content_length > max_buffered_body) {
+        frame.state = RequestFrame::ready_streaming;  // httplib answers any expectation itself
         frame.size = bytes.size();
-        frame.expect_begin = frame.expect_end = 0;  // httplib answers the expectation itself
-    } else if (frame.expect_end > 0) {
-        frame.state = RequestFrame::needs_continue;
     } else {
-        frame.state = bytes.size() >= frame.size ? RequestFrame::ready : RequestFrame::incomplete;
+        frame.size = header_end + content_length;
+        if (expect_end > 0) {
+            frame.state = RequestFrame::needs_continue;
+            frame.expect_begin = expect_begin;
+            frame.expect_end = expect_end;
+        } else {
+            frame.state = bytes.size() >= frame.size ? RequestFrame::ready : RequestFrame::incomplete;
+        }
     }
     return frame;
 }
@@ -308,11 +300,15 @@ void ConnectionPool::add(socket_t sock) {
     connection->deadline = Clock::now() + std::chrono::milliseconds(limits_.keep_alive_timeout_ms);
     std::lock_guard<std::mutex> lock(mutex_);
     const std::uint64_t id = next_id_++;
-    epoll_event event{};
-    event.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-    event.data.u64 = id;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, sock, &event) != 0) return;  // closed by ~Connection
+    if (!arm(EPOLL_CTL_ADD, sock, id)) return;  // closed by ~Connection
     connections_.emplace(id, std::move(connection));
+}
+
+bool ConnectionPool::arm(int operation, socket_t sock, std::uint64_t id) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;  // one worker per readiness, until armed again
+    event.data.u64 = id;
+    return ::epoll_ctl(epoll_fd_, operation, sock, &event) == 0;
 }
 
 void ConnectionPool::request_stop() {
@@ -384,8 +380,7 @@ void ConnectionPool::work_heavy() {
 
 void ConnectionPool::serve(Connection& connection, std::uint64_t id, bool heavy_worker) {
     bool keep = heavy_worker || connection.take_available();
-    for (;;) {
-        if (!keep) break;
+    while (keep) {
         RequestFrame frame = connection.frame();
         if (frame.state == RequestFrame::needs_continue) {
             keep = connection.send_continue(frame);
@@ -419,10 +414,7 @@ void ConnectionPool::serve(Connection& connection, std::uint64_t id, bool heavy_
         Clock::now() + std::chrono::milliseconds(connection.buffered() == 0 ? limits_.keep_alive_timeout_ms
                                                                             : limits_.read_timeout_ms);
     connection.busy = false;
-    epoll_event event{};
-    event.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-    event.data.u64 = id;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection.socket(), &event) != 0) close_locked(id);
+    if (!arm(EPOLL_CTL_MOD, connection.socket(), id)) close_locked(id);
 }
 
 void ConnectionPool::close_idle(Clock::time_point now) {

@@ -81,7 +81,8 @@ class ConnectionPool {
 
   private:
     class Connection;
-    void lower_priority() const;  // on the calling worker thread
+    bool arm(int operation, socket_t sock, std::uint64_t id);  // epoll_ctl ADD or MOD; call under mutex_
+    void lower_priority() const;                               // on the calling worker thread
     void work();
     void work_heavy();
     void serve(Connection& connection, std::uint64_t id, bool heavy_worker);
