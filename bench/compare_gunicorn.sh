@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/load.sh against the design digit-server replaced (Flask + PyTorch under gunicorn with 2 workers,
-# bench/reference/flask_app.py) and against digit-server, one after the other in the same run, then the
+# bench/reference_flask_app.py) and against digit-server, one after the other in the same run, then the
 # ratio of their requests/s. Resident memory is summed over gunicorn's master and workers.
 #
 #   bench/compare_gunicorn.sh [--duration 20s] [--workers 2]
@@ -21,7 +21,7 @@ done
 command -v gunicorn >/dev/null || { echo "compare_gunicorn.sh: gunicorn is not installed" >&2; exit 1; }
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-gunicorn -w "$workers" -b "127.0.0.1:$port" --chdir bench/reference --log-level warning flask_app:app &
+gunicorn -w "$workers" -b "127.0.0.1:$port" --chdir bench --log-level warning reference_flask_app:app &
 master=$!
 trap 'kill $master 2>/dev/null || true; wait $master 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
