@@ -26,6 +26,7 @@ COPY scripts/setup.sh scripts/setup.sh
 RUN scripts/setup.sh build && rm -rf /var/lib/apt/lists/*
 COPY Makefile CMakeLists.txt ./
 COPY libcnn libcnn
+COPY recognizer recognizer
 COPY server server
 COPY trainer trainer
 COPY bench bench

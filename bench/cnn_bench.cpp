@@ -14,6 +14,8 @@
 
 #include <cnn/cnn.hpp>
 
+#include "models.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -28,13 +30,13 @@ double median(std::vector<double> v) {
 void fill_inputs(cnn::Tensor& x, std::vector<int>& labels, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = (pixel(rng) - cnn::kMnistMean) / cnn::kMnistStd;
+    for (size_t i = 0; i < x.size(); ++i) x[i] = (pixel(rng) - digit::kMnistMean) / digit::kMnistStd;
     labels.resize(x.n());
     for (auto& l : labels) l = int(rng() % 10);
 }
 
 void bench_train(int threads, int batch, int iters) {
-    cnn::Sequential net = cnn::make_digitnet(1);
+    cnn::Sequential net = digit::make_digitnet(1);
     net.set_threads(threads);
     cnn::Adam adam(net.params(), 1e-3);
     adam.set_pool(net.pool());
@@ -63,7 +65,7 @@ void bench_train(int threads, int batch, int iters) {
 }
 
 void bench_infer(int threads, int iters, const std::string& model) {
-    cnn::Sequential net = model.empty() ? cnn::make_digitnet(1) : cnn::load(model);
+    cnn::Sequential net = model.empty() ? digit::make_digitnet(1) : cnn::load(model);
     const std::string tag = model.empty() ? "" : ",\"model\":\"" + model + "\"";
     cnn::FrozenNet frozen(net);
     cnn::ThreadPool pool(threads);

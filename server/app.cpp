@@ -30,6 +30,18 @@ double rounded(double value, double scale = 1e6) {
     return std::round(value * scale) / scale;
 }
 
+// The HTTP status of each error the recognition core reports: the one place codes meet statuses.
+int http_status(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::unsupported_media_type:
+            return 415;
+        case ErrorCode::image_too_large:
+        case ErrorCode::empty_image:
+            return 422;
+    }
+    return 400;
+}
+
 json prediction_json(const Prediction& prediction, const Image28* input) {
     json probabilities = json::array();
     for (float p : prediction.probabilities) probabilities.push_back(rounded(p));
@@ -268,16 +280,17 @@ Reply Api::metrics_text() const {
 namespace {
 
 // Decodes and preprocesses one upload; an ImageError becomes its JSON error reply.
-bool preprocess_upload(const Upload& upload, const PipelineOptions& pipeline, Image28& image, Reply& error) {
+bool preprocess_upload(const Upload& upload, const DecodeOptions& pipeline, SingleDigitInput& input,
+                       Reply& error) {
     if (upload.content.empty()) {
         error = error_reply(400, "empty_file", "the uploaded file is empty");
         return false;
     }
     try {
-        image = preprocess_image(upload.content.data(), upload.content.size(), pipeline);
+        input = prepare_digit(upload.content.data(), upload.content.size(), pipeline);
         return true;
     } catch (const ImageError& e) {
-        error = error_reply(e.http_status(), e.code(), e.what());
+        error = error_reply(http_status(e.code()), e.code_name(), e.what());
         return false;
     }
 }
@@ -291,17 +304,19 @@ const char* const kMissingFileMessage =
 Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
     const auto file = std::find_if(uploads.begin(), uploads.end(), is_file_field);
     if (file == uploads.end()) return error_reply(400, "missing_file", kMissingFileMessage);
-    Image28 image;
+    SingleDigitInput input;
     Reply error;
     // The image is checked before readiness so that bad input gets its 4xx even while the model loads.
-    if (!preprocess_upload(*file, options_.pipeline, image, error)) return error;
+    if (!preprocess_upload(*file, options_.pipeline, input, error)) return error;
     const auto classifier = std::atomic_load(&classifier_);
     if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
     // A single image runs at once on this thread: gating it behind a few slots only adds a wake-up to every
     // request and widens the latency spread (measured with bench/load.sh); batches are gated below.
-    const Prediction prediction = classifier->predict(image);
+    const Prediction prediction = classifier->predict(input.image);
     metrics_.record_prediction(prediction.digit);
-    return json_reply(200, prediction_json(prediction, debug ? &image : nullptr));
+    json answer = prediction_json(prediction, debug ? &input.image : nullptr);
+    answer["digit_count"] = input.digit_count;
+    return json_reply(200, answer);
 }
 
 Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
@@ -315,13 +330,15 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
     }
     // Each file gets its own result: a prediction, or the error that file alone would have had.
     std::vector<Image28> images;
+    std::vector<int> digit_counts;
     std::vector<std::size_t> image_of_file(files.size(), SIZE_MAX);
     std::vector<Reply> errors(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
-        Image28 image;
-        if (preprocess_upload(*files[i], options_.pipeline, image, errors[i])) {
+        SingleDigitInput input;
+        if (preprocess_upload(*files[i], options_.pipeline, input, errors[i])) {
             image_of_file[i] = images.size();
-            images.push_back(image);
+            images.push_back(input.image);
+            digit_counts.push_back(input.digit_count);
         }
     }
     const auto classifier = std::atomic_load(&classifier_);
@@ -336,6 +353,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
             const Prediction& prediction = predictions.at(image_of_file[i]);
             metrics_.record_prediction(prediction.digit);
             result = prediction_json(prediction, debug ? &images[image_of_file[i]] : nullptr);
+            result["digit_count"] = digit_counts[image_of_file[i]];
         } else {
             result = json::parse(errors[i].body);
             result["status"] = errors[i].status;

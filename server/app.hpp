@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "classifier.hpp"
-#include "image_pipeline.hpp"
+#include "recognizer.hpp"
 
 namespace httplib {
 class Server;
@@ -45,7 +45,7 @@ struct ServerOptions {
     std::size_t max_batch_files = 64;
     int read_timeout_ms = 5000;  // per read: a client that stalls frees its thread after this long
     int write_timeout_ms = 5000;
-    PipelineOptions pipeline;
+    DecodeOptions pipeline;
 };
 
 // One uploaded file: a multipart part, or the whole body of a raw image/* request.

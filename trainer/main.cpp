@@ -8,7 +8,7 @@
 
 #include "classifier.hpp"
 #include "dataset.hpp"
-#include "image_pipeline.hpp"
+#include "recognizer.hpp"
 #include "training.hpp"
 
 namespace {
@@ -34,7 +34,16 @@ int run_eval(const std::string& model_path, const std::string& data_dir, bool co
     return 0;
 }
 
-int run_predict(const std::string& model_path, const std::vector<std::string>& images) {
+// The file name without its folders and extension: the stem of its debug pictures.
+std::string stem_of(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    const std::size_t dot = name.find_last_of('.');
+    if (dot != std::string::npos && dot > 0) name.resize(dot);
+    return name.empty() ? "image" : name;
+}
+
+int run_predict(const std::string& model_path, const std::vector<std::string>& images, const std::string& debug_dir) {
     digit::Classifier classifier(model_path);
     int failures = 0;
     for (const std::string& path : images) {
@@ -45,10 +54,15 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
             continue;
         }
         std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        digit::Trace trace;
         try {
-            digit::Prediction p = classifier.predict(digit::preprocess_image(bytes.data(), bytes.size()));
+            const digit::SingleDigitInput input = digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
+            if (!debug_dir.empty()) digit::write_debug_images(trace, &input.image, debug_dir, stem_of(path));
+            const digit::Prediction p = classifier.predict(input.image);
             std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
         } catch (const digit::ImageError& e) {
+            // The stages that were reached still show what was seen.
+            if (!debug_dir.empty()) digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));
             std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
             ++failures;
         }
@@ -101,6 +115,8 @@ int main(int argc, char** argv) {
     auto* predict = app.add_subcommand("predict", "classify image files (PNG, JPEG, BMP, GIF)");
     predict->add_option("--model", model, "model file")->required();
     predict->add_option("images", images, "image files")->required();
+    std::string debug_dir;
+    predict->add_option("--debug-dir", debug_dir, "write PNGs of each stage per image (grey, ink, kept, 28x28) here");
 
     try {
         app.parse(argc, argv);
@@ -121,7 +137,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*eval) return run_eval(model, data_dir, confusion, eval_threads);
-        if (*predict) return run_predict(model, images);
+        if (*predict) return run_predict(model, images, debug_dir);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "digit-trainer: %s\n", e.what());
         return 1;

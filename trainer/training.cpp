@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "augment.hpp"
+#include "models.hpp"
 #include "progress.hpp"
 
 namespace digit {
@@ -30,10 +31,6 @@ int resolve_threads(int threads) {
     return threads > 0 ? threads : std::max(1, int(std::thread::hardware_concurrency()));
 }
 
-float meta_float(const cnn::Sequential& net, const std::string& key, float fallback) {
-    auto it = net.metadata.find(key);
-    return it == net.metadata.end() ? fallback : std::stof(it->second);
-}
 
 // Copies images [indices] of a set into a normalised batch tensor, augmenting them first when asked.
 void make_batch(const LabelledImages& set, const std::vector<size_t>& order, size_t first, int count,
@@ -113,40 +110,6 @@ void write_metrics(const std::string& path, const TrainOptions& o, const std::ve
 
 }  // namespace
 
-cnn::Sequential make_network(const std::string& arch, uint64_t seed) {
-    if (arch == "digitnet") return cnn::make_digitnet(seed);
-    // DigitNet's trunk with a wider, batch-normalised classifier head (digitnet-bn), and with two more
-    // 3×3 convolutions, one at 14×14 and one at 7×7, for a deeper trunk at half again DigitNet's cost
-    // (digitnet-plus, the shipped model).
-    if (arch == "digitnet-bn" || arch == "digitnet-plus") {
-        const bool plus = arch == "digitnet-plus";
-        cnn::Sequential net({1, 28, 28});
-        auto block = [&net](int in, int out, bool pool) {
-            net.add<cnn::Conv2D>(in, out, 3, 1, 1);
-            net.add<cnn::BatchNorm>(out);
-            net.add<cnn::ReLU>();
-            if (pool) net.add<cnn::MaxPool2D>(2, 2);
-        };
-        block(1, 32, true);
-        if (plus) block(32, 32, false);
-        block(32, 64, true);
-        if (plus) block(64, 64, false);
-        block(64, 128, true);
-        net.add<cnn::Flatten>();
-        net.add<cnn::Dense>(128 * 3 * 3, 256);
-        net.add<cnn::BatchNorm>(256);
-        net.add<cnn::ReLU>();
-        net.add<cnn::Dropout>(0.4);
-        net.add<cnn::Dense>(256, 10);
-        cnn::initialize(net, seed);
-        net.metadata["architecture"] = arch;
-        net.metadata["input_mean"] = "0.1307";
-        net.metadata["input_std"] = "0.3081";
-        return net;
-    }
-    throw std::invalid_argument("unknown architecture '" + arch + "' (digitnet, digitnet-bn or digitnet-plus)");
-}
-
 EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads) {
     EvalResult result;
     const int classes = int(net.output_shape().size());
@@ -155,7 +118,7 @@ EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads
     cnn::check(set.rows == net.input_shape().h && set.cols == net.input_shape().w,
                set.images_path + ": images are " + std::to_string(set.rows) + "x" + std::to_string(set.cols) +
                    ", the model expects " + net.input_shape().str());
-    const float mean = meta_float(net, "input_mean", cnn::kMnistMean), std = meta_float(net, "input_std", cnn::kMnistStd);
+    const float mean = metadata_float(net.metadata, "input_mean", kMnistMean), std = metadata_float(net.metadata, "input_std", kMnistStd);
     cnn::FrozenNet frozen(net);
     cnn::ThreadPool pool(resolve_threads(threads));
     cnn::FrozenNet::Workspace ws;
@@ -250,7 +213,7 @@ TrainResult train(const TrainOptions& o) {
     aug.thickness_probability = o.thickness;
     aug.elastic_alpha = o.elastic;
     Augmenter augmenter(aug);
-    const float mean = cnn::kMnistMean, std = cnn::kMnistStd;
+    const float mean = kMnistMean, std = kMnistStd;
 
     if (!o.quiet) {
         std::fprintf(stderr, "%s\n", net.summary().c_str());

@@ -9,6 +9,7 @@
 #include <cnn/cnn.hpp>
 
 #include "dataset.hpp"
+#include "models.hpp"
 
 namespace digit {
 
@@ -47,7 +48,6 @@ struct TrainResult {
 // Set from a signal handler: training stops after the current batch, writes a checkpoint and returns.
 extern std::atomic<bool> g_stop_requested;
 
-cnn::Sequential make_network(const std::string& arch, uint64_t seed);
 TrainResult train(const TrainOptions& options);
 
 struct EvalResult {

@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "image_pipeline.hpp"
+#include "recognizer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    digit::PipelineOptions options;
+    digit::DecodeOptions options;
     options.max_pixels = 4'000'000;  // keeps each run fast; the limit's own logic is the same at any value
     try {
         const digit::Image28 image = digit::preprocess_image(data, size, options);

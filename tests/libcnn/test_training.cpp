@@ -4,6 +4,8 @@
 
 #include <cnn/cnn.hpp>
 
+#include "models.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -146,7 +148,7 @@ TEST_CASE("Learning-rate schedules", "[optim]") {
 }
 
 TEST_CASE("Save and load: a bit-exact round trip", "[serialize]") {
-    Sequential net = make_digitnet(3);
+    Sequential net = digit::make_digitnet(3);
     net.metadata["dataset"] = "mnist";
     net.metadata["test_accuracy"] = "0.9950";
     // Train one step so that BatchNorm's running statistics are not the defaults.
@@ -190,7 +192,7 @@ TEST_CASE("Save and load: a bit-exact round trip", "[serialize]") {
 }
 
 TEST_CASE("Load rejects truncated, corrupted, wrong-magic, newer-version and missing files", "[serialize]") {
-    Sequential net = make_digitnet(4);
+    Sequential net = digit::make_digitnet(4);
     const std::string path = temp_path("good.cnn"), bad = temp_path("bad.cnn");
     save(net, path);
     const std::vector<uint8_t> good = read_bytes(path);
@@ -257,7 +259,7 @@ TEST_CASE("Same seed and thread count give identical training; threads change on
 
 TEST_CASE("FrozenNet (BatchNorm folded, ReLU and pool fused) matches the network in eval mode", "[frozen]") {
     for (int threads : {1, 2}) {
-        Sequential net = make_digitnet(6);
+        Sequential net = digit::make_digitnet(6);
         // Non-trivial BatchNorm statistics and affine parameters.
         std::mt19937 rng(2);
         std::uniform_real_distribution<float> u(0.5f, 1.5f);

@@ -4,7 +4,6 @@
 #include "batchnorm.hpp"
 #include "conv2d.hpp"
 #include "dense.hpp"
-#include "digitnet.hpp"
 #include "dropout.hpp"
 #include "flatten.hpp"
 #include "frozen.hpp"

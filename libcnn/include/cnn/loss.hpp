@@ -16,19 +16,20 @@ struct LossResult {
     int correct = 0;    // samples whose largest logit is the label
 };
 
+// p = softmax(z) over K values, stable for any logits (the largest is subtracted first).
+inline void softmax(const float* z, float* p, int K) {
+    float zmax = z[0];
+    for (int k = 1; k < K; ++k) zmax = std::max(zmax, z[k]);
+    double total = 0.0;
+    for (int k = 0; k < K; ++k) total += std::exp(double(z[k] - zmax));
+    for (int k = 0; k < K; ++k) p[k] = float(std::exp(double(z[k] - zmax)) / total);
+}
+
 // Writes the softmax of each row of `logits` into `probs`.
 inline void softmax(const Tensor& logits, Tensor& probs) {
     const int N = logits.n(), K = int(logits.sample_size());
     probs.resize(N, K, 1, 1);
-    for (int n = 0; n < N; ++n) {
-        const float* z = logits.sample(n);
-        float* p = probs.sample(n);
-        float zmax = z[0];
-        for (int k = 1; k < K; ++k) zmax = std::max(zmax, z[k]);
-        double total = 0.0;
-        for (int k = 0; k < K; ++k) total += std::exp(double(z[k] - zmax));
-        for (int k = 0; k < K; ++k) p[k] = float(std::exp(double(z[k] - zmax)) / total);
-    }
+    for (int n = 0; n < N; ++n) softmax(logits.sample(n), probs.sample(n), K);
 }
 
 inline int argmax(const float* v, int n) {

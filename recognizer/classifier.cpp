@@ -1,8 +1,11 @@
 #include "classifier.hpp"
 
+#include <cmath>
+#include <mutex>
+
 #include <cnn/cnn.hpp>
 
-#include <mutex>
+#include "models.hpp"
 
 namespace digit {
 
@@ -10,7 +13,8 @@ struct Classifier::Impl {
     std::string path;
     cnn::Sequential net;
     std::unique_ptr<cnn::FrozenNet> frozen;
-    float mean = cnn::kMnistMean, std = cnn::kMnistStd;
+    float mean = kMnistMean, std = kMnistStd;
+    int classes = 0;
     size_t parameters = 0;
     std::string summary;
 
@@ -37,27 +41,18 @@ namespace {
 // Images per FrozenNet run in predict_batch.
 constexpr size_t kBatchChunk = 8;
 
-float metadata_float(const std::map<std::string, std::string>& meta, const std::string& key, float fallback) {
-    auto it = meta.find(key);
-    if (it == meta.end()) return fallback;
-    try {
-        return std::stof(it->second);
-    } catch (const std::exception&) {
-        return fallback;
-    }
-}
-
 }  // namespace
 
 Classifier::Classifier(const std::string& model_path, int warm_workspaces) : impl_(std::make_unique<Impl>()) {
     impl_->path = model_path;
     impl_->net = cnn::load(model_path);
     const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
-    if (in != cnn::Shape{1, kImageSide, kImageSide} || out.size() != 10)
-        throw std::runtime_error(model_path + ": not a digit model (input " + in.str() + ", " +
-                                 std::to_string(out.size()) + " outputs; expected 1x28x28 and 10)");
-    impl_->mean = metadata_float(impl_->net.metadata, "input_mean", cnn::kMnistMean);
-    impl_->std = metadata_float(impl_->net.metadata, "input_std", cnn::kMnistStd);
+    if (in != cnn::Shape{1, kImageSide, kImageSide} || out.size() < 2 || out.size() > 1000)
+        throw std::runtime_error(model_path + ": not an image classifier of 28x28 inputs (input " + in.str() +
+                                 ", " + std::to_string(out.size()) + " outputs)");
+    impl_->classes = int(out.size());
+    impl_->mean = metadata_float(impl_->net.metadata, "input_mean", kMnistMean);
+    impl_->std = metadata_float(impl_->net.metadata, "input_std", kMnistStd);
     if (!(impl_->std > 0.0f)) throw std::runtime_error(model_path + ": input_std must be positive");
     impl_->parameters = impl_->net.parameter_count();
     impl_->summary = impl_->net.summary();
@@ -65,7 +60,7 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
     // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
     // images too.
     const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
-    std::vector<float> logits(kBatchChunk * 10);
+    std::vector<float> logits(kBatchChunk * std::size_t(impl_->classes));
     for (int i = 0; i < warm_workspaces; ++i) {
         auto ws = std::make_unique<cnn::FrozenNet::Workspace>();
         impl_->frozen->run(blank.data(), int(kBatchChunk), logits.data(), *ws);
@@ -78,7 +73,8 @@ Classifier::~Classifier() = default;
 std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& images) const {
     std::vector<Prediction> results(images.size());
     if (images.empty()) return results;
-    std::vector<float> input(images.size() * kImagePixels), logits(images.size() * 10);
+    const std::size_t classes = std::size_t(impl_->classes);
+    std::vector<float> input(images.size() * kImagePixels), logits(images.size() * classes);
     for (size_t i = 0; i < images.size(); ++i)
         for (int p = 0; p < kImagePixels; ++p)
             input[i * kImagePixels + p] = (images[i][p] - impl_->mean) / impl_->std;
@@ -87,16 +83,14 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
     auto ws = impl_->acquire();
     for (size_t first = 0; first < images.size(); first += kBatchChunk) {
         const size_t n = std::min(kBatchChunk, images.size() - first);
-        impl_->frozen->run(input.data() + first * kImagePixels, int(n), logits.data() + first * 10, *ws);
+        impl_->frozen->run(input.data() + first * kImagePixels, int(n), logits.data() + first * classes, *ws);
     }
     impl_->release(std::move(ws));
     for (size_t i = 0; i < images.size(); ++i) {
-        const float* z = logits.data() + i * 10;
-        float zmax = *std::max_element(z, z + 10);
-        double total = 0.0;
-        for (int k = 0; k < 10; ++k) total += std::exp(double(z[k] - zmax));
+        const float* z = logits.data() + i * classes;
         Prediction& p = results[i];
-        for (int k = 0; k < 10; ++k) p.probabilities[k] = float(std::exp(double(z[k] - zmax)) / total);
+        p.probabilities.resize(classes);
+        cnn::softmax(z, p.probabilities.data(), int(classes));
         p.digit =
             int(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
         p.confidence = p.probabilities[p.digit];
@@ -107,6 +101,8 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
 Prediction Classifier::predict(const Image28& image) const {
     return predict_batch({image}).front();
 }
+
+int Classifier::classes() const { return impl_->classes; }
 
 nlohmann::json Classifier::info() const {
     nlohmann::json layers = nlohmann::json::array();
@@ -129,6 +125,7 @@ nlohmann::json Classifier::info() const {
         {"architecture", get("architecture")},
         {"layers", layers},
         {"parameters", impl_->parameters},
+        {"classes", impl_->classes},
         {"input",
          {{"shape", {1, kImageSide, kImageSide}},
           {"mean", impl_->mean},

@@ -1,25 +1,22 @@
-// The digit classifier the server and `digit-trainer predict` share: a trained libcnn network plus the input
-// normalisation it was trained with. Loaded once, then used read-only from any number of threads; each thread
-// gets its own workspace.
+// Step 5: the classifier. A trained libcnn network plus the input normalisation it was trained with, both
+// read from the model file, as is the number of classes. Loaded once, then used read-only from any number of
+// threads; each thread gets its own workspace.
 #pragma once
 
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "image.hpp"
+
 namespace digit {
 
-constexpr int kImageSide = 28;
-constexpr int kImagePixels = kImageSide * kImageSide;
-using Image28 = std::array<float, kImagePixels>;  // row-major, 0 = background, 1 = ink (MNIST's polarity)
-
 struct Prediction {
-    int digit = 0;
+    int digit = 0;  // the most probable class
     float confidence = 0.0f;
-    std::array<float, 10> probabilities{};
+    std::vector<float> probabilities;  // one per class, summing to 1
 };
 
 class Classifier {
@@ -34,6 +31,8 @@ class Classifier {
 
     Prediction predict(const Image28& image) const;                                   // thread-safe
     std::vector<Prediction> predict_batch(const std::vector<Image28>& images) const;  // thread-safe
+
+    int classes() const;
 
     // Architecture, parameter count, input normalisation and the training metadata stored in the model file.
     nlohmann::json info() const;

@@ -1,0 +1,281 @@
+#include "ink.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "error.hpp"
+
+namespace digit {
+namespace {
+
+[[noreturn]] void throw_empty() {
+    throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+}
+
+// Sums of how far the deviations go beyond +-noise, below (darker) and above (lighter).
+std::pair<double, double> ink_beyond_noise(const std::vector<float>& deviation, float noise) {
+    double darker = 0.0, lighter = 0.0;
+    for (float d : deviation) {
+        darker += std::max(0.0f, -d - noise);
+        lighter += std::max(0.0f, d - noise);
+    }
+    return {darker, lighter};
+}
+
+// The cells of a coarse grid over an image: about `per_side` cells along the longer side.
+struct Grid {
+    int cell = 1, nx = 1, ny = 1;
+    Grid(int w, int h, int per_side) {
+        cell = std::max(2, (std::max(w, h) + per_side - 1) / per_side);
+        nx = (w + cell - 1) / cell;
+        ny = (h + cell - 1) / cell;
+    }
+};
+
+// Per cell of `grid`, the value below which `fraction` of its pixels lie.
+std::vector<float> cell_percentiles(const Plane& image, const Grid& grid, double fraction) {
+    std::vector<float> result(std::size_t(grid.nx) * std::size_t(grid.ny)), values;
+    for (int cy = 0; cy < grid.ny; ++cy) {
+        for (int cx = 0; cx < grid.nx; ++cx) {
+            values.clear();
+            for (int y = cy * grid.cell; y < std::min(image.height, (cy + 1) * grid.cell); ++y)
+                for (int x = cx * grid.cell; x < std::min(image.width, (cx + 1) * grid.cell); ++x)
+                    values.push_back(image(x, y));
+            result[std::size_t(cy) * std::size_t(grid.nx) + std::size_t(cx)] = percentile(values, fraction);
+        }
+    }
+    return result;
+}
+
+// Weighted least squares of a quadratic surface a0 + a1 u + a2 v + a3 u^2 + a4 uv + a5 v^2.
+struct Quadratic {
+    std::array<double, 6> a{};
+    static std::array<double, 6> terms(double u, double v) { return {1.0, u, v, u * u, u * v, v * v}; }
+    double operator()(double u, double v) const {
+        const auto t = terms(u, v);
+        return std::inner_product(t.begin(), t.end(), a.begin(), 0.0);
+    }
+};
+
+Quadratic fit_quadratic(const std::vector<double>& u, const std::vector<double>& v, const std::vector<float>& z,
+                        const std::vector<double>& weight, int used_terms) {
+    constexpr int N = 6;
+    double m[N][N + 1] = {};
+    for (std::size_t i = 0; i < z.size(); ++i) {
+        if (weight[i] <= 0.0) continue;
+        const auto t = Quadratic::terms(u[i], v[i]);
+        for (int r = 0; r < used_terms; ++r) {
+            for (int c = 0; c < used_terms; ++c) m[r][c] += weight[i] * t[std::size_t(r)] * t[std::size_t(c)];
+            m[r][N] += weight[i] * t[std::size_t(r)] * z[i];
+        }
+    }
+    // Gaussian elimination with partial pivoting; a singular system (too few cells) keeps lower terms only.
+    Quadratic q;
+    for (int col = 0; col < used_terms; ++col) {
+        int pivot = col;
+        for (int r = col + 1; r < used_terms; ++r)
+            if (std::abs(m[r][col]) > std::abs(m[pivot][col])) pivot = r;
+        if (std::abs(m[pivot][col]) < 1e-9) return used_terms > 1 ? fit_quadratic(u, v, z, weight, used_terms == 6 ? 3 : 1) : q;
+        for (int c = 0; c <= N; ++c) std::swap(m[col][c], m[pivot][c]);
+        for (int r = 0; r < used_terms; ++r) {
+            if (r == col) continue;
+            const double f = m[r][col] / m[col][col];
+            for (int c = col; c < used_terms; ++c) m[r][c] -= f * m[col][c];
+            m[r][N] -= f * m[col][N];
+        }
+    }
+    for (int r = 0; r < used_terms; ++r) q.a[std::size_t(r)] = m[r][N] / m[r][r];
+    return q;
+}
+
+}  // namespace
+
+// Ink is what stands out from the local background, and the local background is what most pixels of a
+// neighbourhood are: the median of each cell of a coarse grid. (Top-hats cannot decide this: the paper
+// enclosed by the loops of a dark 0, 4 or 7 is itself a "light thin structure".)
+bool ink_is_darker_than_background(const Plane& image) {
+    const int w = image.width, h = image.height;
+    const Grid grid(w, h, 6);
+    const std::vector<float> cell_median = cell_percentiles(image, grid, 0.5);
+    std::vector<float> deviation(image.v.size());
+    for (int y = 0; y < h; ++y) {
+        const float* medians = &cell_median[std::size_t(y / grid.cell) * std::size_t(grid.nx)];
+        for (int x = 0; x < w; ++x)
+            deviation[std::size_t(y) * std::size_t(w) + std::size_t(x)] = image(x, y) - medians[x / grid.cell];
+    }
+    std::vector<float> magnitude(deviation.size());
+    for (std::size_t i = 0; i < deviation.size(); ++i) magnitude[i] = std::abs(deviation[i]);
+    const float noise = std::max(0.03f, 4.0f * 1.4826f * percentile(std::move(magnitude), 0.5));
+    const auto [darker, lighter] = ink_beyond_noise(deviation, noise);
+    // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the
+    // other.
+    const double prior_dark = percentile(image.v, 0.5) >= 0.5f ? 1.25 : 0.8;
+    return darker * prior_dark >= lighter;
+}
+
+Plane estimate_background(const Plane& signal) {
+    const int w = signal.width, h = signal.height;
+    // Cells a sixteenth of the longer side: wide enough that a cell crossed by a thin stroke is still mostly
+    // paper; the cells a thick stroke covers are recognised below as outliers and take the fitted surface.
+    const Grid grid(w, h, 16);
+    const std::vector<float> level = cell_percentiles(signal, grid, 0.3);
+    const std::size_t cells = level.size();
+    std::vector<double> u(cells), v(cells), weight(cells, 1.0);
+    for (int cy = 0; cy < grid.ny; ++cy) {
+        for (int cx = 0; cx < grid.nx; ++cx) {
+            const std::size_t i = std::size_t(cy) * std::size_t(grid.nx) + std::size_t(cx);
+            u[i] = 2.0 * (std::min(w, cx * grid.cell + grid.cell / 2) + 0.5) / w - 1.0;
+            v[i] = 2.0 * (std::min(h, cy * grid.cell + grid.cell / 2) + 0.5) / h - 1.0;
+        }
+    }
+    // Start from the cells that are most surely paper (the lower half), then reweight: cells far above the
+    // surface hold ink, and are left out.
+    const float median_level = percentile(level, 0.5);
+    for (std::size_t i = 0; i < cells; ++i) weight[i] = level[i] <= median_level ? 1.0 : 0.0;
+    const int terms = cells >= 12 ? 6 : cells >= 4 ? 3 : 1;
+    Quadratic surface;
+    std::vector<float> residual(cells);
+    float spread = 0.0f;
+    for (int iteration = 0; iteration < 4; ++iteration) {
+        surface = fit_quadratic(u, v, level, weight, terms);
+        std::vector<float> magnitude(cells);
+        for (std::size_t i = 0; i < cells; ++i) {
+            residual[i] = float(level[i] - surface(u[i], v[i]));
+            magnitude[i] = std::abs(residual[i]);
+        }
+        spread = std::max(0.01f, 1.4826f * percentile(magnitude, 0.5));
+        for (std::size_t i = 0; i < cells; ++i) weight[i] = std::abs(residual[i]) <= 2.5f * spread ? 1.0 : 0.0;
+    }
+    // The residual of paper cells follows shading the surface cannot (a shadow's edge); ink cells get none.
+    for (std::size_t i = 0; i < cells; ++i)
+        residual[i] = weight[i] > 0.0 ? std::clamp(residual[i], -2.5f * spread, 2.5f * spread) : 0.0f;
+    Plane background(w, h);
+    for (int y = 0; y < h; ++y) {
+        const double fy = (y + 0.5) / grid.cell - 0.5;
+        const int y0 = std::clamp(int(std::floor(fy)), 0, grid.ny - 1), y1 = std::min(grid.ny - 1, y0 + 1);
+        const float ty = float(std::clamp(fy - y0, 0.0, 1.0));
+        const double vv = 2.0 * (y + 0.5) / h - 1.0;
+        for (int x = 0; x < w; ++x) {
+            const double fx = (x + 0.5) / grid.cell - 0.5;
+            const int x0 = std::clamp(int(std::floor(fx)), 0, grid.nx - 1), x1 = std::min(grid.nx - 1, x0 + 1);
+            const float tx = float(std::clamp(fx - x0, 0.0, 1.0));
+            const auto r = [&](int cx, int cy) {
+                return residual[std::size_t(cy) * std::size_t(grid.nx) + std::size_t(cx)];
+            };
+            const float smooth = (1 - ty) * ((1 - tx) * r(x0, y0) + tx * r(x1, y0)) +
+                                 ty * ((1 - tx) * r(x0, y1) + tx * r(x1, y1));
+            background(x, y) = float(surface(2.0 * (x + 0.5) / w - 1.0, vv)) + smooth;
+        }
+    }
+    return background;
+}
+
+float estimate_noise(const Plane& signal) {
+    std::vector<float> differences;
+    differences.reserve(signal.v.size());
+    for (int y = 0; y < signal.height; ++y)
+        for (int x = 0; x + 1 < signal.width; ++x) differences.push_back(std::abs(signal(x + 1, y) - signal(x, y)));
+    // For Gaussian noise of deviation s, |a - b| has median 0.954 s (a - b has deviation s * sqrt 2).
+    return percentile(std::move(differences), 0.5) / 0.954f;
+}
+
+Mask hysteresis(const Plane& strength, float low, float high) {
+    const int w = strength.width, h = strength.height;
+    Mask mask(w, h);
+    std::vector<int> stack;
+    for (int start = 0; start < w * h; ++start) {
+        if (strength.v[std::size_t(start)] <= high || mask.v[std::size_t(start)]) continue;
+        mask.v[std::size_t(start)] = 1;
+        stack.assign(1, start);
+        while (!stack.empty()) {
+            const int i = stack.back();
+            stack.pop_back();
+            const int x = i % w, y = i / w;
+            for (int dy = -1; dy <= 1; ++dy) {
+                for (int dx = -1; dx <= 1; ++dx) {
+                    const int nx = x + dx, ny = y + dy;
+                    if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+                    const int j = ny * w + nx;
+                    if (!mask.v[std::size_t(j)] && strength.v[std::size_t(j)] > low) {
+                        mask.v[std::size_t(j)] = 1;
+                        stack.push_back(j);
+                    }
+                }
+            }
+        }
+    }
+    return mask;
+}
+
+void remove_ruled_lines(Mask& mask) {
+    const int w = mask.width, h = mask.height;
+    if (w < 64) return;
+    const int min_run = int(0.75 * w);
+    std::vector<std::uint8_t> on_line(std::size_t(w) * std::size_t(h), 0);
+    bool any = false;
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w;) {
+            int end = x;
+            while (end < w && mask(end, y)) ++end;
+            if (end - x >= min_run) {
+                std::fill(on_line.begin() + std::ptrdiff_t(y) * w + x, on_line.begin() + std::ptrdiff_t(y) * w + end, 1);
+                any = true;
+            }
+            x = end + 1;
+        }
+    }
+    if (!any) return;
+    // A line is a band of such rows; in each column, the band is kept where ink continues above and below it
+    // (a stroke crossing the line), and cleared elsewhere.
+    for (int x = 0; x < w; ++x) {
+        for (int y = 0; y < h;) {
+            if (!on_line[std::size_t(y) * std::size_t(w) + std::size_t(x)]) {
+                ++y;
+                continue;
+            }
+            int end = y;
+            while (end < h && on_line[std::size_t(end) * std::size_t(w) + std::size_t(x)]) ++end;
+            const bool crossed = y > 0 && end < h && mask(x, y - 1) && mask(x, end);
+            if (!crossed)
+                for (int i = y; i < end; ++i) mask(x, i) = 0;
+            y = end;
+        }
+    }
+}
+
+InkMap find_ink(const GreyImage& grey) {
+    const int w = grey.width, h = grey.height;
+    if (w <= 0 || h <= 0 || grey.v.size() != std::size_t(w) * std::size_t(h)) throw_empty();
+    Plane image(w, h);
+    for (std::size_t i = 0; i < image.v.size(); ++i) image.v[i] = std::clamp(grey.v[i], 0.0f, 1.0f);
+    // Paper grain and JPEG noise out before anything is measured; small images have no grain to lose.
+    if (std::max(w, h) >= 48) image = box3(image);
+
+    InkMap ink;
+    ink.dark_ink = ink_is_darker_than_background(image);
+    Plane signal(w, h);
+    for (std::size_t i = 0; i < image.v.size(); ++i) signal.v[i] = ink.dark_ink ? 1.0f - image.v[i] : image.v[i];
+    const Plane background = estimate_background(signal);
+    ink.strength = Plane(w, h);
+    for (std::size_t i = 0; i < signal.v.size(); ++i)
+        ink.strength.v[i] = std::max(0.0f, signal.v[i] - background.v[i]);
+    ink.noise = estimate_noise(signal);
+
+    const float max_strength = *std::max_element(ink.strength.v.begin(), ink.strength.v.end());
+    const float floor = std::max(0.03f, 6.0f * ink.noise);
+    if (max_strength < 0.08f || max_strength <= floor) throw_empty();
+    // Otsu between background and ink, never into the noise, and never so high that the faint half of a
+    // stroke falls away; hysteresis keeps what is faint but attached to clear ink.
+    std::vector<float> above_floor;
+    for (float s : ink.strength.v)
+        if (s > floor) above_floor.push_back(s);
+    const float strong_ink = percentile(above_floor, 0.9);
+    ink.high = std::max(floor, std::min(otsu_threshold(ink.strength.v, max_strength), 0.5f * strong_ink));
+    ink.low = std::min(ink.high, std::max({0.5f * ink.high, 3.0f * ink.noise, 0.02f}));
+    ink.mask = hysteresis(ink.strength, ink.low, ink.high);
+    remove_ruled_lines(ink.mask);
+    return ink;
+}
+
+}  // namespace digit

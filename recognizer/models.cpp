@@ -1,0 +1,77 @@
+#include "models.hpp"
+
+#include <stdexcept>
+
+namespace digit {
+namespace {
+
+void set_digit_metadata(cnn::Sequential& net, const std::string& arch) {
+    net.metadata["architecture"] = arch;
+    net.metadata["input_mean"] = "0.1307";
+    net.metadata["input_std"] = "0.3081";
+}
+
+}  // namespace
+
+cnn::Sequential make_digitnet(std::uint64_t seed) {
+    cnn::Sequential net({1, 28, 28});
+    int channels = 1;
+    for (int width : {32, 64, 128}) {
+        net.add<cnn::Conv2D>(channels, width, 3, 1, 1);
+        net.add<cnn::BatchNorm>(width);
+        net.add<cnn::ReLU>();
+        net.add<cnn::MaxPool2D>(2, 2);
+        channels = width;
+    }
+    net.add<cnn::Flatten>();
+    net.add<cnn::Dense>(128 * 3 * 3, 128);
+    net.add<cnn::ReLU>();
+    net.add<cnn::Dropout>(0.5, seed ^ 0xD20F);
+    net.add<cnn::Dense>(128, 10);
+    cnn::initialize(net, seed);
+    set_digit_metadata(net, "digitnet");
+    return net;
+}
+
+cnn::Sequential make_network(const std::string& arch, std::uint64_t seed) {
+    if (arch == "digitnet") return make_digitnet(seed);
+    if (arch == "digitnet-bn" || arch == "digitnet-plus") {
+        const bool plus = arch == "digitnet-plus";
+        cnn::Sequential net({1, 28, 28});
+        auto block = [&net](int in, int out, bool pool) {
+            net.add<cnn::Conv2D>(in, out, 3, 1, 1);
+            net.add<cnn::BatchNorm>(out);
+            net.add<cnn::ReLU>();
+            if (pool) net.add<cnn::MaxPool2D>(2, 2);
+        };
+        block(1, 32, true);
+        if (plus) block(32, 32, false);
+        block(32, 64, true);
+        if (plus) block(64, 64, false);
+        block(64, 128, true);
+        net.add<cnn::Flatten>();
+        net.add<cnn::Dense>(128 * 3 * 3, 256);
+        net.add<cnn::BatchNorm>(256);
+        net.add<cnn::ReLU>();
+        net.add<cnn::Dropout>(0.4);
+        net.add<cnn::Dense>(256, 10);
+        cnn::initialize(net, seed);
+        set_digit_metadata(net, arch);
+        return net;
+    }
+    throw std::invalid_argument("unknown architecture '" + arch + "' (digitnet, digitnet-bn or digitnet-plus)");
+}
+
+float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key, float fallback) {
+    const auto it = metadata.find(key);
+    if (it == metadata.end()) return fallback;
+    try {
+        std::size_t used = 0;
+        const float value = std::stof(it->second, &used);
+        return used == it->second.size() ? value : fallback;
+    } catch (const std::exception&) {
+        return fallback;
+    }
+}
+
+}  // namespace digit

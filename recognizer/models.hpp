@@ -1,0 +1,32 @@
+// The digit networks, defined in one place: DigitNet (the reference network the benchmarks measure) and
+// the wider variants the trainer can build (digitnet-plus is the shipped model); plus the one way to read
+// a model's metadata.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <cnn/cnn.hpp>
+
+namespace digit {
+
+// MNIST's pixel statistics: inputs are normalised as (x - mean) / std.
+constexpr float kMnistMean = 0.1307f;
+constexpr float kMnistStd = 0.3081f;
+
+// Names make_network knows.
+inline const char* const kArchitectures[] = {"digitnet", "digitnet-bn", "digitnet-plus"};
+
+// DigitNet: input 1x28x28; three blocks of conv 3x3 (pad 1) + BatchNorm + ReLU + max-pool 2 with 32, 64,
+// 128 channels; flatten (1152); dense 128 + ReLU + dropout 0.5; dense 10. 241,994 trainable parameters.
+cnn::Sequential make_digitnet(std::uint64_t seed = 1);
+
+// "digitnet", "digitnet-bn" (DigitNet's trunk, a wider batch-normalised head) or "digitnet-plus" (two
+// more 3x3 convolutions, at 14x14 and 7x7). Throws std::invalid_argument for other names.
+cnn::Sequential make_network(const std::string& arch, std::uint64_t seed = 1);
+
+// A model file's metadata value as a float; `fallback` when absent or not a number.
+float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key, float fallback);
+
+}  // namespace digit
