@@ -1,5 +1,6 @@
 #include "app.hpp"
 #include "connection.hpp"
+#include "httplib_server.hpp"
 
 #include <httplib.h>
 #include <sys/stat.h>
@@ -99,11 +100,21 @@ std::pair<const char*, const char*> default_error_for(int status) {
 // The route label for metrics: the known routes by name, everything else as one label, so that scanners
 // probing random paths cannot grow the metric set without bound.
 std::string route_label(const std::string& path) {
-    static const char* const kRoutes[] = {"/",       "/predict", "/predict/batch", "/healthz",
-                                          "/readyz", "/model",   "/metrics"};
-    for (const char* route : kRoutes)
-        if (path == route) return route;
+    for (const Route& route : api_routes())
+        if (path == route.path) return route.path;
     return "other";
+}
+
+// Whether the start of a request (its request line) asks for a route the heavy workers serve.
+bool asks_heavy_route(std::string_view request) {
+    for (const Route& route : api_routes()) {
+        if (!route.heavy) continue;
+        const std::string line = std::string(route.method) + " " + route.path;
+        if (request.substr(0, line.size()) != line || request.size() == line.size()) continue;
+        const char next = request[line.size()];
+        if (next == ' ' || next == '?') return true;
+    }
+    return false;
 }
 
 // What a log line may show of a client-chosen path: printable ASCII, bounded.
@@ -404,97 +415,6 @@ Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool
     return batch ? api.predict_batch(collected.uploads(), debug) : api.predict(collected.uploads(), debug);
 }
 
-// ---- In-memory serving ---------------------------------------------------------------------------------
-
-namespace {
-
-class MemoryStream : public httplib::Stream {
-  public:
-    explicit MemoryStream(const std::string& input) : input_(input) {}
-    bool is_readable() const override { return true; }
-    bool is_writable() const override { return true; }
-    ssize_t read(char* ptr, size_t size) override {
-        const std::size_t n = std::min(size, input_.size() - position_);
-        std::memcpy(ptr, input_.data() + position_, n);
-        position_ += n;
-        return ssize_t(n);
-    }
-    ssize_t write(const char* ptr, size_t size) override {
-        output_.append(ptr, size);
-        return ssize_t(size);
-    }
-    void get_remote_ip_and_port(std::string& ip, int& port) const override {
-        ip = "127.0.0.1";
-        port = 0;
-    }
-    void get_local_ip_and_port(std::string& ip, int& port) const override {
-        ip = "127.0.0.1";
-        port = 0;
-    }
-    socket_t socket() const override { return INVALID_SOCKET; }
-    bool exhausted() const { return position_ >= input_.size(); }
-    const std::string& output() const { return output_; }
-
-  private:
-    const std::string& input_;
-    std::size_t position_ = 0;
-    std::string output_;
-};
-
-}  // namespace
-
-// Runs each task on the thread that queues it: the accept loop only hands sockets to the ConnectionPool.
-class InlineTaskQueue : public httplib::TaskQueue {
-  public:
-    void enqueue(std::function<void()> task) override { task(); }
-    void shutdown() override {}
-};
-
-class App::MemoryServer : public httplib::Server {
-  public:
-    // Connections are served by `workers` threads of a ConnectionPool (see connection.hpp). Call once the
-    // timeouts and limits are set.
-    void serve_with_pool(int workers, int heavy_workers, ConnectionLimits limits) {
-        limits.max_requests = keep_alive_max_count_;
-        limits.keep_alive_timeout_ms = int(keep_alive_timeout_sec_ * 1000);
-        limits.read_timeout_ms = int(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
-        limits.write_timeout_ms = int(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
-        pool_ = std::make_unique<ConnectionPool>(
-            workers, heavy_workers, std::move(limits),
-            [this](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
-                return process_request(stream, close_connection, connection_closed, nullptr);
-            });
-        new_task_queue = [] { return new InlineTaskQueue; };
-    }
-    // httplib listens with a backlog of 5: a burst of new clients (a load balancer, wrk's 16 connections)
-    // would see SYNs dropped and retried a second later. Listening again on the bound socket widens it.
-    void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
-    void stop_connections() {
-        if (pool_) pool_->request_stop();
-    }
-    void join_connections() {
-        if (pool_) pool_->join();
-    }
-
-    // httplib's accept loop calls this for every accepted socket.
-    bool process_and_close_socket(socket_t sock) override {
-        pool_->add(sock);
-        return true;
-    }
-
-    std::string serve_bytes(const std::string& request_bytes) {
-        MemoryStream stream(request_bytes);
-        bool connection_closed = false;
-        for (int requests = 0; requests < 100 && !stream.exhausted() && !connection_closed; ++requests) {
-            if (!process_request(stream, false, connection_closed, nullptr)) break;
-        }
-        return stream.output();
-    }
-
-  private:
-    std::unique_ptr<ConnectionPool> pool_;
-};
-
 // ---- Static UI files -----------------------------------------------------------------------------------
 
 namespace {
@@ -572,8 +492,8 @@ std::string request_host_name(const httplib::Request& req) {
 App::App(ServerOptions options)
     : options_(std::move(options)),
       api_(std::make_unique<Api>(options_)),
-      api_server_(std::make_unique<MemoryServer>()),
-      ui_server_(std::make_unique<MemoryServer>()) {
+      api_server_(std::make_unique<PooledServer>()),
+      ui_server_(std::make_unique<PooledServer>()) {
     configure_api_server(*api_server_);
     configure_ui_server(*ui_server_);
     // Quick requests (a single upload of modest size) on one worker per core, in the order they come; batches
@@ -581,15 +501,10 @@ App::App(ServerOptions options)
     // KiB, are read as they come) on their own workers.
     ConnectionLimits api_limits;
     api_limits.worker_nice = options_.worker_nice;
-    api_limits.is_heavy = [](std::string_view request) {
-        return request.substr(0, 19) == "POST /predict/batch";
-    };
+    api_limits.is_heavy = asks_heavy_route;
     api_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
-    if (options_.ui_port >= 0) {
-        ConnectionLimits ui_limits;
-        ui_limits.max_buffered_body = 64 * 1024;
-        ui_server_->serve_with_pool(2, 1, ui_limits);
-    }
+    // The UI port answers the API's routes too (the page calls its own origin), with the same workers.
+    if (options_.ui_port >= 0) ui_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
 }
 
 App::~App() {
@@ -662,6 +577,23 @@ class AccessLog {
     std::thread writer_;
 };
 
+}  // namespace
+
+const std::vector<Route>& api_routes() {
+    static const std::vector<Route> kRoutes = {
+        {"GET", "/", RouteKind::get, &Api::welcome, false, false},
+        {"GET", "/healthz", RouteKind::get, &Api::health, false, true},
+        {"GET", "/readyz", RouteKind::get, &Api::readiness, false, true},
+        {"GET", "/model", RouteKind::get, &Api::model_info, false, true},
+        {"GET", "/metrics", RouteKind::get, &Api::metrics_text, false, true},
+        {"POST", "/predict", RouteKind::predict, nullptr, false, true},
+        {"POST", "/predict/batch", RouteKind::batch, nullptr, true, true},
+    };
+    return kRoutes;
+}
+
+namespace {
+
 // Settings both servers share: timeouts so that stalled clients free their threads, JSON for every error,
 // a JSON 500 for anything thrown, one log line per request.
 void configure_common(httplib::Server& server, const ServerOptions& options, Metrics* metrics) {
@@ -711,6 +643,22 @@ void configure_common(httplib::Server& server, const ServerOptions& options, Met
     });
 }
 
+// Refuse an oversized body from its Content-Length: httplib then discards it without storing it. A client
+// that asked "Expect: 100-continue" (curl does for large bodies) is refused before sending it.
+void configure_uploads(httplib::Server& server, std::size_t max_upload) {
+    server.set_payload_max_length(max_upload);
+    server.set_expect_100_continue_handler([max_upload](const httplib::Request& req, httplib::Response& res) {
+        if (declared_length(req) > max_upload) {
+            apply_reply(error_reply(413, "payload_too_large", "the upload is larger than the server accepts"),
+                        res);
+            // httplib writes this answer without computing its length: give it, so the client can read it.
+            res.set_header("Content-Length", std::to_string(res.body.size()));
+            return 413;
+        }
+        return 100;
+    });
+}
+
 }  // namespace
 
 void App::configure_api_server(httplib::Server& server) {
@@ -722,33 +670,15 @@ void App::configure_api_server(httplib::Server& server) {
                                 {"Access-Control-Allow-Headers", "Content-Type"},
                                 {"Access-Control-Max-Age", "86400"},
                                 {"X-Content-Type-Options", "nosniff"}});
-    // Refuse an oversized body from its Content-Length: httplib then discards it without storing it. A
-    // client that asked "Expect: 100-continue" (curl does for large bodies) is refused before sending it.
-    server.set_payload_max_length(options_.max_upload_bytes);
-    const std::size_t max_upload = options_.max_upload_bytes;
-    server.set_expect_100_continue_handler([max_upload](const httplib::Request& req, httplib::Response& res) {
-        if (declared_length(req) > max_upload) {
-            apply_reply(error_reply(413, "payload_too_large", "the upload is larger than the server accepts"),
-                        res);
-            // httplib writes this answer without computing its length: give it, so the client can read it.
-            res.set_header("Content-Length", std::to_string(res.body.size()));
-            return 413;
-        }
-        return 100;
-    });
+    configure_uploads(server, options_.max_upload_bytes);
 
+    register_api_routes(server, false);
+    // CORS preflight, for any path.
+    server.Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+}
+
+void App::register_api_routes(httplib::Server& server, bool ui_port) {
     Api& api = *api_;
-    auto get = [&api](Reply (Api::*method)() const) {
-        return [&api, method](const httplib::Request&, httplib::Response& res) {
-            apply_reply((api.*method)(), res);
-        };
-    };
-    server.Get("/", get(&Api::welcome));
-    server.Get("/healthz", get(&Api::health));
-    server.Get("/readyz", get(&Api::readiness));
-    server.Get("/model", get(&Api::model_info));
-    server.Get("/metrics", get(&Api::metrics_text));
-
     const ServerOptions& options = options_;
     auto upload = [&api, &options](bool batch) {
         return [&api, &options, batch](const httplib::Request& req, httplib::Response& res,
@@ -801,15 +731,23 @@ void App::configure_api_server(httplib::Server& server) {
             apply_reply(reply, res);
         };
     };
-    server.Post("/predict", upload(false));
-    server.Post("/predict/batch", upload(true));
-
-    // Known paths with the wrong method answer 405 with Allow, not 404.
-    const std::pair<const char*, const char*> kAllowed[] = {
-        {"/", "GET"},        {"/healthz", "GET"},  {"/readyz", "GET"},        {"/model", "GET"},
-        {"/metrics", "GET"}, {"/predict", "POST"}, {"/predict/batch", "POST"}};
-    for (const auto& [path, allowed] : kAllowed) {
-        const std::string allow = std::string(allowed) + ", OPTIONS";
+    // Known paths with another method answer 405 with Allow, not 404.
+    std::map<std::string, std::string> allowed;
+    for (const Route& route : api_routes()) {
+        if (ui_port && !route.on_ui_port) continue;
+        if (route.kind == RouteKind::get) {
+            const auto method = route.get;
+            server.Get(route.path, [&api, method](const httplib::Request&, httplib::Response& res) {
+                apply_reply((api.*method)(), res);
+            });
+        } else {
+            server.Post(route.path, upload(route.kind == RouteKind::batch));
+        }
+        std::string& allow = allowed[route.path];
+        allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+    }
+    for (const auto& [path, methods] : allowed) {
+        const std::string allow = methods + ", OPTIONS";
         auto refuse = [allow](const httplib::Request& req, httplib::Response& res) {
             res.set_header("Allow", allow);
             apply_reply(
@@ -821,25 +759,21 @@ void App::configure_api_server(httplib::Server& server) {
             drain_body(req, reader);
             refuse(req, res);
         };
-        if (std::strcmp(allowed, "GET") == 0) {
-            server.Post(path, refuse_with_body);
-        } else {
-            server.Get(path, refuse);
-        }
+        if (methods.find("GET") == std::string::npos) server.Get(path, refuse);
+        if (methods.find("POST") == std::string::npos) server.Post(path, refuse_with_body);
         server.Put(path, refuse_with_body);
         server.Patch(path, refuse_with_body);
         server.Delete(path, refuse_with_body);
     }
-    // CORS preflight, for any path.
-    server.Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 }
 
 void App::configure_ui_server(httplib::Server& server) {
-    configure_common(server, options_, nullptr);
+    configure_common(server, options_, &api_->metrics());
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                                 {"Referrer-Policy", "no-referrer"},
                                 {"X-Frame-Options", "DENY"}});
-    server.set_payload_max_length(64 * 1024);
+    configure_uploads(server, options_.max_upload_bytes);
+    register_api_routes(server, true);
     const std::string ui_dir = options_.ui_dir;
     const int api_port = options_.port;
     int* bound_api_port = &api_port_;

@@ -25,6 +25,8 @@ class Server;
 
 namespace digit {
 
+class PooledServer;  // httplib_server.hpp
+
 struct ServerOptions {
     std::string model_path;
     std::string host = "0.0.0.0";
@@ -149,6 +151,21 @@ class UploadCollector {
 // The reply to an upload request once its body has been collected without error.
 Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool debug);
 
+// Every API route, written once: the servers register them from this table, metrics label requests by its
+// paths, known paths with another method answer 405 from it, and the connection pool picks the workers
+// from it. Both ports answer every route (same origin for the page), except "/", which is the page on the
+// UI port.
+enum class RouteKind { get, predict, batch };
+struct Route {
+    const char* method;  // "GET" or "POST"
+    const char* path;
+    RouteKind kind;
+    Reply (Api::*get)() const;  // what answers a RouteKind::get route
+    bool heavy;                 // served by the workers for long requests (see ConnectionPool)
+    bool on_ui_port;
+};
+const std::vector<Route>& api_routes();
+
 // Both servers in one process. start() binds and begins serving (model not yet loaded: /readyz is 503);
 // load_model() then loads it; run until stop().
 class App {
@@ -176,15 +193,14 @@ class App {
     std::string serve_api_bytes(const std::string& request_bytes);
     std::string serve_ui_bytes(const std::string& request_bytes);
 
-    class MemoryServer;  // an httplib::Server that can also serve bytes from memory
-
   private:
     void configure_api_server(httplib::Server& server);
     void configure_ui_server(httplib::Server& server);
+    void register_api_routes(httplib::Server& server, bool ui_port);
 
     ServerOptions options_;
     std::unique_ptr<Api> api_;
-    std::unique_ptr<MemoryServer> api_server_, ui_server_;
+    std::unique_ptr<PooledServer> api_server_, ui_server_;
     std::thread api_thread_, ui_thread_;
     int api_port_ = -1, ui_port_ = -1;
     std::atomic<bool> started_{false};

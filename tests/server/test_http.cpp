@@ -625,6 +625,32 @@ TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security heade
     CHECK(health->status == 200);
 }
 
+TEST_CASE("the UI port answers every API route too: one origin for the page", "[http][ui]") {
+    ServerProcess server({"--ui-dir", "/nonexistent/ui/dist"});
+    REQUIRE(server.started());
+    auto ui = client(server.ui_port());
+    for (const digit::Route& route : digit::api_routes()) {
+        if (!route.on_ui_port || std::string(route.method) != "GET") continue;
+        INFO(route.path);
+        auto answer = ui.Get(route.path);
+        REQUIRE(answer);
+        CHECK(answer->status == 200);
+    }
+    expect_good_prediction(ui, 7);
+    auto wrong_method = ui.Get("/predict");
+    REQUIRE(wrong_method);
+    CHECK(wrong_method->status == 405);
+    CHECK(json::parse(wrong_method->body)["code"] == "method_not_allowed");
+    // "/" is the page on the UI port, not the API's welcome.
+    auto page = ui.Get("/");
+    REQUIRE(page);
+    CHECK(json::parse(page->body)["code"] == "ui_not_found");
+    // Requests on the UI port count in the API's metrics.
+    auto metrics = client(server.api_port()).Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("route=\"/predict\",status=\"200\"") != std::string::npos);
+}
+
 TEST_CASE("UI folder missing: JSON 404, the API keeps working", "[http][ui]") {
     ServerProcess server({"--ui-dir", "/nonexistent/ui/dist"});
     REQUIRE(server.started());
