@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the project needs, only where it is missing. Idempotent: `apt-get update` runs only when a
-# Debian package has to be installed, `npm ci` only when frontend/package-lock.json changed.
+# Debian package has to be installed, `npm ci` only where a package-lock.json changed.
 #   scripts/setup.sh build   the C++ toolchain and libraries (what `make build` and the Docker image need)
 #   scripts/setup.sh run     + Node.js and the frontend's npm modules (`make run`)
-#   scripts/setup.sh test    + chromium, docker-compose, clang and python3 for the tests (`make test`)
+#   scripts/setup.sh test    + chromium, docker-compose, clang, python3 and strace for the tests, and the npm
+#                            modules of the Kubernetes manifest test (tests/deploy) (`make test`)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libstb-dev libcpp-httplib-dev
           libcli11-dev catch2 nlohmann-json3-dev zlib1g-dev ca-certificates curl)
 if [ "$mode" = test ]; then
-    packages+=(chromium docker-compose clang libclang-rt-14-dev python3 wrk)
+    packages+=(chromium docker-compose clang libclang-rt-14-dev python3 wrk strace)
 fi
 # Node.js: a machine that has it (Vite 7 needs 20 or later) keeps its own; Debian's is installed otherwise.
 if [ "$mode" != build ] && ! command -v npm >/dev/null; then
@@ -36,10 +37,15 @@ if [ "$mode" != build ]; then
         echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is too old for the web UI (Vite 7 needs 20 or later)" >&2
         exit 1
     fi
-    # The frontend's modules, exactly as package-lock.json pins them.
-    stamp=frontend/node_modules/.lock-stamp
-    if [ ! -f "$stamp" ] || ! cmp -s frontend/package-lock.json "$stamp"; then
-        (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
-        cp frontend/package-lock.json "$stamp"
-    fi
+    # npm modules exactly as DIR/package-lock.json pins them; again only when the lock file changed.
+    npm_ci() {
+        local dir=$1 stamp=$1/node_modules/.lock-stamp
+        if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+            cp "$dir/package-lock.json" "$stamp"
+        fi
+    }
+    npm_ci frontend
+    # The Kubernetes manifest test: the Kubernetes schemas (kubernetes-models) and a YAML parser.
+    if [ "$mode" = test ]; then npm_ci tests/deploy; fi
 fi
