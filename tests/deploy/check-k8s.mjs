@@ -630,7 +630,7 @@ const RULES = [
           fail(`${kind}: the server listens on no port ${json(port)}`);
           continue;
         }
-        // 200 with the API's JSON: the UI port answers any path with the page, and that is no health check.
+        // 200 with the API's JSON: the UI port answers app routes with the page, and that is no health check.
         const answer = await httpExchange(live.ports[role], path);
         let body = null;
         try {
@@ -805,7 +805,7 @@ const MUTATIONS = [
   ['the liveness probe asks /health, which the server lacks', 'probes-live', (docs) => {
     containerOf(docs).livenessProbe.httpGet.path = '/health';
   }],
-  ['the readiness probe asks the UI port', 'probes-live', (docs) => {
+  ['the readiness probe asks the UI port', 'probes', (docs) => {
     const ui = containerOf(docs).ports.find((p) => p.containerPort !== 5001);
     containerOf(docs).readinessProbe.httpGet.port = ui.name ?? ui.containerPort;
   }],
