@@ -64,7 +64,7 @@ fuzz: setup-test
 	scripts/run-fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)
 
 format:
-	find libcnn recognizer trainer server bench tests -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+	find libcnn recognizer trainer server bench tests -path '*/node_modules' -prune -o \( -name '*.hpp' -o -name '*.cpp' \) -print | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz frontend/dist

@@ -20,7 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double seconds(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -59,8 +61,9 @@ void bench_train(int threads, int batch, int iters) {
         for (int i = 0; i < iters; ++i) step();
         rates.push_back(double(batch) * iters / seconds(t0, Clock::now()));
     }
-    std::printf("{\"bench\":\"train\",\"batch\":%d,\"threads\":%d,\"images_per_s\":%.1f,\"final_loss\":%.4f}\n", batch,
-                threads, median(rates), loss);
+    std::printf(
+        "{\"bench\":\"train\",\"batch\":%d,\"threads\":%d,\"images_per_s\":%.1f,\"final_loss\":%.4f}\n",
+        batch, threads, median(rates), loss);
     std::fflush(stdout);
 }
 
@@ -84,8 +87,10 @@ void bench_infer(int threads, int iters, const std::string& model) {
         latency[i] = seconds(t0, Clock::now()) * 1e6;
     }
     std::sort(latency.begin(), latency.end());
-    std::printf("{\"bench\":\"infer\",\"batch\":1,\"threads\":%d,\"latency_us_p50\":%.1f,\"latency_us_p99\":%.1f%s}\n",
-                threads, latency[samples / 2], latency[samples * 99 / 100], tag.c_str());
+    std::printf(
+        "{\"bench\":\"infer\",\"batch\":1,\"threads\":%d,\"latency_us_p50\":%.1f,\"latency_us_p99\":%.1f%s}"
+        "\n",
+        threads, latency[samples / 2], latency[samples * 99 / 100], tag.c_str());
     std::fflush(stdout);
 
     cnn::Tensor big(256, 1, 28, 28);
@@ -97,13 +102,16 @@ void bench_infer(int threads, int iters, const std::string& model) {
         for (int i = 0; i < iters; ++i) frozen.run(big.data(), 256, logits.data(), ws, &pool);
         rates.push_back(256.0 * iters / seconds(t0, Clock::now()));
     }
-    std::printf("{\"bench\":\"infer\",\"batch\":256,\"threads\":%d,\"images_per_s\":%.1f%s}\n", threads, median(rates),
-                tag.c_str());
+    std::printf("{\"bench\":\"infer\",\"batch\":256,\"threads\":%d,\"images_per_s\":%.1f%s}\n", threads,
+                median(rates), tag.c_str());
     std::fflush(stdout);
 }
 
 int usage(const char* why) {
-    std::fprintf(stderr, "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH]\n", why);
+    std::fprintf(
+        stderr,
+        "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH]\n",
+        why);
     return 1;
 }
 
@@ -119,12 +127,18 @@ int main(int argc, char** argv) {
             return argv[++i];
         };
         try {
-            if (arg == "--threads") threads = std::stoi(value());
-            else if (arg == "--iters") iters = std::stoi(value());
-            else if (arg == "--only") only = value();
-            else if (arg == "--model") model = value();
-            else if (arg == "--help" || arg == "-h") return usage("DigitNet training and inference speed"), 0;
-            else return usage(("unknown option " + arg).c_str());
+            if (arg == "--threads")
+                threads = std::stoi(value());
+            else if (arg == "--iters")
+                iters = std::stoi(value());
+            else if (arg == "--only")
+                only = value();
+            else if (arg == "--model")
+                model = value();
+            else if (arg == "--help" || arg == "-h")
+                return usage("DigitNet training and inference speed"), 0;
+            else
+                return usage(("unknown option " + arg).c_str());
         } catch (const std::exception& e) {
             return usage(e.what());
         }

@@ -102,7 +102,9 @@ Prediction Classifier::predict(const Image28& image) const {
     return predict_batch({image}).front();
 }
 
-int Classifier::classes() const { return impl_->classes; }
+int Classifier::classes() const {
+    return impl_->classes;
+}
 
 nlohmann::json Classifier::info() const {
     nlohmann::json layers = nlohmann::json::array();

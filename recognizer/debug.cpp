@@ -32,7 +32,9 @@ struct Rgb {
     }
 };
 
-std::uint8_t byte_of(float v) { return std::uint8_t(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f); }
+std::uint8_t byte_of(float v) {
+    return std::uint8_t(std::clamp(v, 0.0f, 1.0f) * 255.0f + 0.5f);
+}
 
 Rgb from_plane(const Plane& plane, float scale) {
     Rgb image(plane.width, plane.height);
@@ -52,14 +54,16 @@ void write_png(const std::string& path, const Rgb& image, std::vector<std::strin
 
 }  // namespace
 
-std::vector<std::string> write_debug_images(const Trace& trace, const Image28* input, const std::string& directory,
-                                            const std::string& stem) {
+std::vector<std::string> write_debug_images(const Trace& trace, const Image28* input,
+                                            const std::string& directory, const std::string& stem) {
     ::mkdir(directory.c_str(), 0777);
     const std::string base = directory + "/" + stem;
     std::vector<std::string> written;
-    if (!trace.decoded.grey.empty()) write_png(base + ".1-grey.png", from_plane(trace.decoded.grey, 1.0f), written);
+    if (!trace.decoded.grey.empty())
+        write_png(base + ".1-grey.png", from_plane(trace.decoded.grey, 1.0f), written);
     if (!trace.ink.strength.empty()) {
-        const float peak = std::max(1e-3f, *std::max_element(trace.ink.strength.v.begin(), trace.ink.strength.v.end()));
+        const float peak =
+            std::max(1e-3f, *std::max_element(trace.ink.strength.v.begin(), trace.ink.strength.v.end()));
         write_png(base + ".2-ink.png", from_plane(trace.ink.strength, 1.0f / peak), written);
         const int w = trace.ink.mask.width, h = trace.ink.mask.height;
         std::vector<int> group_of(trace.components.list.size(), -1);
@@ -70,9 +74,10 @@ std::vector<std::string> write_debug_images(const Trace& trace, const Image28* i
         Rgb kept(w, h);
         for (int y = 0; y < h; ++y) {
             for (int x = 0; x < w; ++x) {
-                const int label = trace.components.labels.empty()
-                                      ? -1
-                                      : trace.components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+                const int label =
+                    trace.components.labels.empty()
+                        ? -1
+                        : trace.components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
                 if (label < 0) continue;
                 if (chosen[std::size_t(label)])
                     kept.set(x, y, 255, 255, 255);
@@ -90,7 +95,8 @@ std::vector<std::string> write_debug_images(const Trace& trace, const Image28* i
         Rgb big(kImageSide * kZoom, kImageSide * kZoom);
         for (int y = 0; y < big.height; ++y)
             for (int x = 0; x < big.width; ++x) {
-                const std::uint8_t v = byte_of((*input)[std::size_t(y / kZoom) * kImageSide + std::size_t(x / kZoom)]);
+                const std::uint8_t v =
+                    byte_of((*input)[std::size_t(y / kZoom) * kImageSide + std::size_t(x / kZoom)]);
                 big.set(x, y, v, v, v);
             }
         write_png(base + ".4-input.png", big, written);

@@ -20,10 +20,10 @@ struct DecodeOptions {
 };
 
 struct DecodedImage {
-    GreyImage grey;          // upright, at most working_side a side, 0 = black, 1 = white
-    int source_width = 0;    // the upright image as a viewer shows it, in the file's pixels
+    GreyImage grey;        // upright, at most working_side a side, 0 = black, 1 = white
+    int source_width = 0;  // the upright image as a viewer shows it, in the file's pixels
     int source_height = 0;
-    int factor = 1;          // grey pixel (x, y) covers source pixels [x*factor, (x+1)*factor)
+    int factor = 1;  // grey pixel (x, y) covers source pixels [x*factor, (x+1)*factor)
 };
 
 // Throws ImageError (unsupported_media_type, image_too_large) for bad input; never anything else for any

@@ -8,16 +8,21 @@
 namespace digit {
 namespace {
 
-int gap_between(int a0, int a1, int b0, int b1) { return std::max({0, b0 - a1, a0 - b1}); }
+int gap_between(int a0, int a1, int b0, int b1) {
+    return std::max({0, b0 - a1, a0 - b1});
+}
 
 int box_gap(const Box& a, const Box& b) {
     return std::max(gap_between(a.x0, a.x1, b.x0, b.x1), gap_between(a.y0, a.y1, b.y0, b.y1));
 }
 
-int overlap(int a0, int a1, int b0, int b1) { return std::max(0, std::min(a1, b1) - std::max(a0, b0) + 1); }
+int overlap(int a0, int a1, int b0, int b1) {
+    return std::max(0, std::min(a1, b1) - std::max(a0, b0) + 1);
+}
 
 int find_root(std::vector<int>& parent, int i) {
-    while (parent[std::size_t(i)] != i) i = parent[std::size_t(i)] = parent[std::size_t(parent[std::size_t(i)])];
+    while (parent[std::size_t(i)] != i)
+        i = parent[std::size_t(i)] = parent[std::size_t(parent[std::size_t(i)])];
     return i;
 }
 
@@ -113,7 +118,8 @@ std::vector<DigitGroup> group_digits(const InkMap& ink, const Components& compon
     for (bool merged = true; merged;) {
         merged = false;
         std::vector<Box> boxes(components.list.size());
-        for (int i : kept) boxes[std::size_t(find_root(parent, i))].include(components.list[std::size_t(i)].box);
+        for (int i : kept)
+            boxes[std::size_t(find_root(parent, i))].include(components.list[std::size_t(i)].box);
         for (std::size_t a = 0; a < kept.size(); ++a) {
             for (std::size_t b = a + 1; b < kept.size(); ++b) {
                 const int ra = find_root(parent, kept[a]), rb = find_root(parent, kept[b]);
@@ -171,7 +177,8 @@ DigitGroup single_digit(const std::vector<DigitGroup>& groups) {
         for (std::size_t i = 0; i < groups.size(); ++i) {
             const DigitGroup& g = groups[i];
             if (i == main || g.mass >= 0.25 * main_mass) continue;
-            if (std::find(result.members.begin(), result.members.end(), g.members.front()) != result.members.end())
+            if (std::find(result.members.begin(), result.members.end(), g.members.front()) !=
+                result.members.end())
                 continue;
             if (box_gap(result.box, g.box) > 0.3 * size) continue;
             result.members.insert(result.members.end(), g.members.begin(), g.members.end());

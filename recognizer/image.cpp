@@ -104,7 +104,6 @@ Plane row_extreme(const Plane& in, int r) {
     return out;
 }
 
-
 }  // namespace
 
 // Grey dilation or erosion: the column pass, then the row pass.

@@ -58,8 +58,8 @@ struct Quadratic {
     }
 };
 
-Quadratic fit_quadratic(const std::vector<double>& u, const std::vector<double>& v, const std::vector<float>& z,
-                        const std::vector<double>& weight, int used_terms) {
+Quadratic fit_quadratic(const std::vector<double>& u, const std::vector<double>& v,
+                        const std::vector<float>& z, const std::vector<double>& weight, int used_terms) {
     constexpr int N = 6;
     double m[N][N + 1] = {};
     for (std::size_t i = 0; i < z.size(); ++i) {
@@ -76,7 +76,8 @@ Quadratic fit_quadratic(const std::vector<double>& u, const std::vector<double>&
         int pivot = col;
         for (int r = col + 1; r < used_terms; ++r)
             if (std::abs(m[r][col]) > std::abs(m[pivot][col])) pivot = r;
-        if (std::abs(m[pivot][col]) < 1e-9) return used_terms > 1 ? fit_quadratic(u, v, z, weight, used_terms == 6 ? 3 : 1) : q;
+        if (std::abs(m[pivot][col]) < 1e-9)
+            return used_terms > 1 ? fit_quadratic(u, v, z, weight, used_terms == 6 ? 3 : 1) : q;
         for (int c = 0; c <= N; ++c) std::swap(m[col][c], m[pivot][c]);
         for (int r = 0; r < used_terms; ++r) {
             if (r == col) continue;
@@ -102,7 +103,8 @@ bool ink_is_darker_than_background(const Plane& image) {
     for (int y = 0; y < h; ++y) {
         const float* medians = &cell_median[std::size_t(y / grid.cell) * std::size_t(grid.nx)];
         for (int x = 0; x < w; ++x)
-            deviation[std::size_t(y) * std::size_t(w) + std::size_t(x)] = image(x, y) - medians[x / grid.cell];
+            deviation[std::size_t(y) * std::size_t(w) + std::size_t(x)] =
+                image(x, y) - medians[x / grid.cell];
     }
     std::vector<float> magnitude(deviation.size());
     for (std::size_t i = 0; i < deviation.size(); ++i) magnitude[i] = std::abs(deviation[i]);
@@ -145,7 +147,8 @@ Plane estimate_background(const Plane& signal) {
             magnitude[i] = std::abs(residual[i]);
         }
         spread = std::max(0.01f, 1.4826f * percentile(magnitude, 0.5));
-        for (std::size_t i = 0; i < cells; ++i) weight[i] = std::abs(residual[i]) <= 2.5f * spread ? 1.0 : 0.0;
+        for (std::size_t i = 0; i < cells; ++i)
+            weight[i] = std::abs(residual[i]) <= 2.5f * spread ? 1.0 : 0.0;
     }
     // The residual of paper cells follows shading the surface cannot (a shadow's edge); ink cells get none.
     for (std::size_t i = 0; i < cells; ++i)
@@ -158,7 +161,8 @@ Plane estimate_background(const Plane& signal) {
         const double vv = 2.0 * (y + 0.5) / h - 1.0;
         for (int x = 0; x < w; ++x) {
             const double fx = (x + 0.5) / grid.cell - 0.5;
-            const int x0 = std::clamp(int(std::floor(fx)), 0, grid.nx - 1), x1 = std::min(grid.nx - 1, x0 + 1);
+            const int x0 = std::clamp(int(std::floor(fx)), 0, grid.nx - 1),
+                      x1 = std::min(grid.nx - 1, x0 + 1);
             const float tx = float(std::clamp(fx - x0, 0.0, 1.0));
             const auto r = [&](int cx, int cy) {
                 return residual[std::size_t(cy) * std::size_t(grid.nx) + std::size_t(cx)];
@@ -175,7 +179,8 @@ float estimate_noise(const Plane& signal) {
     std::vector<float> differences;
     differences.reserve(signal.v.size());
     for (int y = 0; y < signal.height; ++y)
-        for (int x = 0; x + 1 < signal.width; ++x) differences.push_back(std::abs(signal(x + 1, y) - signal(x, y)));
+        for (int x = 0; x + 1 < signal.width; ++x)
+            differences.push_back(std::abs(signal(x + 1, y) - signal(x, y)));
     // For Gaussian noise of deviation s, |a - b| has median 0.954 s (a - b has deviation s * sqrt 2).
     return percentile(std::move(differences), 0.5) / 0.954f;
 }
@@ -219,7 +224,8 @@ void remove_ruled_lines(Mask& mask) {
             int end = x;
             while (end < w && mask(end, y)) ++end;
             if (end - x >= min_run) {
-                std::fill(on_line.begin() + std::ptrdiff_t(y) * w + x, on_line.begin() + std::ptrdiff_t(y) * w + end, 1);
+                std::fill(on_line.begin() + std::ptrdiff_t(y) * w + x,
+                          on_line.begin() + std::ptrdiff_t(y) * w + end, 1);
                 any = true;
             }
             x = end + 1;
@@ -255,7 +261,8 @@ InkMap find_ink(const GreyImage& grey) {
     InkMap ink;
     ink.dark_ink = ink_is_darker_than_background(image);
     Plane signal(w, h);
-    for (std::size_t i = 0; i < image.v.size(); ++i) signal.v[i] = ink.dark_ink ? 1.0f - image.v[i] : image.v[i];
+    for (std::size_t i = 0; i < image.v.size(); ++i)
+        signal.v[i] = ink.dark_ink ? 1.0f - image.v[i] : image.v[i];
     const Plane background = estimate_background(signal);
     ink.strength = Plane(w, h);
     for (std::size_t i = 0; i < signal.v.size(); ++i)

@@ -9,8 +9,8 @@
 namespace digit {
 
 struct InkMap {
-    Plane strength;      // how far each pixel stands out from its background as ink, in grey units (>= 0)
-    Mask mask;           // the ink: strength above `low`, connected to strength above `high`
+    Plane strength;  // how far each pixel stands out from its background as ink, in grey units (>= 0)
+    Mask mask;       // the ink: strength above `low`, connected to strength above `high`
     bool dark_ink = true;
     float noise = 0.0f;  // standard deviation of the background's noise, grey units
     float low = 0.0f, high = 0.0f;

@@ -59,10 +59,12 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed) {
         set_digit_metadata(net, arch);
         return net;
     }
-    throw std::invalid_argument("unknown architecture '" + arch + "' (digitnet, digitnet-bn or digitnet-plus)");
+    throw std::invalid_argument("unknown architecture '" + arch +
+                                "' (digitnet, digitnet-bn or digitnet-plus)");
 }
 
-float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key, float fallback) {
+float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,
+                     float fallback) {
     const auto it = metadata.find(key);
     if (it == metadata.end()) return fallback;
     try {

@@ -27,6 +27,7 @@ cnn::Sequential make_digitnet(std::uint64_t seed = 1);
 cnn::Sequential make_network(const std::string& arch, std::uint64_t seed = 1);
 
 // A model file's metadata value as a float; `fallback` when absent or not a number.
-float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key, float fallback);
+float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,
+                     float fallback);
 
 }  // namespace digit

@@ -52,7 +52,8 @@ Image28 centre_in_field(const Plane& crop) {
     Image28 result{};
     for (int y = 0; y < out_h; ++y)
         for (int x = 0; x < out_w; ++x)
-            result[std::size_t(top + y) * kImageSide + std::size_t(left + x)] = std::clamp(small(x, y), 0.0f, 1.0f);
+            result[std::size_t(top + y) * kImageSide + std::size_t(left + x)] =
+                std::clamp(small(x, y), 0.0f, 1.0f);
     return result;
 }
 
@@ -104,7 +105,8 @@ Image28 normalise_digit(const InkMap& ink, const Components& components, const D
             const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
             const bool other_mark = label >= 0 && !in_group[std::size_t(label)];
             const float level = (ink.strength(x, y) - ink_zero) / (ink_level - ink_zero);
-            crop(x - cx0, y - cy0) = near_digit(x, y) > 0.0f && !other_mark ? std::clamp(level, 0.0f, 1.0f) : 0.0f;
+            crop(x - cx0, y - cy0) =
+                near_digit(x, y) > 0.0f && !other_mark ? std::clamp(level, 0.0f, 1.0f) : 0.0f;
         }
     }
     if (grow > 0) crop = square_extreme(crop, grow, true);

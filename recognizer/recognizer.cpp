@@ -20,7 +20,8 @@ SingleDigitInput prepare_digit(DecodedImage decoded, Trace* trace) {
     t.components = label_components(t.ink);
     mark_clutter(t.components, t.decoded.grey.width, t.decoded.grey.height);
     t.groups = group_digits(t.ink, t.components);
-    if (t.groups.empty()) throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+    if (t.groups.empty())
+        throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
     t.chosen = single_digit(t.groups);
     SingleDigitInput result;
     result.image = normalise_digit(t.ink, t.components, t.chosen);
@@ -29,7 +30,8 @@ SingleDigitInput prepare_digit(DecodedImage decoded, Trace* trace) {
     return result;
 }
 
-SingleDigitInput prepare_digit(const void* data, std::size_t size, const DecodeOptions& options, Trace* trace) {
+SingleDigitInput prepare_digit(const void* data, std::size_t size, const DecodeOptions& options,
+                               Trace* trace) {
     return prepare_digit(decode_image(data, size, options), trace);
 }
 

@@ -47,7 +47,7 @@ Box to_source_pixels(const DecodedImage& decoded, const Box& box);
 // strength), <stem>.3-kept.png (the mask: the chosen group white, other groups blue, clutter red, boxes
 // green) and <stem>.4-input.png (the 28x28, enlarged). Returns the paths written; throws std::runtime_error
 // when a file cannot be written.
-std::vector<std::string> write_debug_images(const Trace& trace, const Image28* input, const std::string& directory,
-                                            const std::string& stem);
+std::vector<std::string> write_debug_images(const Trace& trace, const Image28* input,
+                                            const std::string& directory, const std::string& stem);
 
 }  // namespace digit

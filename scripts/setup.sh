@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libstb-dev libcpp-httplib-dev
           libcli11-dev catch2 nlohmann-json3-dev zlib1g-dev ca-certificates curl)
 if [ "$mode" = test ]; then
-    packages+=(chromium docker-compose clang libclang-rt-14-dev python3 wrk strace)
+    packages+=(chromium docker-compose clang clang-format libclang-rt-14-dev python3 wrk strace)
 fi
 # Node.js: a machine that has it (Vite 7 needs 20 or later) keeps its own; Debian's is installed otherwise.
 if [ "$mode" != build ] && ! command -v npm >/dev/null; then

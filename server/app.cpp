@@ -504,7 +504,8 @@ App::App(ServerOptions options)
     api_limits.is_heavy = asks_heavy_route;
     api_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
     // The UI port answers the API's routes too (the page calls its own origin), with the same workers.
-    if (options_.ui_port >= 0) ui_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
+    if (options_.ui_port >= 0)
+        ui_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
 }
 
 App::~App() {

@@ -64,7 +64,9 @@ void PooledServer::serve_with_pool(int workers, int heavy_workers, ConnectionLim
     new_task_queue = [] { return new InlineTaskQueue; };
 }
 
-void PooledServer::widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
+void PooledServer::widen_backlog() {
+    ::listen(svr_sock_, SOMAXCONN);
+}
 
 void PooledServer::stop_connections() {
     if (pool_) pool_->request_stop();

@@ -16,9 +16,10 @@ namespace digit {
 constexpr bool same_text(const char* a, const char* b) {
     return *a == *b && (*a == '\0' || same_text(a + 1, b + 1));
 }
-static_assert(same_text(CPPHTTPLIB_VERSION, "0.11.4"),
-              "httplib_server.cpp uses cpp-httplib 0.11.4's protected members (process_request, svr_sock_, the "
-              "timeout fields, new_task_queue): check them against this version before changing it");
+static_assert(
+    same_text(CPPHTTPLIB_VERSION, "0.11.4"),
+    "httplib_server.cpp uses cpp-httplib 0.11.4's protected members (process_request, svr_sock_, the "
+    "timeout fields, new_task_queue): check them against this version before changing it");
 
 class PooledServer : public httplib::Server {
   public:

@@ -13,7 +13,9 @@
 
 namespace {
 
-void request_stop(int) { digit::g_stop_requested = true; }
+void request_stop(int) {
+    digit::g_stop_requested = true;
+}
 
 int run_eval(const std::string& model_path, const std::string& data_dir, bool confusion, int threads) {
     cnn::Sequential net = cnn::load(model_path);
@@ -43,7 +45,8 @@ std::string stem_of(const std::string& path) {
     return name.empty() ? "image" : name;
 }
 
-int run_predict(const std::string& model_path, const std::vector<std::string>& images, const std::string& debug_dir) {
+int run_predict(const std::string& model_path, const std::vector<std::string>& images,
+                const std::string& debug_dir) {
     digit::Classifier classifier(model_path);
     int failures = 0;
     for (const std::string& path : images) {
@@ -56,7 +59,8 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
         std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         digit::Trace trace;
         try {
-            const digit::SingleDigitInput input = digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
+            const digit::SingleDigitInput input =
+                digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
             if (!debug_dir.empty()) digit::write_debug_images(trace, &input.image, debug_dir, stem_of(path));
             const digit::Prediction p = classifier.predict(input.image);
             std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
@@ -91,12 +95,15 @@ int main(int argc, char** argv) {
     train->add_option("--rotation", t.rotation, "augmentation: max rotation, degrees")->capture_default_str();
     train->add_option("--zoom", t.zoom, "augmentation: max zoom, fraction")->capture_default_str();
     train->add_option("--shift", t.shift, "augmentation: max shift, pixels")->capture_default_str();
-    train->add_option("--thickness", t.thickness, "augmentation: chance of a stroke-thickness change")->capture_default_str();
-    train->add_option("--elastic", t.elastic, "augmentation: elastic distortion alpha (0: off)")->capture_default_str();
+    train->add_option("--thickness", t.thickness, "augmentation: chance of a stroke-thickness change")
+        ->capture_default_str();
+    train->add_option("--elastic", t.elastic, "augmentation: elastic distortion alpha (0: off)")
+        ->capture_default_str();
     train->add_option("--seed", t.seed, "seed of every random choice")->capture_default_str();
     train->add_option("--threads", t.threads, "threads (default: all cores)");
     train->add_option("--limit", t.limit, "train on the first N images only");
-    train->add_option("--validation", t.validation, "images carved from the training set for validation")->capture_default_str();
+    train->add_option("--validation", t.validation, "images carved from the training set for validation")
+        ->capture_default_str();
     train->add_option("--checkpoint", t.checkpoint, "checkpoint file (default: OUT.ckpt)");
     train->add_flag("--resume", t.resume, "continue from the checkpoint");
     train->add_option("--metrics", t.metrics, "write per-epoch figures as JSON here");
@@ -116,7 +123,8 @@ int main(int argc, char** argv) {
     predict->add_option("--model", model, "model file")->required();
     predict->add_option("images", images, "image files")->required();
     std::string debug_dir;
-    predict->add_option("--debug-dir", debug_dir, "write PNGs of each stage per image (grey, ink, kept, 28x28) here");
+    predict->add_option("--debug-dir", debug_dir,
+                        "write PNGs of each stage per image (grey, ink, kept, 28x28) here");
 
     try {
         app.parse(argc, argv);

@@ -25,16 +25,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 int resolve_threads(int threads) {
     return threads > 0 ? threads : std::max(1, int(std::thread::hardware_concurrency()));
 }
 
-
 // Copies images [indices] of a set into a normalised batch tensor, augmenting them first when asked.
 void make_batch(const LabelledImages& set, const std::vector<size_t>& order, size_t first, int count,
-                const Augmenter* augmenter, uint64_t seed, float mean, float std, cnn::Tensor& x, std::vector<int>& y) {
+                const Augmenter* augmenter, uint64_t seed, float mean, float std, cnn::Tensor& x,
+                std::vector<int>& y) {
     const int rows = set.rows, cols = set.cols;
     const size_t per = set.pixels_per_image();
     x.resize(count, 1, rows, cols);
@@ -53,9 +55,13 @@ void make_batch(const LabelledImages& set, const std::vector<size_t>& order, siz
 }
 
 std::unique_ptr<cnn::Optimizer> make_optimizer(const TrainOptions& o, cnn::Sequential& net, double lr) {
-    if (o.optimizer == "adam") return std::make_unique<cnn::Adam>(net.params(), lr, 0.9, 0.999, 1e-8, o.weight_decay);
-    if (o.optimizer == "adamw") return std::make_unique<cnn::AdamW>(net.params(), lr, o.weight_decay > 0 ? o.weight_decay : 1e-2);
-    if (o.optimizer == "sgd") return std::make_unique<cnn::SGD>(net.params(), lr, 0.9, true, o.weight_decay > 0 ? o.weight_decay : 5e-4);
+    if (o.optimizer == "adam")
+        return std::make_unique<cnn::Adam>(net.params(), lr, 0.9, 0.999, 1e-8, o.weight_decay);
+    if (o.optimizer == "adamw")
+        return std::make_unique<cnn::AdamW>(net.params(), lr, o.weight_decay > 0 ? o.weight_decay : 1e-2);
+    if (o.optimizer == "sgd")
+        return std::make_unique<cnn::SGD>(net.params(), lr, 0.9, true,
+                                          o.weight_decay > 0 ? o.weight_decay : 5e-4);
     throw std::invalid_argument("unknown optimizer '" + o.optimizer + "' (adam, adamw or sgd)");
 }
 
@@ -63,14 +69,16 @@ std::unique_ptr<cnn::LrSchedule> make_schedule(const TrainOptions& o, double lr,
     const int64_t total = steps_per_epoch * o.epochs;
     if (o.schedule == "cosine") return std::make_unique<cnn::CosineLr>(lr, total, lr * 0.01, steps_per_epoch);
     if (o.schedule == "onecycle") return std::make_unique<cnn::OneCycleLr>(lr, total);
-    if (o.schedule == "step") return std::make_unique<cnn::StepLr>(lr, steps_per_epoch * std::max(1, o.epochs / 3), 0.1);
+    if (o.schedule == "step")
+        return std::make_unique<cnn::StepLr>(lr, steps_per_epoch * std::max(1, o.epochs / 3), 0.1);
     if (o.schedule == "constant") return std::make_unique<cnn::ConstantLr>(lr);
     throw std::invalid_argument("unknown schedule '" + o.schedule + "' (cosine, onecycle, step or constant)");
 }
 
 void set_dropout_seeds(cnn::Sequential& net, uint64_t seed) {
     for (size_t i = 0; i < net.size(); ++i)
-        if (auto* d = dynamic_cast<cnn::Dropout*>(&net.layer(i))) d->set_seed(seed * 0x9E3779B97F4A7C15ull + i);
+        if (auto* d = dynamic_cast<cnn::Dropout*>(&net.layer(i)))
+            d->set_seed(seed * 0x9E3779B97F4A7C15ull + i);
 }
 
 std::string today() {
@@ -82,12 +90,12 @@ std::string today() {
 
 std::string recipe_text(const TrainOptions& o, double lr) {
     std::ostringstream r;
-    r << o.arch << ", " << o.epochs << " epochs, batch " << o.batch_size << ", " << o.optimizer << " lr " << lr << " "
-      << o.schedule;
+    r << o.arch << ", " << o.epochs << " epochs, batch " << o.batch_size << ", " << o.optimizer << " lr "
+      << lr << " " << o.schedule;
     if (o.weight_decay > 0) r << ", weight decay " << o.weight_decay;
     if (o.augment) {
-        r << ", augmentation rotation ±" << o.rotation << "°, zoom ±" << o.zoom * 100 << "%, shift ±" << o.shift
-          << " px, thickness p=" << o.thickness;
+        r << ", augmentation rotation ±" << o.rotation << "°, zoom ±" << o.zoom * 100 << "%, shift ±"
+          << o.shift << " px, thickness p=" << o.thickness;
         if (o.elastic > 0) r << ", elastic alpha " << o.elastic;
     } else {
         r << ", no augmentation";
@@ -100,9 +108,14 @@ void write_metrics(const std::string& path, const TrainOptions& o, const std::ve
     if (path.empty()) return;
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : epochs)
-        list.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy},
-                        {"val_accuracy", e.val_accuracy}, {"test_accuracy", e.test_accuracy}, {"lr", e.lr},
-                        {"seconds", e.seconds}, {"elapsed_seconds", e.elapsed}});
+        list.push_back({{"epoch", e.epoch},
+                        {"train_loss", e.train_loss},
+                        {"train_accuracy", e.train_accuracy},
+                        {"val_accuracy", e.val_accuracy},
+                        {"test_accuracy", e.test_accuracy},
+                        {"lr", e.lr},
+                        {"seconds", e.seconds},
+                        {"elapsed_seconds", e.elapsed}});
     nlohmann::json doc = {{"arch", o.arch}, {"data", o.data_dir}, {"epochs", list}};
     std::string text = doc.dump(2) + "\n";
     cnn::detail::write_file_atomically(path, std::vector<uint8_t>(text.begin(), text.end()));
@@ -118,7 +131,8 @@ EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads
     cnn::check(set.rows == net.input_shape().h && set.cols == net.input_shape().w,
                set.images_path + ": images are " + std::to_string(set.rows) + "x" + std::to_string(set.cols) +
                    ", the model expects " + net.input_shape().str());
-    const float mean = metadata_float(net.metadata, "input_mean", kMnistMean), std = metadata_float(net.metadata, "input_std", kMnistStd);
+    const float mean = metadata_float(net.metadata, "input_mean", kMnistMean),
+                std = metadata_float(net.metadata, "input_std", kMnistStd);
     cnn::FrozenNet frozen(net);
     cnn::ThreadPool pool(resolve_threads(threads));
     cnn::FrozenNet::Workspace ws;
@@ -146,9 +160,10 @@ TrainResult train(const TrainOptions& o) {
     const std::string checkpoint = o.checkpoint.empty() ? o.out + ".ckpt" : o.checkpoint;
     Dataset data = load_dataset(o.data_dir);
     cnn::check(data.train.rows == 28 && data.train.cols == 28,
-               o.data_dir + ": images are " + std::to_string(data.train.rows) + "x" + std::to_string(data.train.cols) +
-                   ", the networks take 28x28");
-    cnn::check(data.num_classes <= 10, o.data_dir + ": " + std::to_string(data.num_classes) + " classes, the networks have 10 outputs");
+               o.data_dir + ": images are " + std::to_string(data.train.rows) + "x" +
+                   std::to_string(data.train.cols) + ", the networks take 28x28");
+    cnn::check(data.num_classes <= 10, o.data_dir + ": " + std::to_string(data.num_classes) +
+                                           " classes, the networks have 10 outputs");
 
     // A fixed, seeded split of the training set: the last `validation` images of a permutation.
     std::vector<size_t> all(data.train.count);
@@ -175,9 +190,11 @@ TrainResult train(const TrainOptions& o) {
         net = cnn::load(checkpoint, &state);
         optimizer = make_optimizer(o, net, lr);
         auto slots = optimizer->state();
-        cnn::check(slots.size() == state.size(), checkpoint + ": optimizer state does not match --optimizer " + o.optimizer);
+        cnn::check(slots.size() == state.size(),
+                   checkpoint + ": optimizer state does not match --optimizer " + o.optimizer);
         for (size_t i = 0; i < slots.size(); ++i) {
-            cnn::check(slots[i]->dims() == state[i].second.dims(), checkpoint + ": optimizer state shape mismatch");
+            cnn::check(slots[i]->dims() == state[i].second.dims(),
+                       checkpoint + ": optimizer state shape mismatch");
             slots[i]->copy_from(state[i].second);
         }
         start_epoch = std::stoi(net.metadata.at("checkpoint.epoch"));
@@ -198,8 +215,9 @@ TrainResult train(const TrainOptions& o) {
                 history.push_back(f);
             }
         }
-        std::fprintf(stderr, "resuming from %s: epoch %d, batch %lld, optimizer step %lld\n", checkpoint.c_str(),
-                     start_epoch + 1, (long long)start_batch, (long long)optimizer->steps());
+        std::fprintf(stderr, "resuming from %s: epoch %d, batch %lld, optimizer step %lld\n",
+                     checkpoint.c_str(), start_epoch + 1, (long long)start_batch,
+                     (long long)optimizer->steps());
     }
     set_dropout_seeds(net, o.seed);
     net.set_threads(threads);
@@ -217,8 +235,8 @@ TrainResult train(const TrainOptions& o) {
 
     if (!o.quiet) {
         std::fprintf(stderr, "%s\n", net.summary().c_str());
-        std::fprintf(stderr, "training on %zu images (validation %zu, test %zu), %d threads, %s\n", train_set.count,
-                     val_set.count, test_set.count, threads, recipe_text(o, lr).c_str());
+        std::fprintf(stderr, "training on %zu images (validation %zu, test %zu), %d threads, %s\n",
+                     train_set.count, val_set.count, test_set.count, threads, recipe_text(o, lr).c_str());
     }
 
     auto save_checkpoint = [&](int epoch, int64_t batch) {
@@ -230,9 +248,14 @@ TrainResult train(const TrainOptions& o) {
         net.metadata["checkpoint.optimizer"] = o.optimizer;
         nlohmann::json h = nlohmann::json::array();
         for (const auto& e : history)
-            h.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy},
-                         {"val_accuracy", e.val_accuracy}, {"test_accuracy", e.test_accuracy}, {"lr", e.lr},
-                         {"seconds", e.seconds}, {"elapsed", e.elapsed}});
+            h.push_back({{"epoch", e.epoch},
+                         {"train_loss", e.train_loss},
+                         {"train_accuracy", e.train_accuracy},
+                         {"val_accuracy", e.val_accuracy},
+                         {"test_accuracy", e.test_accuracy},
+                         {"lr", e.lr},
+                         {"seconds", e.seconds},
+                         {"elapsed", e.elapsed}});
         net.metadata["checkpoint.history"] = h.dump();
         cnn::NamedTensors state;
         int i = 0;
@@ -259,10 +282,12 @@ TrainResult train(const TrainOptions& o) {
         auto batch_at = [&](int64_t b, cnn::Tensor& bx, std::vector<int>& by) {
             size_t first = size_t(b) * o.batch_size;
             int count = int(std::min<size_t>(o.batch_size, train_set.count - first));
-            make_batch(train_set, order, first, count, o.augment ? &augmenter : nullptr, aug_seed, mean, std, bx, by);
+            make_batch(train_set, order, first, count, o.augment ? &augmenter : nullptr, aug_seed, mean, std,
+                       bx, by);
         };
-        ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs), size_t(steps_per_epoch),
-                        stderr, o.quiet ? ProgressBar::Style::lines : ProgressBar::Style::automatic);
+        ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                        size_t(steps_per_epoch), stderr,
+                        o.quiet ? ProgressBar::Style::lines : ProgressBar::Style::automatic);
         double loss_sum = 0;
         size_t seen = 0, correct = 0;
         int64_t b = epoch == start_epoch ? start_batch : 0;
@@ -281,7 +306,8 @@ TrainResult train(const TrainOptions& o) {
             net.backward(dlogits);
             optimizer->step();
             if (prepared.valid()) prepared.get();
-            if (!std::isfinite(r.loss)) throw std::runtime_error("training diverged (loss is not finite); try a lower --lr");
+            if (!std::isfinite(r.loss))
+                throw std::runtime_error("training diverged (loss is not finite); try a lower --lr");
             loss_sum += r.loss * x.n();
             seen += size_t(x.n());
             correct += size_t(r.correct);
@@ -289,8 +315,10 @@ TrainResult train(const TrainOptions& o) {
             if (g_stop_requested) {
                 bar.finish();
                 save_checkpoint(epoch, b + 1);
-                std::fprintf(stderr, "interrupted: checkpoint written to %s (epoch %d, batch %lld); continue with --resume\n",
-                             checkpoint.c_str(), epoch + 1, (long long)(b + 1));
+                std::fprintf(
+                    stderr,
+                    "interrupted: checkpoint written to %s (epoch %d, batch %lld); continue with --resume\n",
+                    checkpoint.c_str(), epoch + 1, (long long)(b + 1));
                 result.epochs = history;
                 result.interrupted = true;
                 return result;
@@ -308,7 +336,8 @@ TrainResult train(const TrainOptions& o) {
         f.elapsed = elapsed_before + seconds_since(run_start);
         history.push_back(f);
         std::fprintf(stderr,
-                     "epoch %d/%d  loss %.4f  train %.2f%%  validation %.2f%%  test %.2f%%  lr %.2e  %.0fs (total %s)\n",
+                     "epoch %d/%d  loss %.4f  train %.2f%%  validation %.2f%%  test %.2f%%  lr %.2e  %.0fs "
+                     "(total %s)\n",
                      f.epoch, o.epochs, f.train_loss, 100 * f.train_accuracy, 100 * f.val_accuracy,
                      100 * f.test_accuracy, f.lr, f.seconds, ProgressBar::format_duration(f.elapsed).c_str());
         save_checkpoint(epoch + 1, 0);

@@ -16,7 +16,8 @@ namespace digit {
 struct TrainOptions {
     std::string data_dir = "data/mnist";
     std::string out = "models/digitnet.cnn";
-    std::string arch = "digitnet-plus";  // digitnet (SPEC's reference), digitnet-bn or digitnet-plus (shipped)
+    std::string arch =
+        "digitnet-plus";  // digitnet (SPEC's reference), digitnet-bn or digitnet-plus (shipped)
     int epochs = 22;
     int batch_size = 128;
     double lr = 0.0;                 // 0: the optimizer's default (Adam 2e-3, SGD 0.05)
@@ -26,10 +27,10 @@ struct TrainOptions {
     bool augment = true;
     float rotation = 12.0f, zoom = 0.12f, shift = 2.5f, thickness = 0.2f, elastic = 0.0f;
     uint64_t seed = 1;
-    int threads = 0;  // 0: all cores
-    size_t limit = 0;  // 0: the whole training set
+    int threads = 0;           // 0: all cores
+    size_t limit = 0;          // 0: the whole training set
     size_t validation = 5000;  // images carved from the training set to choose nothing but watch
-    std::string checkpoint;  // empty: <out>.ckpt
+    std::string checkpoint;    // empty: <out>.ckpt
     bool resume = false;
     std::string metrics;  // JSON per-epoch figures, written after each epoch
     bool quiet = false;   // no progress bar (tests)
@@ -37,7 +38,8 @@ struct TrainOptions {
 
 struct EpochFigures {
     int epoch = 0;
-    double train_loss = 0, train_accuracy = 0, val_accuracy = 0, test_accuracy = 0, lr = 0, seconds = 0, elapsed = 0;
+    double train_loss = 0, train_accuracy = 0, val_accuracy = 0, test_accuracy = 0, lr = 0, seconds = 0,
+           elapsed = 0;
 };
 
 struct TrainResult {

@@ -1,8 +1,8 @@
 // The Winograd and direct kernels (fast_conv.hpp) against naive loops, and the layers built on them:
 // the kernels with and without pool and ReLU, odd sizes, channel counts that are not whole vectors, batches
-// that span several tile groups; Conv2D's Winograd forward pass and input gradient; FrozenNet's layout changes.
-// This file is compiled once per vector width (AVX-512, AVX2, SSE2), see CMakeLists.txt, since the channel
-// padding and the choice between the kernels depend on it.
+// that span several tile groups; Conv2D's Winograd forward pass and input gradient; FrozenNet's layout
+// changes. This file is compiled once per vector width (AVX-512, AVX2, SSE2), see CMakeLists.txt, since the
+// channel padding and the choice between the kernels depend on it.
 #include <catch2/catch.hpp>
 
 #include <cnn/cnn.hpp>
@@ -46,9 +46,11 @@ std::vector<float> reference(const Case& k, const std::vector<float>& x, const s
             for (int i = 0; i < Ho; ++i)
                 for (int j = 0; j < Wo; ++j) {
                     const float* p = &conv[((size_t(s) * k.O + o) * k.H) * k.W];
-                    float v = k.pool ? std::max(std::max(p[(2 * i) * k.W + 2 * j], p[(2 * i) * k.W + 2 * j + 1]),
-                                                std::max(p[(2 * i + 1) * k.W + 2 * j], p[(2 * i + 1) * k.W + 2 * j + 1]))
-                                     : p[i * k.W + j];
+                    float v =
+                        k.pool ? std::max(
+                                     std::max(p[(2 * i) * k.W + 2 * j], p[(2 * i) * k.W + 2 * j + 1]),
+                                     std::max(p[(2 * i + 1) * k.W + 2 * j], p[(2 * i + 1) * k.W + 2 * j + 1]))
+                               : p[i * k.W + j];
                     y[((size_t(s) * k.O + o) * Ho + i) * Wo + j] = k.relu ? std::max(v, 0.0f) : v;
                 }
     return y;
@@ -85,8 +87,8 @@ void check_case(const Case& k, bool expect_winograd, int tile = 2) {
                     continue;
                 }
                 const float want = expected[(size_t(s) * k.O + o) * Ho * Wo + p];
-                INFO("tile " << tile << " n=" << k.n << " C=" << k.C << " O=" << k.O << " H=" << k.H << " W=" << k.W << " sample " << s
-                          << " pixel " << p << " channel " << o);
+                INFO("tile " << tile << " n=" << k.n << " C=" << k.C << " O=" << k.O << " H=" << k.H
+                             << " W=" << k.W << " sample " << s << " pixel " << p << " channel " << o);
                 REQUIRE(got == Approx(want).margin(1e-4).epsilon(1e-4));
             }
 }
@@ -96,8 +98,9 @@ void check_case(const Case& k, bool expect_winograd, int tile = 2) {
 TEST_CASE("Winograd 3x3 convolution matches a naive loop, with 2x2 and 4x4 output tiles", "[fast_conv]") {
     INFO("vector width " << cnn::simd::kWidth);
     const Case cases[] = {
-        {1, 32, 64, 14, 14, true, true, 0},   // DigitNet conv2
-        {1, 64, 128, 7, 7, true, true, 0},    // DigitNet conv3 (odd size: the last row and column are pooled away)
+        {1, 32, 64, 14, 14, true, true, 0},  // DigitNet conv2
+        {1, 64, 128, 7, 7, true, true,
+         0},  // DigitNet conv3 (odd size: the last row and column are pooled away)
         {3, 32, 32, 28, 28, true, false, 0},  // no pool
         {2, 17, 33, 5, 9, false, false, 0},   // partial vectors, odd sizes, partial tiles, no ReLU
         {2, 8, 5, 6, 3, false, true, 0},      //
@@ -124,8 +127,11 @@ TEST_CASE("Direct 3x3 convolution (few input channels) matches a naive loop", "[
 }
 
 TEST_CASE("Conv2D's Winograd forward pass and input gradient match naive loops", "[fast_conv]") {
-    struct Shape4 { int n, c, o, h, w; };
-    for (Shape4 k : {Shape4{3, 9, 10, 6, 5}, Shape4{2, 16, 4, 7, 7}, Shape4{2, 3, 17, 5, 8}, Shape4{1, 32, 64, 14, 14}}) {
+    struct Shape4 {
+        int n, c, o, h, w;
+    };
+    for (Shape4 k : {Shape4{3, 9, 10, 6, 5}, Shape4{2, 16, 4, 7, 7}, Shape4{2, 3, 17, 5, 8},
+                     Shape4{1, 32, 64, 14, 14}}) {
         INFO("n=" << k.n << " c=" << k.c << " o=" << k.o << " " << k.h << "x" << k.w);
         std::mt19937 rng(uint32_t(k.c * 100 + k.o));
         std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -152,7 +158,8 @@ TEST_CASE("Conv2D's Winograd forward pass and input gradient match naive loops",
                                     for (int v = 0; v < 3; ++v) {
                                         const int yy = i + u - 1, xx = j + v - 1;
                                         if (yy >= 0 && yy < k.h && xx >= 0 && xx < k.w)
-                                            acc += double(W[((o * k.c + c) * 3 + u) * 3 + v]) * x.at(s, c, yy, xx);
+                                            acc += double(W[((o * k.c + c) * 3 + u) * 3 + v]) *
+                                                   x.at(s, c, yy, xx);
                                     }
                             REQUIRE(y.at(s, o, i, j) == Approx(acc).margin(1e-4));
                         }
@@ -163,7 +170,8 @@ TEST_CASE("Conv2D's Winograd forward pass and input gradient match naive loops",
                                     for (int v = 0; v < 3; ++v) {
                                         const int yy = i - u + 1, xx = j - v + 1;
                                         if (yy >= 0 && yy < k.h && xx >= 0 && xx < k.w)
-                                            acc += double(W[((o * k.c + c) * 3 + u) * 3 + v]) * dy.at(s, o, yy, xx);
+                                            acc += double(W[((o * k.c + c) * 3 + u) * 3 + v]) *
+                                                   dy.at(s, o, yy, xx);
                                     }
                             REQUIRE(dx.at(s, c, i, j) == Approx(acc).margin(1e-4));
                         }
@@ -221,4 +229,3 @@ TEST_CASE("FrozenNet mixes NHWC kernels and NCHW layers correctly", "[fast_conv]
         for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-4));
     }
 }
-

@@ -42,8 +42,8 @@ struct GradCheck {
 
 // Compares analytic and numerical gradients of `loss` with respect to every element of `value` (at most
 // max_elements, spread evenly); relative error against max(|a|, |n|, floor).
-GradCheck check_gradient(float* value, const float* analytic, size_t n, const std::function<double()>& loss, float h,
-                         double floor = 1e-2, size_t max_elements = 400) {
+GradCheck check_gradient(float* value, const float* analytic, size_t n, const std::function<double()>& loss,
+                         float h, double floor = 1e-2, size_t max_elements = 400) {
     GradCheck result;
     size_t stride = std::max<size_t>(1, n / max_elements);
     for (size_t i = 0; i < n; i += stride) {
@@ -54,7 +54,8 @@ GradCheck check_gradient(float* value, const float* analytic, size_t n, const st
         double down = loss();
         value[i] = saved;
         double numeric = (up - down) / (2.0 * h);
-        double err = std::abs(numeric - analytic[i]) / std::max({std::abs(numeric), std::abs(double(analytic[i])), floor});
+        double err = std::abs(numeric - analytic[i]) /
+                     std::max({std::abs(numeric), std::abs(double(analytic[i])), floor});
         result.max_rel_error = std::max(result.max_rel_error, err);
         ++result.checked;
     }
@@ -94,13 +95,16 @@ void check_layer(Layer& layer, Tensor x, bool training, float h, double toleranc
 
 TEST_CASE("Conv2D gradients match finite differences", "[gradient]") {
     std::mt19937 rng(1);
-    struct Case { int n, c, h, w, o, k, s, p; };
+    struct Case {
+        int n, c, h, w, o, k, s, p;
+    };
     // The last three take the Winograd path (3×3, stride 1, padding 1, 8+ channels) for the output, the
     // input gradient, or both.
     for (Case cs : {Case{2, 3, 6, 5, 4, 3, 1, 1}, Case{1, 2, 7, 7, 3, 3, 2, 1}, Case{3, 1, 5, 6, 2, 1, 1, 0},
-                    Case{1, 2, 8, 6, 2, 5, 2, 2}, Case{2, 9, 6, 5, 10, 3, 1, 1}, Case{1, 16, 5, 7, 3, 3, 1, 1},
-                    Case{2, 3, 7, 4, 17, 3, 1, 1}}) {
-        INFO("case n=" << cs.n << " c=" << cs.c << " " << cs.h << "x" << cs.w << " o=" << cs.o << " k=" << cs.k);
+                    Case{1, 2, 8, 6, 2, 5, 2, 2}, Case{2, 9, 6, 5, 10, 3, 1, 1},
+                    Case{1, 16, 5, 7, 3, 3, 1, 1}, Case{2, 3, 7, 4, 17, 3, 1, 1}}) {
+        INFO("case n=" << cs.n << " c=" << cs.c << " " << cs.h << "x" << cs.w << " o=" << cs.o
+                       << " k=" << cs.k);
         Conv2D conv(cs.c, cs.o, cs.k, cs.s, cs.p);
         {
             fill_random(conv.weight().value, rng, -0.5f, 0.5f);
@@ -209,7 +213,8 @@ TEST_CASE("Dropout gradient with a fixed mask; scaling by 1/(1-p); identity in e
     CHECK_FALSE(std::equal(ya.data(), ya.data() + ya.size(), yc.data()));
 }
 
-TEST_CASE("Softmax cross-entropy gradient matches finite differences, with and without smoothing", "[gradient]") {
+TEST_CASE("Softmax cross-entropy gradient matches finite differences, with and without smoothing",
+          "[gradient]") {
     std::mt19937 rng(7);
     Tensor z(4, 10, 1, 1);
     fill_random(z, rng, -3.0f, 3.0f);
@@ -365,13 +370,16 @@ void naive_conv(const Tensor& x, const Tensor& w, const Tensor& b, int s, int p,
 
 TEST_CASE("Conv2D matches a naive loop: padding, stride, odd sizes, batch 1", "[conv]") {
     std::mt19937 rng(10);
-    struct Case { int n, c, h, w, o, k, s, p; };
-    for (Case cs : {Case{1, 1, 28, 28, 32, 3, 1, 1}, Case{2, 3, 7, 5, 4, 3, 2, 1}, Case{1, 4, 9, 11, 5, 5, 1, 2},
-                    Case{3, 2, 6, 6, 3, 1, 1, 0}, Case{1, 3, 10, 7, 2, 3, 3, 0}, Case{2, 5, 5, 5, 6, 2, 2, 1},
-                    Case{40, 2, 7, 7, 3, 3, 1, 1}, Case{2, 16, 9, 7, 20, 3, 1, 1}, Case{5, 8, 14, 14, 12, 3, 1, 1},
-                    Case{9, 33, 3, 5, 8, 3, 1, 1}}) {
-        INFO("case n=" << cs.n << " c=" << cs.c << " " << cs.h << "x" << cs.w << " o=" << cs.o << " k=" << cs.k
-                       << " s=" << cs.s << " p=" << cs.p);
+    struct Case {
+        int n, c, h, w, o, k, s, p;
+    };
+    for (Case cs :
+         {Case{1, 1, 28, 28, 32, 3, 1, 1}, Case{2, 3, 7, 5, 4, 3, 2, 1}, Case{1, 4, 9, 11, 5, 5, 1, 2},
+          Case{3, 2, 6, 6, 3, 1, 1, 0}, Case{1, 3, 10, 7, 2, 3, 3, 0}, Case{2, 5, 5, 5, 6, 2, 2, 1},
+          Case{40, 2, 7, 7, 3, 3, 1, 1}, Case{2, 16, 9, 7, 20, 3, 1, 1}, Case{5, 8, 14, 14, 12, 3, 1, 1},
+          Case{9, 33, 3, 5, 8, 3, 1, 1}}) {
+        INFO("case n=" << cs.n << " c=" << cs.c << " " << cs.h << "x" << cs.w << " o=" << cs.o
+                       << " k=" << cs.k << " s=" << cs.s << " p=" << cs.p);
         Conv2D conv(cs.c, cs.o, cs.k, cs.s, cs.p);
         fill_random(conv.weight().value, rng);
         fill_random(conv.bias().value, rng);

@@ -21,7 +21,9 @@ Param scalar_param(float value, bool decay = true) {
     return p;
 }
 
-std::string temp_path(const std::string& name) { return "/tmp/cnn_test_" + std::to_string(::getpid()) + "_" + name; }
+std::string temp_path(const std::string& name) {
+    return "/tmp/cnn_test_" + std::to_string(::getpid()) + "_" + name;
+}
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -60,7 +62,8 @@ void synthetic_task(int n, Tensor& x, std::vector<int>& y, uint64_t seed) {
         for (int r = 0; r < 8; ++r)
             for (int c = 0; c < 8; ++c) {
                 bool on = (y[i] == 0 && r == off) || (y[i] == 1 && c == off) || (y[i] == 2 && r == c) ||
-                          (y[i] == 3 && r >= 2 && r <= 5 && c >= 2 && c <= 5 && (r == 2 || r == 5 || c == 2 || c == 5));
+                          (y[i] == 3 && r >= 2 && r <= 5 && c >= 2 && c <= 5 &&
+                           (r == 2 || r == 5 || c == 2 || c == 5));
                 x.at(i, 0, r, c) = (on ? 1.0f : 0.0f) + noise(rng);
             }
     }
@@ -174,10 +177,12 @@ TEST_CASE("Save and load: a bit-exact round trip", "[serialize]") {
         CHECK(loaded.layer(i).hyper() == net.layer(i).hyper());
         auto a = net.layer(i).params(), b = loaded.layer(i).params();
         for (size_t k = 0; k < a.size(); ++k)
-            CHECK(std::memcmp(a[k]->value.data(), b[k]->value.data(), a[k]->value.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(a[k]->value.data(), b[k]->value.data(), a[k]->value.size() * sizeof(float)) ==
+                  0);
         auto ba = net.layer(i).buffers(), bb = loaded.layer(i).buffers();
         for (size_t k = 0; k < ba.size(); ++k)
-            CHECK(std::memcmp(ba[k].second->data(), bb[k].second->data(), ba[k].second->size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(ba[k].second->data(), bb[k].second->data(),
+                              ba[k].second->size() * sizeof(float)) == 0);
     }
     REQUIRE(loaded_extra.size() == 1);
     CHECK(loaded_extra[0].first == "optimizer.0");
@@ -196,7 +201,8 @@ TEST_CASE("Load rejects truncated, corrupted, wrong-magic, newer-version and mis
     const std::string path = temp_path("good.cnn"), bad = temp_path("bad.cnn");
     save(net, path);
     const std::vector<uint8_t> good = read_bytes(path);
-    auto expect = [&](const std::vector<uint8_t>& bytes, ModelFileError::Kind kind, const std::string& words) {
+    auto expect = [&](const std::vector<uint8_t>& bytes, ModelFileError::Kind kind,
+                      const std::string& words) {
         write_bytes(bad, bytes);
         try {
             load(bad);
@@ -209,7 +215,8 @@ TEST_CASE("Load rejects truncated, corrupted, wrong-magic, newer-version and mis
         }
     };
     for (size_t keep : {size_t(0), size_t(5), size_t(19), good.size() / 2, good.size() - 1})
-        expect(std::vector<uint8_t>(good.begin(), good.begin() + keep), ModelFileError::Kind::Truncated, "truncated");
+        expect(std::vector<uint8_t>(good.begin(), good.begin() + keep), ModelFileError::Kind::Truncated,
+               "truncated");
     auto flipped = good;
     flipped[good.size() / 2] ^= 0x40;
     expect(flipped, ModelFileError::Kind::Corrupted, "checksum");
@@ -219,7 +226,8 @@ TEST_CASE("Load rejects truncated, corrupted, wrong-magic, newer-version and mis
     auto magic = good;
     magic[0] = 'X';
     expect(magic, ModelFileError::Kind::WrongMagic, "wrong magic");
-    expect(std::vector<uint8_t>{0x89, 'P', 'N', 'G', 1, 2, 3, 4, 5, 6, 7, 8, 9}, ModelFileError::Kind::WrongMagic, "wrong magic");
+    expect(std::vector<uint8_t>{0x89, 'P', 'N', 'G', 1, 2, 3, 4, 5, 6, 7, 8, 9},
+           ModelFileError::Kind::WrongMagic, "wrong magic");
     auto newer = good;
     newer[8] = uint8_t(kFormatVersion + 1);
     expect(newer, ModelFileError::Kind::NewerVersion, "newer");
@@ -248,7 +256,8 @@ TEST_CASE("Same seed and thread count give identical training; threads change on
             sgd.step();
         }
         std::vector<float> weights;
-        for (Param* p : net.params()) weights.insert(weights.end(), p->value.data(), p->value.data() + p->value.size());
+        for (Param* p : net.params())
+            weights.insert(weights.end(), p->value.data(), p->value.data() + p->value.size());
         return weights;
     };
     auto a = run(2, 5), b = run(2, 5), c = run(1, 5);

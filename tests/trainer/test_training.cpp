@@ -11,7 +11,9 @@
 
 namespace {
 
-bool have_mnist() { return std::ifstream(std::string(DIGIT_MNIST_DIR) + "/train-images-idx3-ubyte").good(); }
+bool have_mnist() {
+    return std::ifstream(std::string(DIGIT_MNIST_DIR) + "/train-images-idx3-ubyte").good();
+}
 
 digit::TrainOptions quick_options(const std::string& name) {
     digit::TrainOptions o;
@@ -83,7 +85,7 @@ TEST_CASE("Resuming from a checkpoint continues with the saved epoch and optimiz
     cnn::Sequential ckpt = cnn::load(resumed.checkpoint, &state);
     CHECK(ckpt.metadata.at("checkpoint.epoch") == "1");
     CHECK(std::stoi(ckpt.metadata.at("checkpoint.optimizer_steps")) == 5);  // 540 images in batches of 128
-    CHECK(state.size() == 2 * ckpt.params().size());  // Adam's m and v per parameter
+    CHECK(state.size() == 2 * ckpt.params().size());                        // Adam's m and v per parameter
     resumed.epochs = 2;
     resumed.resume = true;
     digit::TrainResult r = digit::train(resumed);
@@ -116,7 +118,8 @@ TEST_CASE("An interrupted run writes a checkpoint mid-epoch and resumes to the s
     REQUIRE(first.interrupted);
     CHECK_FALSE(std::ifstream(o.out).good());  // no model yet, only the checkpoint
     cnn::Sequential ckpt = cnn::load(o.checkpoint);
-    INFO("stopped at epoch " << ckpt.metadata.at("checkpoint.epoch") << " batch " << ckpt.metadata.at("checkpoint.batch"));
+    INFO("stopped at epoch " << ckpt.metadata.at("checkpoint.epoch") << " batch "
+                             << ckpt.metadata.at("checkpoint.batch"));
     o.resume = true;
     digit::train(o);
     CHECK(weights_of(o.out) == weights_of(straight.out));

@@ -17,10 +17,11 @@
 namespace cnn {
 
 class BatchNorm : public Layer {
-public:
+  public:
     explicit BatchNorm(int channels, double eps = 1e-5, double momentum = 0.1)
         : channels_(channels), eps_(eps), momentum_(momentum) {
-        check(channels > 0 && eps > 0 && momentum >= 0 && momentum <= 1, "BatchNorm: invalid hyperparameters");
+        check(channels > 0 && eps > 0 && momentum >= 0 && momentum <= 1,
+              "BatchNorm: invalid hyperparameters");
         gamma_.init("gamma", channels, 1, 1, 1, false);
         gamma_.value.fill(1.0f);
         beta_.init("beta", channels, 1, 1, 1, false);
@@ -34,7 +35,8 @@ public:
     bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"channels", channels_}, {"eps", eps_}, {"momentum", momentum_}}; }
     Shape output_shape(const Shape& in) const override {
-        check(in.c == channels_, "BatchNorm: expected " + std::to_string(channels_) + " channels, got " + in.str());
+        check(in.c == channels_,
+              "BatchNorm: expected " + std::to_string(channels_) + " channels, got " + in.str());
         return in;
     }
     std::vector<Param*> params() override { return {&gamma_, &beta_}; }
@@ -58,10 +60,16 @@ public:
             // Per-slice sums in double, then reduced in slice order: deterministic for a thread count.
             // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
             const double M = double(N) * hw;
-            channel_sums(ctx, x, nullptr, [](auto v, auto, int) { return v; }, [](auto v, auto, int) { return v * 0.0f; });
+            channel_sums(
+                ctx, x, nullptr, [](auto v, auto, int) { return v; },
+                [](auto v, auto, int) { return v * 0.0f; });
             for (int c = 0; c < C; ++c) mean_[c] = sum_a_[c] / M;
-            channel_sums(ctx, x, nullptr, [](auto v, auto, int) { return v * 0.0f; },
-                         [this](auto v, auto, int c) { auto d = v - float(mean_[c]); return d * d; });
+            channel_sums(
+                ctx, x, nullptr, [](auto v, auto, int) { return v * 0.0f; },
+                [this](auto v, auto, int c) {
+                    auto d = v - float(mean_[c]);
+                    return d * d;
+                });
             for (int c = 0; c < C; ++c) {
                 double mu = mean_[c];
                 double var = sum_b_[c] / M;
@@ -87,13 +95,15 @@ public:
         });
     }
 
-    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const Context& ctx) override {
+    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                  const Context& ctx) override {
         (void)y;
         const int N = x.n(), C = channels_, hw = x.h() * x.w();
         dx.resize(N, C, x.h(), x.w());
         if (!ctx.training) {  // eval mode: a fixed per-channel affine map
-            channel_sums(ctx, x, &dy, [](auto, auto g, int) { return g; },
-                         [this](auto v, auto g, int c) { return g * (v - float(mean_[c])); });
+            channel_sums(
+                ctx, x, &dy, [](auto, auto g, int) { return g; },
+                [this](auto v, auto g, int c) { return g * (v - float(mean_[c])); });
             for (int c = 0; c < C; ++c) {
                 beta_.grad[c] += float(sum_a_[c]);
                 gamma_.grad[c] += float(sum_b_[c] * invstd_[c]);
@@ -109,8 +119,9 @@ public:
             });
             return;
         }
-        channel_sums(ctx, x, &dy, [](auto, auto g, int) { return g; },
-                     [this](auto v, auto g, int c) { return g * (v - float(mean_[c])); });
+        channel_sums(
+            ctx, x, &dy, [](auto, auto g, int) { return g; },
+            [this](auto v, auto g, int c) { return g * (v - float(mean_[c])); });
         const double M = double(N) * hw;
         std::vector<float> k_dy(C), k_x(C), k_0(C);
         for (int c = 0; c < C; ++c) {
@@ -136,8 +147,9 @@ public:
         });
     }
 
-private:
-    // sum_a_[c] = sum f(x, dy, c) and sum_b_[c] = sum g(x, dy, c) over channel c, per slice then in slice order.
+  private:
+    // sum_a_[c] = sum f(x, dy, c) and sum_b_[c] = sum g(x, dy, c) over channel c, per slice then in slice
+    // order.
     template <class F, class G>
     void channel_sums(const Context& ctx, const Tensor& x, const Tensor* dy, F f, G g) {
         const int N = x.n(), C = channels_, hw = x.h() * x.w();

@@ -101,15 +101,18 @@ struct Scratch {
 // product, small enough that the patches stay in cache.
 constexpr int kConvChunkColumns = 1536;
 
-inline int conv_chunk(int hw) { return std::max(1, kConvChunkColumns / std::max(1, hw)); }
+inline int conv_chunk(int hw) {
+    return std::max(1, kConvChunkColumns / std::max(1, hw));
+}
 
 }  // namespace detail
 
 class Conv2D : public Layer {
-public:
+  public:
     Conv2D(int in_channels, int out_channels, int kernel, int stride = 1, int padding = 0)
         : in_c_(in_channels), out_c_(out_channels), k_(kernel), stride_(stride), pad_(padding) {
-        check(in_channels > 0 && out_channels > 0 && kernel > 0 && stride > 0 && padding >= 0 && padding < kernel,
+        check(in_channels > 0 && out_channels > 0 && kernel > 0 && stride > 0 && padding >= 0 &&
+                  padding < kernel,
               "Conv2D: invalid hyperparameters");
         weight_.init("weight", out_c_, in_c_, k_, k_, true);
         bias_.init("bias", out_c_, 1, 1, 1, false);
@@ -118,12 +121,18 @@ public:
     std::string type() const override { return "conv2d"; }
     bool reads_output() const override { return false; }
     Hyper hyper() const override {
-        return {{"in_channels", in_c_}, {"out_channels", out_c_}, {"kernel", k_}, {"stride", stride_}, {"padding", pad_}};
+        return {{"in_channels", in_c_},
+                {"out_channels", out_c_},
+                {"kernel", k_},
+                {"stride", stride_},
+                {"padding", pad_}};
     }
     Shape output_shape(const Shape& in) const override {
-        check(in.c == in_c_, "Conv2D: expected " + std::to_string(in_c_) + " input channels, got " + std::to_string(in.c));
+        check(in.c == in_c_,
+              "Conv2D: expected " + std::to_string(in_c_) + " input channels, got " + std::to_string(in.c));
         int ho = (in.h + 2 * pad_ - k_) / stride_ + 1, wo = (in.w + 2 * pad_ - k_) / stride_ + 1;
-        check(in.h + 2 * pad_ >= k_ && in.w + 2 * pad_ >= k_, "Conv2D: input " + in.str() + " smaller than the kernel");
+        check(in.h + 2 * pad_ >= k_ && in.w + 2 * pad_ >= k_,
+              "Conv2D: input " + in.str() + " smaller than the kernel");
         return {out_c_, ho, wo};
     }
     std::vector<Param*> params() override { return {&weight_, &bias_}; }
@@ -141,7 +150,8 @@ public:
         y.resize(N, os);
         int parts = slice_count(ctx.pool, N);
         if (winograd_shape(in_c_)) {
-            if (!fwd_) fwd_ = std::make_unique<fast::Conv3x3>(in_c_, out_c_, simd::round_up(in_c_), false, false);
+            if (!fwd_)
+                fwd_ = std::make_unique<fast::Conv3x3>(in_c_, out_c_, simd::round_up(in_c_), false, false);
             fwd_->set_bias(bias_.value.data());
             load_weights(ctx, *fwd_, false);
             run_nchw(ctx, *fwd_, x, in_c_, out_c_, y);
@@ -170,7 +180,8 @@ public:
     }
 
     // With input_grad() off (a network's first layer) dx is left unwritten and its product skipped.
-    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const Context& ctx) override {
+    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                  const Context& ctx) override {
         (void)y;
         const int N = x.n(), K = in_c_ * k_ * k_;
         const int ho = dy.h(), wo = dy.w(), hw = ho * wo;
@@ -182,7 +193,8 @@ public:
         ConstMatMap W(weight_.value.data(), out_c_, K);
         const bool fast_dx = input_grad_ && winograd_shape(out_c_);
         parallel_slices(ctx.pool, N, [&](int b, int e, int part) {
-            if (input_grad_ && !fast_dx) std::fill(dx.sample(b), dx.sample(b) + size_t(e - b) * dx.sample_size(), 0.0f);
+            if (input_grad_ && !fast_dx)
+                std::fill(dx.sample(b), dx.sample(b) + size_t(e - b) * dx.sample_size(), 0.0f);
             const int chunk = detail::conv_chunk(hw);
             float* cols = scratch_[2 * part].get(size_t(K) * chunk * hw);
             float* dprod = scratch_[2 * part + 1].get(size_t(out_c_) * chunk * hw);
@@ -210,7 +222,8 @@ public:
             }
         });
         if (fast_dx) {
-            if (!bwd_) bwd_ = std::make_unique<fast::Conv3x3>(out_c_, in_c_, simd::round_up(out_c_), false, false);
+            if (!bwd_)
+                bwd_ = std::make_unique<fast::Conv3x3>(out_c_, in_c_, simd::round_up(out_c_), false, false);
             load_weights(ctx, *bwd_, true);
             run_nchw(ctx, *bwd_, dy, out_c_, in_c_, dx);
         }
@@ -222,7 +235,7 @@ public:
         }
     }
 
-private:
+  private:
     // Shapes the Winograd kernels take: 3×3, stride 1, padding 1, and `channels` in (input channels of the
     // forward convolution, output channels for the input gradient) enough for their products.
     bool winograd_shape(int channels) const {
@@ -237,7 +250,8 @@ private:
 
     // out (NCHW, Co channels) = conv(in (NCHW, Ci channels)), same height and width, a few samples at a time
     // through NHWC buffers that stay in cache.
-    void run_nchw(const Context& ctx, const fast::Conv3x3& conv, const Tensor& in, int ci, int co, Tensor& out) {
+    void run_nchw(const Context& ctx, const fast::Conv3x3& conv, const Tensor& in, int ci, int co,
+                  Tensor& out) {
         const int N = in.n(), H = in.h(), W = in.w(), hw = H * W;
         const int cs = simd::round_up(ci), os = simd::round_up(co);
         constexpr int kChunk = 4;

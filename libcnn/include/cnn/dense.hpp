@@ -8,7 +8,7 @@
 namespace cnn {
 
 class Dense : public Layer {
-public:
+  public:
     Dense(int in_features, int out_features) : in_(in_features), out_(out_features) {
         check(in_features > 0 && out_features > 0, "Dense: invalid sizes");
         weight_.init("weight", out_, in_, 1, 1, true);
@@ -62,7 +62,7 @@ public:
         }
     }
 
-private:
+  private:
     int in_, out_;
     Param weight_, bias_;
     std::vector<std::vector<float, Eigen::aligned_allocator<float>>> parts_;

@@ -20,7 +20,7 @@ inline uint64_t splitmix64(uint64_t& state) {
 }
 
 class Dropout : public Layer {
-public:
+  public:
     explicit Dropout(double p = 0.5, uint64_t seed = 0x5eed) : p_(p), seed_(seed) {
         check(p >= 0.0 && p < 1.0, "Dropout: p must be in [0, 1)");
     }
@@ -47,8 +47,10 @@ public:
             for (int n = b; n < e; ++n) {
                 float* m = mask_.data() + size_t(n) * per;
                 if (!reuse) {
-                    uint64_t state = seed_ ^ (ctx.step * 0xD1B54A32D192ED03ull) ^ (uint64_t(n) * 0x8CB92BA72F3D8DD7ull);
-                    for (size_t i = 0; i < per; ++i) m[i] = splitmix64(state) >= threshold ? keep_scale : 0.0f;
+                    uint64_t state =
+                        seed_ ^ (ctx.step * 0xD1B54A32D192ED03ull) ^ (uint64_t(n) * 0x8CB92BA72F3D8DD7ull);
+                    for (size_t i = 0; i < per; ++i)
+                        m[i] = splitmix64(state) >= threshold ? keep_scale : 0.0f;
                 }
                 const float* in = x.sample(n);
                 float* out = y.sample(n);
@@ -67,7 +69,7 @@ public:
         for (size_t i = 0; i < dy.size(); ++i) dx[i] = dy[i] * mask_[i];
     }
 
-private:
+  private:
     double p_;
     uint64_t seed_;
     bool frozen_ = false;

@@ -1,5 +1,6 @@
 // fast_conv: inference kernels for the 3×3, stride-1, padding-1 convolution that digit networks are made of,
-// with bias, an optional 2×2/2 max-pool and an optional ReLU fused into the output pass (FrozenNet uses them).
+// with bias, an optional 2×2/2 max-pool and an optional ReLU fused into the output pass (FrozenNet uses
+// them).
 //
 // Layout: activations are NHWC with the channel count padded to whole SIMD vectors (the padding channels
 // hold zeros), so a vector is 16 (AVX-512) or 8 (AVX) channels of one pixel.
@@ -81,8 +82,8 @@ inline void gemm_block(const float* a, int lda, const float* b, int ldb, int K, 
 // `in` is the zero-bordered input at the window of the first pixel (pixel stride cs, row stride row_stride),
 // w is [3][3][C][ldw]; out gets R pixels with stride ldo.
 template <int R, int NV>
-inline void direct_block(const float* in, size_t row_stride, int C, int cs, const float* w, int ldw, float* out,
-                         int ldo) {
+inline void direct_block(const float* in, size_t row_stride, int C, int cs, const float* w, int ldw,
+                         float* out, int ldo) {
     vec acc[R][NV];
     zero_block(acc);
     for (int u = 0; u < 3; ++u)
@@ -97,7 +98,9 @@ inline void direct_block(const float* in, size_t row_stride, int C, int cs, cons
 // Vectors per block and rows per block: as many accumulators as the registers hold.
 constexpr int kMaxVectors = simd::kAccumulators >= 24 ? 4 : 2;
 constexpr int kMaxRows = 8;
-inline int rows_for(int nv) { return std::min(kMaxRows, simd::kAccumulators / nv); }
+inline int rows_for(int nv) {
+    return std::min(kMaxRows, simd::kAccumulators / nv);
+}
 
 namespace detail {
 template <int NV>
@@ -115,14 +118,29 @@ inline void gemm_rows(int rows, const float* a, int lda, const float* b, int ldb
     const float* ar = a + size_t(r) * lda;
     float* cr = c + size_t(r) * ldc;
     switch (rows - r) {
-        case 7: gemm_block<7, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        case 6: gemm_block<6, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        case 5: gemm_block<5, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        case 4: gemm_block<4, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        case 3: gemm_block<3, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        case 2: gemm_block<2, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        case 1: gemm_block<1, NV>(ar, lda, b, ldb, K, cr, ldc); break;
-        default: break;
+        case 7:
+            gemm_block<7, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        case 6:
+            gemm_block<6, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        case 5:
+            gemm_block<5, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        case 4:
+            gemm_block<4, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        case 3:
+            gemm_block<3, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        case 2:
+            gemm_block<2, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        case 1:
+            gemm_block<1, NV>(ar, lda, b, ldb, K, cr, ldc);
+            break;
+        default:
+            break;
     }
 }
 
@@ -142,32 +160,57 @@ inline void direct_row(int pixels, const float* in, size_t row_stride, int C, in
     const float* ix = in + size_t(x) * cs;
     float* ox = out + size_t(x) * ldo;
     switch (pixels - x) {
-        case 7: direct_block<7, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        case 6: direct_block<6, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        case 5: direct_block<5, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        case 4: direct_block<4, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        case 3: direct_block<3, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        case 2: direct_block<2, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        case 1: direct_block<1, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo); break;
-        default: break;
+        case 7:
+            direct_block<7, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        case 6:
+            direct_block<6, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        case 5:
+            direct_block<5, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        case 4:
+            direct_block<4, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        case 3:
+            direct_block<3, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        case 2:
+            direct_block<2, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        case 1:
+            direct_block<1, NV>(ix, row_stride, C, cs, w, ldw, ox, ldo);
+            break;
+        default:
+            break;
     }
 }
 }  // namespace detail
 
 // C (rows × n) = A (rows × K) · B (K × n); n a multiple of kWidth, ldb and ldc too.
-__attribute__((noinline)) inline void gemm(int rows, int n, int K, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+__attribute__((noinline)) inline void gemm(int rows, int n, int K, const float* a, int lda, const float* b,
+                                           int ldb, float* c, int ldc) {
     for (int j0 = 0; j0 < n; j0 += kMaxVectors * kWidth) {
         const int nv = std::min(kMaxVectors, (n - j0) / kWidth);
         switch (nv) {
-            case 4: detail::gemm_rows<std::min(4, kMaxVectors)>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
-            case 3: detail::gemm_rows<std::min(3, kMaxVectors)>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
-            case 2: detail::gemm_rows<2>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
-            default: detail::gemm_rows<1>(rows, a, lda, b + j0, ldb, K, c + j0, ldc); break;
+            case 4:
+                detail::gemm_rows<std::min(4, kMaxVectors)>(rows, a, lda, b + j0, ldb, K, c + j0, ldc);
+                break;
+            case 3:
+                detail::gemm_rows<std::min(3, kMaxVectors)>(rows, a, lda, b + j0, ldb, K, c + j0, ldc);
+                break;
+            case 2:
+                detail::gemm_rows<2>(rows, a, lda, b + j0, ldb, K, c + j0, ldc);
+                break;
+            default:
+                detail::gemm_rows<1>(rows, a, lda, b + j0, ldb, K, c + j0, ldc);
+                break;
         }
     }
 }
 
-// ---- layout changes ----------------------------------------------------------------------------------------
+// ---- layout changes
+// ----------------------------------------------------------------------------------------
 
 // count samples of C planes of hw pixels (NCHW) → hw pixels of `stride` channels (NHWC), padding set to 0.
 inline void nchw_to_nhwc(const float* x, int count, int C, int hw, int stride, float* y) {
@@ -194,7 +237,8 @@ inline void nhwc_to_nchw(const float* x, int count, int C, int hw, int stride, f
     }
 }
 
-// ---- Winograd transforms -----------------------------------------------------------------------------------
+// ---- Winograd transforms
+// -----------------------------------------------------------------------------------
 
 // F(m×m, 3×3) in one dimension, applied to rows then columns: `input` (Bᵀ, tile side a = m + 2), `output`
 // (Aᵀ) and `kernel` (G). T is float (weights) or vec (activations).
@@ -258,18 +302,25 @@ struct Winograd<4> {  // F(4×4, 3×3): 36 products per tile instead of 144, poi
 
 // A 3×3 / stride 1 / padding 1 convolution prepared for NHWC inference.
 class Conv3x3 {
-public:
+  public:
     // weight: PyTorch order (O, C, 3, 3); bias: O (nullptr: none). in_stride: the channel stride of the input
     // activations (C for the network's own input, round_up(C) after another Conv3x3).
     // tile: the Winograd output tile side, 2 (F(2×2,3×3)) or 4 (F(4×4,3×3): fewer products, larger
     // transforms and rounding errors a few times larger; see best_tile()).
-    Conv3x3(const float* weight, const float* bias, int C, int O, int in_stride, bool relu, bool pool, int tile = 2)
+    Conv3x3(const float* weight, const float* bias, int C, int O, int in_stride, bool relu, bool pool,
+            int tile = 2)
         : Conv3x3(C, O, in_stride, relu, pool, tile) {
         set_weights(weight, bias);
     }
     // The shape alone; set_weights() must follow before run().
     Conv3x3(int C, int O, int in_stride, bool relu, bool pool, int tile = 2)
-        : C_(C), O_(O), cs_(in_stride), op_(simd::round_up(O)), relu_(relu), pool_(pool), m_(tile == 4 ? 4 : 2) {
+        : C_(C),
+          O_(O),
+          cs_(in_stride),
+          op_(simd::round_up(O)),
+          relu_(relu),
+          pool_(pool),
+          m_(tile == 4 ? 4 : 2) {
         // Winograd needs whole vectors of input channels and enough of them to keep its products busy.
         winograd_ = C >= kWidth / 2 && in_stride == simd::round_up(C);
         xi_ = (m_ + 2) * (m_ + 2);
@@ -297,11 +348,12 @@ public:
         if (bias) std::copy(bias, bias + O_, bias_.begin());
     }
     int in_channels() const { return C_; }
-    // The weights of input channels [c_begin, c_end) only: disjoint ranges may be loaded by different threads.
+    // The weights of input channels [c_begin, c_end) only: disjoint ranges may be loaded by different
+    // threads.
     void set_weights(const float* weight, bool transposed, int c_begin, int c_end) {
-
         auto tap = [&](int o, int c, int t) {
-            return transposed ? weight[(size_t(c) * O_ + o) * 9 + (8 - t)] : weight[(size_t(o) * C_ + c) * 9 + t];
+            return transposed ? weight[(size_t(c) * O_ + o) * 9 + (8 - t)]
+                              : weight[(size_t(o) * C_ + c) * 9 + t];
         };
         if (!winograd_) {
             for (int t = 0; t < 9; ++t)
@@ -356,9 +408,10 @@ public:
             run_direct(x, count, H, W, y, scratch);
     }
 
-private:
+  private:
     // The ξ matrices of V (and of M) are kSkew floats further apart than their size: the transforms touch
-    // all of them at once, and strides that are multiples of 4 KiB would put them all in the same L1 cache set.
+    // all of them at once, and strides that are multiples of 4 KiB would put them all in the same L1 cache
+    // set.
     static constexpr size_t kSkew = 16;
 
     // Tiles transformed and multiplied together: V and M of a group stay in the L2 cache.
@@ -381,7 +434,8 @@ private:
         constexpr int A = T::kTile, N = A * A, P = M / 2;
         const int cp = cs_;
         const int Ho = out_size(H, pool_), Wo = out_size(W, pool_);
-        const int th = pool_ ? (Ho + P - 1) / P : (H + M - 1) / M, tw = pool_ ? (Wo + P - 1) / P : (W + M - 1) / M;
+        const int th = pool_ ? (Ho + P - 1) / P : (H + M - 1) / M,
+                  tw = pool_ ? (Wo + P - 1) / P : (W + M - 1) / M;
         const size_t per_sample = size_t(th) * tw, total = per_sample * count;
         const size_t G = group_tiles();
         float* V = scratch;
@@ -398,13 +452,16 @@ private:
                 for (int i = 0; i < A; ++i)
                     for (int j = 0; j < A; ++j) {
                         const int iy = M * ty - 1 + i, ix = M * tx - 1 + j;
-                        px[i][j] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? base + (size_t(iy) * W + ix) * cp : nullptr;
+                        px[i][j] = (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                                       ? base + (size_t(iy) * W + ix) * cp
+                                       : nullptr;
                     }
                 float* vt = V + size_t(t) * cp;
                 for (int cb = 0; cb < cp; cb += kWidth) {
                     vec d[A][A], b[A][A], col[A], r[A];
                     for (int i = 0; i < A; ++i)
-                        for (int j = 0; j < A; ++j) d[i][j] = px[i][j] ? simd::load(px[i][j] + cb) : simd::zero();
+                        for (int j = 0; j < A; ++j)
+                            d[i][j] = px[i][j] ? simd::load(px[i][j] + cb) : simd::zero();
                     for (int j = 0; j < A; ++j) {  // Bᵀ d, column by column
                         for (int i = 0; i < A; ++i) col[i] = d[i][j];
                         T::input(col, r);
@@ -442,7 +499,8 @@ private:
                                 const int oy = P * ty + a, ox = P * tx + b;
                                 if (oy >= Ho || ox >= Wo) continue;
                                 vec v = simd::max(simd::max(q[2 * a][2 * b], q[2 * a][2 * b + 1]),
-                                                  simd::max(q[2 * a + 1][2 * b], q[2 * a + 1][2 * b + 1])) + bias;
+                                                  simd::max(q[2 * a + 1][2 * b], q[2 * a + 1][2 * b + 1])) +
+                                        bias;
                                 if (relu_) v = simd::max(v, simd::zero());
                                 simd::store(out + (size_t(oy) * Wo + ox) * op_ + ob, v);
                             }
@@ -471,11 +529,14 @@ private:
         for (int s = 0; s < count; ++s) {
             const float* xs = x + size_t(s) * H * W * cs_;
             for (int i = 0; i < H; ++i)
-                std::memcpy(padded + (size_t(i + 1) * Wp + 1) * cs_, xs + size_t(i) * W * cs_, sizeof(float) * W * cs_);
+                std::memcpy(padded + (size_t(i + 1) * Wp + 1) * cs_, xs + size_t(i) * W * cs_,
+                            sizeof(float) * W * cs_);
             float* ys = y + size_t(s) * Ho * Wo * op_;
             for (int oy = 0; oy < Ho; ++oy) {
                 const int conv_rows = pool_ ? 2 : 1;
-                for (int k = 0; k < conv_rows; ++k) conv_row(padded + size_t(oy * conv_rows + k) * row_stride, row_stride, W, rows + size_t(k) * W * op_);
+                for (int k = 0; k < conv_rows; ++k)
+                    conv_row(padded + size_t(oy * conv_rows + k) * row_stride, row_stride, W,
+                             rows + size_t(k) * W * op_);
                 float* out = ys + size_t(oy) * Wo * op_;
                 for (int ox = 0; ox < Wo; ++ox)
                     for (int ob = 0; ob < op_; ob += kWidth) {
@@ -502,10 +563,20 @@ private:
             const int nv = std::min(kMaxVectors, (op_ - j0) / kWidth);
             const float* w = w_.data() + j0;
             switch (nv) {
-                case 4: detail::direct_row<std::min(4, kMaxVectors)>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
-                case 3: detail::direct_row<std::min(3, kMaxVectors)>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
-                case 2: detail::direct_row<2>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
-                default: detail::direct_row<1>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_); break;
+                case 4:
+                    detail::direct_row<std::min(4, kMaxVectors)>(W, in, row_stride, C_, cs_, w, op_, out + j0,
+                                                                 op_);
+                    break;
+                case 3:
+                    detail::direct_row<std::min(3, kMaxVectors)>(W, in, row_stride, C_, cs_, w, op_, out + j0,
+                                                                 op_);
+                    break;
+                case 2:
+                    detail::direct_row<2>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_);
+                    break;
+                default:
+                    detail::direct_row<1>(W, in, row_stride, C_, cs_, w, op_, out + j0, op_);
+                    break;
             }
         }
     }

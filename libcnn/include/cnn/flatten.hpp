@@ -6,7 +6,7 @@
 namespace cnn {
 
 class Flatten : public Layer {
-public:
+  public:
     std::string type() const override { return "flatten"; }
     bool reads_output() const override { return false; }
     Shape output_shape(const Shape& in) const override { return {int(in.size()), 1, 1}; }

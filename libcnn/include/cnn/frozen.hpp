@@ -25,7 +25,7 @@
 namespace cnn {
 
 class FrozenNet {
-public:
+  public:
     // Per-thread scratch memory; reuse one per thread across calls to avoid allocations.
     struct Workspace {
         std::vector<detail::Scratch> parts;
@@ -46,16 +46,20 @@ public:
                 op.k = conv->kernel();
                 op.stride = conv->stride();
                 op.pad = conv->padding();
-                op.weight.assign(conv->weight().value.data(), conv->weight().value.data() + conv->weight().value.size());
-                op.bias.assign(conv->bias().value.data(), conv->bias().value.data() + conv->bias().value.size());
+                op.weight.assign(conv->weight().value.data(),
+                                 conv->weight().value.data() + conv->weight().value.size());
+                op.bias.assign(conv->bias().value.data(),
+                               conv->bias().value.data() + conv->bias().value.size());
                 ops_.push_back(std::move(op));
             } else if (auto* dense = dynamic_cast<Dense*>(&l)) {
                 Op op;
                 op.kind = Op::Dense;
                 op.in = s;
                 op.out = out;
-                op.weight.assign(dense->weight().value.data(), dense->weight().value.data() + dense->weight().value.size());
-                op.bias.assign(dense->bias().value.data(), dense->bias().value.data() + dense->bias().value.size());
+                op.weight.assign(dense->weight().value.data(),
+                                 dense->weight().value.data() + dense->weight().value.size());
+                op.bias.assign(dense->bias().value.data(),
+                               dense->bias().value.data() + dense->bias().value.size());
                 ops_.push_back(std::move(op));
             } else if (auto* bn = dynamic_cast<BatchNorm*>(&l)) {
                 const int C = s.c;
@@ -63,11 +67,12 @@ public:
                 for (int c = 0; c < C; ++c) {
                     double inv = 1.0 / std::sqrt(double(bn->running_var()[c]) + bn->eps());
                     scale[c] = float(bn->gamma().value[c] * inv);
-                    shift[c] = float(bn->beta().value[c] - bn->running_mean()[c] * bn->gamma().value[c] * inv);
+                    shift[c] =
+                        float(bn->beta().value[c] - bn->running_mean()[c] * bn->gamma().value[c] * inv);
                 }
                 Op* prev = ops_.empty() ? nullptr : &ops_.back();
-                if (prev && (prev->kind == Op::Conv || prev->kind == Op::Dense) && !prev->relu && prev->pool_k == 0 &&
-                    prev->out.c == C) {
+                if (prev && (prev->kind == Op::Conv || prev->kind == Op::Dense) && !prev->relu &&
+                    prev->pool_k == 0 && prev->out.c == C) {
                     const size_t per_out = prev->weight.size() / C;
                     for (int c = 0; c < C; ++c) {
                         for (size_t j = 0; j < per_out; ++j) prev->weight[c * per_out + j] *= scale[c];
@@ -143,17 +148,18 @@ public:
             constexpr int kBlock = 32;
             for (int s0 = b; s0 < e; s0 += kBlock) {
                 int count = std::min(kBlock, e - s0);
-                run_block(x + size_t(s0) * input_.size(), count, out + size_t(s0) * output_.size(), &ws.parts[size_t(part) * 4]);
+                run_block(x + size_t(s0) * input_.size(), count, out + size_t(s0) * output_.size(),
+                          &ws.parts[size_t(part) * 4]);
             }
         });
     }
 
-private:
+  private:
     struct Op {
         enum Kind { Conv, FastConv, Dense, Affine, Relu, MaxPool, Gap, ToNHWC, ToNCHW } kind;
-        Shape in, out;       // what the op reads and writes (out may be a flattened view of plane_out)
-        Shape conv_out;      // a convolution's output before pooling
-        Shape plane_out;     // the written planes' shape (convolution and max-pool)
+        Shape in, out;    // what the op reads and writes (out may be a flattened view of plane_out)
+        Shape conv_out;   // a convolution's output before pooling
+        Shape plane_out;  // the written planes' shape (convolution and max-pool)
         int k = 0, stride = 1, pad = 0;
         int pool_k = 0, pool_stride = 0;
         bool relu = false;
@@ -196,8 +202,8 @@ private:
                 const int in_stride = stride == 0 ? 1 : stride;  // one NCHW channel is already NHWC
                 op.kind = Op::FastConv;
                 const bool pool = op.pool_k == 2;
-                op.fast = std::make_shared<fast::Conv3x3>(op.weight.data(), op.bias.data(), op.in.c, op.conv_out.c,
-                                                          in_stride, op.relu, pool,
+                op.fast = std::make_shared<fast::Conv3x3>(op.weight.data(), op.bias.data(), op.in.c,
+                                                          op.conv_out.c, in_stride, op.relu, pool,
                                                           fast::Conv3x3::best_tile(op.in.h, op.in.w, pool));
                 op.weight.clear();
                 op.bias.clear();
@@ -207,13 +213,14 @@ private:
                 op.in_elems = op.in.size() / op.in.c * in_stride;
                 op.out_elems = plane.size() / plane.c * stride;
             } else if (stride != 0 && op.kind == Op::Dense) {
-                // Read the flattened NHWC activations directly: column (y*w + x)*stride + c of the new weights
-                // is column c*h*w + y*w + x of the old ones; padding channels get zero weights.
+                // Read the flattened NHWC activations directly: column (y*w + x)*stride + c of the new
+                // weights is column c*h*w + y*w + x of the old ones; padding channels get zero weights.
                 const size_t hw = size_t(plane.h) * plane.w, in_new = hw * stride, in_old = plane.size();
                 std::vector<float, Eigen::aligned_allocator<float>> w(size_t(op.out.c) * in_new, 0.0f);
                 for (int o = 0; o < op.out.c; ++o)
                     for (int c = 0; c < plane.c; ++c)
-                        for (size_t p = 0; p < hw; ++p) w[o * in_new + p * stride + c] = op.weight[o * in_old + c * hw + p];
+                        for (size_t p = 0; p < hw; ++p)
+                            w[o * in_new + p * stride + c] = op.weight[o * in_old + c * hw + p];
                 op.weight = std::move(w);
                 op.in_elems = in_new;
                 op.out_elems = op.out.size();
@@ -250,7 +257,8 @@ private:
         const size_t in_size = op.in_elems, out_size = op.out_elems;
         switch (op.kind) {
             case Op::FastConv:
-                op.fast->run(x, n, op.in.h, op.in.w, y, scratch[0].get(op.fast->scratch_size(op.in.h, op.in.w)));
+                op.fast->run(x, n, op.in.h, op.in.w, y,
+                             scratch[0].get(op.fast->scratch_size(op.in.h, op.in.w)));
                 break;
             case Op::ToNHWC:
                 fast::nchw_to_nhwc(x, n, op.in.c, op.in.h * op.in.w, op.nhwc_stride, y);
@@ -259,7 +267,8 @@ private:
                 fast::nhwc_to_nchw(x, n, op.in.c, op.in.h * op.in.w, op.nhwc_stride, y);
                 break;
             case Op::Conv: {
-                const int C = op.in.c, O = op.conv_out.c, hw = op.conv_out.h * op.conv_out.w, K = C * op.k * op.k;
+                const int C = op.in.c, O = op.conv_out.c, hw = op.conv_out.h * op.conv_out.w,
+                          K = C * op.k * op.k;
                 const int chunk = detail::conv_chunk(hw);
                 float* cols = scratch[0].get(size_t(K) * chunk * hw);
                 float* prod = scratch[1].get(size_t(O) * chunk * hw);
@@ -270,14 +279,15 @@ private:
                     if (op.k == 1 && op.stride == 1 && op.pad == 0 && S == 1) {
                         patches = x + size_t(s0) * in_size;  // a 1×1 convolution needs no patches
                     } else {
-                        detail::im2col(x + size_t(s0) * in_size, C, op.in.h, op.in.w, S, op.k, op.stride, op.pad,
-                                       op.conv_out.h, op.conv_out.w, cols);
+                        detail::im2col(x + size_t(s0) * in_size, C, op.in.h, op.in.w, S, op.k, op.stride,
+                                       op.pad, op.conv_out.h, op.conv_out.w, cols);
                     }
                     MatMap(prod, O, size_t(S) * hw).noalias() = W * ConstMatMap(patches, K, size_t(S) * hw);
                     for (int s = 0; s < S; ++s)
                         for (int o = 0; o < O; ++o) {
                             const float* src = prod + size_t(o) * S * hw + size_t(s) * hw;
-                            float* dst = y + size_t(s0 + s) * out_size + size_t(o) * op.plane_out.h * op.plane_out.w;
+                            float* dst =
+                                y + size_t(s0 + s) * out_size + size_t(o) * op.plane_out.h * op.plane_out.w;
                             output_pass(op, src, op.bias[o], dst);
                         }
                 }
@@ -285,7 +295,8 @@ private:
             }
             case Op::Dense: {
                 MatMap Y(y, n, op.out.c);
-                Y.noalias() = ConstMatMap(x, n, int(in_size)) * ConstMatMap(op.weight.data(), op.out.c, int(in_size)).transpose();
+                Y.noalias() = ConstMatMap(x, n, int(in_size)) *
+                              ConstMatMap(op.weight.data(), op.out.c, int(in_size)).transpose();
                 Y.rowwise() += ConstVecMap(op.bias.data(), op.out.c).transpose();
                 if (op.relu) Y = Y.cwiseMax(0.0f);
                 break;
@@ -307,7 +318,8 @@ private:
                 for (size_t i = 0; i < size_t(n) * in_size; ++i) y[i] = std::max(x[i], 0.0f);
                 break;
             case Op::MaxPool: {
-                const size_t plane = size_t(op.in.h) * op.in.w, oplane = size_t(op.plane_out.h) * op.plane_out.w;
+                const size_t plane = size_t(op.in.h) * op.in.w,
+                             oplane = size_t(op.plane_out.h) * op.plane_out.w;
                 for (size_t p = 0; p < size_t(n) * op.in.c; ++p) {
                     Op plain = op;
                     plain.conv_out = op.in;
@@ -318,7 +330,8 @@ private:
             case Op::Gap: {
                 const int C = op.in.c, hw = op.in.h * op.in.w;
                 // NCHW: channel c's values are consecutive; NHWC: one every nhwc_stride floats.
-                const size_t step = op.nhwc_stride ? size_t(op.nhwc_stride) : 1, plane = op.nhwc_stride ? 1 : size_t(hw);
+                const size_t step = op.nhwc_stride ? size_t(op.nhwc_stride) : 1,
+                             plane = op.nhwc_stride ? 1 : size_t(hw);
                 for (int s = 0; s < n; ++s)
                     for (int c = 0; c < C; ++c) {
                         const float* src = x + size_t(s) * in_size + size_t(c) * plane;

@@ -7,7 +7,7 @@
 namespace cnn {
 
 class GlobalAvgPool : public Layer {
-public:
+  public:
     std::string type() const override { return "global_avg_pool"; }
     bool reads_output() const override { return false; }
     Shape output_shape(const Shape& in) const override { return {in.c, 1, 1}; }
@@ -26,7 +26,8 @@ public:
         });
     }
 
-    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const Context& ctx) override {
+    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                  const Context& ctx) override {
         (void)y;
         const int N = x.n(), C = x.c(), hw = x.h() * x.w();
         dx.resize(N, C, x.h(), x.w());

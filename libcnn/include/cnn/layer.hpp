@@ -56,12 +56,13 @@ struct Context {
 };
 
 class Layer {
-public:
+  public:
     virtual ~Layer() = default;
     virtual std::string type() const = 0;
     virtual Shape output_shape(const Shape& in) const = 0;
     virtual void forward(const Tensor& x, Tensor& y, const Context& ctx) = 0;
-    virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const Context& ctx) = 0;
+    virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                          const Context& ctx) = 0;
 
     virtual std::vector<Param*> params() { return {}; }
     // Saved with the model but not trained (BatchNorm's running statistics).
@@ -84,7 +85,7 @@ public:
     void set_input_grad(bool needed) { input_grad_ = needed; }
     bool input_grad() const { return input_grad_; }
 
-protected:
+  protected:
     bool input_grad_ = true;
 };
 

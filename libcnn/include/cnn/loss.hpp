@@ -44,7 +44,8 @@ inline LossResult softmax_cross_entropy(const Tensor& logits, const int* labels,
                                         float label_smoothing = 0.0f) {
     const int N = logits.n(), K = int(logits.sample_size());
     check(N > 0 && K > 1, "softmax_cross_entropy: empty logits " + logits.shape_str());
-    check(label_smoothing >= 0.0f && label_smoothing < 1.0f, "softmax_cross_entropy: label smoothing in [0, 1)");
+    check(label_smoothing >= 0.0f && label_smoothing < 1.0f,
+          "softmax_cross_entropy: label smoothing in [0, 1)");
     if (dlogits) dlogits->resize(N, K, 1, 1);
     LossResult result;
     const double off = label_smoothing / K, on = 1.0 - label_smoothing + off;

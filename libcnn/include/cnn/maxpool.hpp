@@ -1,6 +1,7 @@
 // MaxPool2D: the maximum over each k×k window, moved by `stride`, no padding (PyTorch's floor mode).
 //   y[n,c,i,j] = max_{u,v < k} x[n, c, i*s + u, j*s + v],  Ho = (H - k) / s + 1
-//   backward: dx = 0, then each dy goes to the position that held its window's maximum (the first one on ties).
+//   backward: dx = 0, then each dy goes to the position that held its window's maximum (the first one on
+//   ties).
 #pragma once
 
 #include <algorithm>
@@ -12,7 +13,7 @@
 namespace cnn {
 
 class MaxPool2D : public Layer {
-public:
+  public:
     explicit MaxPool2D(int kernel = 2, int stride = 0) : k_(kernel), stride_(stride > 0 ? stride : kernel) {
         check(kernel > 0, "MaxPool2D: invalid kernel");
     }
@@ -70,7 +71,8 @@ public:
         });
     }
 
-    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const Context& ctx) override {
+    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                  const Context& ctx) override {
         (void)y;
         const int N = x.n(), H = x.h(), W = x.w(), ohw = dy.h() * dy.w();
         check(argmax_.size() == dy.size(), "MaxPool2D backward: no matching forward");
@@ -87,7 +89,7 @@ public:
         });
     }
 
-private:
+  private:
     int k_, stride_;
     std::vector<int32_t> argmax_;
 };

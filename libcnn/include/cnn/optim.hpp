@@ -16,7 +16,7 @@
 namespace cnn {
 
 class Optimizer {
-public:
+  public:
     Optimizer(std::vector<Param*> params, double lr) : params_(std::move(params)), lr_(lr) {}
     virtual ~Optimizer() = default;
     virtual std::string name() const = 0;
@@ -35,7 +35,7 @@ public:
     // The optimizer's state tensors, in a fixed order, for checkpoints.
     virtual std::vector<Tensor*> state() { return {}; }
 
-protected:
+  protected:
     // One state tensor per parameter, shaped like it, zero-initialised.
     std::vector<Tensor> make_state() const {
         std::vector<Tensor> s(params_.size());
@@ -63,8 +63,9 @@ protected:
 };
 
 class SGD : public Optimizer {
-public:
-    SGD(std::vector<Param*> params, double lr, double momentum = 0.0, bool nesterov = false, double weight_decay = 0.0)
+  public:
+    SGD(std::vector<Param*> params, double lr, double momentum = 0.0, bool nesterov = false,
+        double weight_decay = 0.0)
         : Optimizer(std::move(params), lr), momentum_(momentum), nesterov_(nesterov), wd_(weight_decay) {
         velocity_ = make_state();
     }
@@ -97,7 +98,7 @@ public:
         return s;
     }
 
-private:
+  private:
     double momentum_;
     bool nesterov_;
     double wd_;
@@ -105,10 +106,15 @@ private:
 };
 
 class Adam : public Optimizer {
-public:
-    Adam(std::vector<Param*> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-         double weight_decay = 0.0, bool decoupled = false)
-        : Optimizer(std::move(params), lr), b1_(beta1), b2_(beta2), eps_(eps), wd_(weight_decay), decoupled_(decoupled) {
+  public:
+    Adam(std::vector<Param*> params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+         double eps = 1e-8, double weight_decay = 0.0, bool decoupled = false)
+        : Optimizer(std::move(params), lr),
+          b1_(beta1),
+          b2_(beta2),
+          eps_(eps),
+          wd_(weight_decay),
+          decoupled_(decoupled) {
         m_ = make_state();
         v_ = make_state();
     }
@@ -144,14 +150,14 @@ public:
         return s;
     }
 
-private:
+  private:
     double b1_, b2_, eps_, wd_;
     bool decoupled_;
     std::vector<Tensor> m_, v_;
 };
 
 class AdamW : public Adam {
-public:
+  public:
     AdamW(std::vector<Param*> params, double lr = 1e-3, double weight_decay = 1e-2, double beta1 = 0.9,
           double beta2 = 0.999, double eps = 1e-8)
         : Adam(std::move(params), lr, beta1, beta2, eps, weight_decay, true) {}

@@ -15,7 +15,7 @@
 namespace cnn {
 
 class ThreadPool {
-public:
+  public:
     explicit ThreadPool(int threads = 1) : threads_(std::max(1, threads)) {
         for (int t = 1; t < threads_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
     }
@@ -59,14 +59,15 @@ public:
         if (error_) std::rethrow_exception(error_);
     }
 
-    // The half-open range of [0, n) that part `part` of `parts` covers: contiguous, sizes differ by at most 1.
+    // The half-open range of [0, n) that part `part` of `parts` covers: contiguous, sizes differ by at
+    // most 1.
     static std::pair<int, int> slice(int n, int parts, int part) {
         int base = n / parts, extra = n % parts;
         int begin = part * base + std::min(part, extra);
         return {begin, begin + base + (part < extra ? 1 : 0)};
     }
 
-private:
+  private:
     void work_on_tasks() {
         for (;;) {
             int t;
@@ -102,7 +103,8 @@ private:
     void worker_loop(int) {
         long seen = 0;
         for (;;) {
-            for (int spin = 0; spin < kSpins && generation_.load(std::memory_order_acquire) == seen; ++spin) pause();
+            for (int spin = 0; spin < kSpins && generation_.load(std::memory_order_acquire) == seen; ++spin)
+                pause();
             {
                 std::unique_lock<std::mutex> lock(mutex_);
                 wake_.wait(lock, [&] { return stopping_ || generation_.load() != seen; });
@@ -138,6 +140,8 @@ inline void parallel_slices(ThreadPool* pool, int n, const std::function<void(in
     });
 }
 
-inline int slice_count(ThreadPool* pool, int n) { return pool ? std::min(pool->size(), std::max(1, n)) : 1; }
+inline int slice_count(ThreadPool* pool, int n) {
+    return pool ? std::min(pool->size(), std::max(1, n)) : 1;
+}
 
 }  // namespace cnn

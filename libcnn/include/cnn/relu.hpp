@@ -6,7 +6,7 @@
 namespace cnn {
 
 class ReLU : public Layer {
-public:
+  public:
     std::string type() const override { return "relu"; }
     bool elementwise() const override { return true; }
     bool reads_output() const override { return true; }
@@ -22,7 +22,8 @@ public:
         });
     }
 
-    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx, const Context& ctx) override {
+    void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx,
+                  const Context& ctx) override {
         dx.resize(x.n(), x.c(), x.h(), x.w());
         const size_t per = x.sample_size();
         parallel_slices(ctx.pool, x.n(), [&](int b, int e, int) {

@@ -12,7 +12,7 @@
 namespace cnn {
 
 class Sequential {
-public:
+  public:
     explicit Sequential(Shape input = {1, 28, 28}) : input_(input) {}
     Sequential(Sequential&&) = default;
     Sequential& operator=(Sequential&&) = default;
@@ -81,7 +81,8 @@ public:
     // set_input_gradient(true)). Parameter gradients are accumulated (+=): call zero_grad() before each step.
     const Tensor& backward(const Tensor& doutput, bool training = true) {
         check(input_ptr_ != nullptr && out_.size() == layers_.size(), "Sequential: backward before forward");
-        check(doutput.size() == out_.back()->size(), "Sequential: output gradient shape " + doutput.shape_str());
+        check(doutput.size() == out_.back()->size(),
+              "Sequential: output gradient shape " + doutput.shape_str());
         Context ctx{pool_.get(), training, step_};
         const Tensor* dy = &doutput;
         Tensor* dy_owned = nullptr;  // dy when it is ours to overwrite (not the caller's doutput)
@@ -130,7 +131,7 @@ public:
 
     std::map<std::string, std::string> metadata;
 
-private:
+  private:
     bool in_place(size_t i) const {
         return i > 0 && layers_[i]->elementwise() && !layers_[i - 1]->reads_output();
     }

@@ -1,6 +1,6 @@
 // The model file: a versioned binary format holding the layer list with hyperparameters, the weights, the
-// BatchNorm statistics, free-form metadata, optional extra named tensors (optimizer state in checkpoints) and a
-// CRC-32 of everything. All integers and floats little-endian.
+// BatchNorm statistics, free-form metadata, optional extra named tensors (optimizer state in checkpoints) and
+// a CRC-32 of everything. All integers and floats little-endian.
 //
 //   offset 0   "CNNMODEL"                 8 bytes magic
 //          8   u32 format version         (kFormatVersion)
@@ -50,13 +50,13 @@ constexpr char kModelMagic[8] = {'C', 'N', 'N', 'M', 'O', 'D', 'E', 'L'};
 constexpr uint32_t kFormatVersion = 1;
 
 class ModelFileError : public std::runtime_error {
-public:
+  public:
     enum class Kind { NotFound, Truncated, WrongMagic, NewerVersion, Corrupted, Malformed, WriteFailed };
     ModelFileError(Kind kind, const std::string& path, const std::string& problem)
         : std::runtime_error(path + ": " + problem), kind_(kind) {}
     Kind kind() const { return kind_; }
 
-private:
+  private:
     Kind kind_;
 };
 
@@ -86,7 +86,8 @@ inline std::unique_ptr<Layer> make_layer(const std::string& type, const Hyper& h
         return std::make_unique<Conv2D>(integer("in_channels"), integer("out_channels"), integer("kernel"),
                                         integer("stride"), integer("padding"));
     if (type == "batchnorm")
-        return std::make_unique<BatchNorm>(integer("channels"), hyper_get(h, "eps"), hyper_get(h, "momentum"));
+        return std::make_unique<BatchNorm>(integer("channels"), hyper_get(h, "eps"),
+                                           hyper_get(h, "momentum"));
     if (type == "relu") return std::make_unique<ReLU>();
     if (type == "maxpool2d") return std::make_unique<MaxPool2D>(integer("kernel"), integer("stride"));
     if (type == "global_avg_pool") return std::make_unique<GlobalAvgPool>();
@@ -99,7 +100,7 @@ inline std::unique_ptr<Layer> make_layer(const std::string& type, const Hyper& h
 namespace detail {
 
 class Writer {
-public:
+  public:
     void u32(uint32_t v) { raw(&v, 4); }
     void u64(uint64_t v) { raw(&v, 8); }
     void f64(double v) { raw(&v, 8); }
@@ -120,8 +121,9 @@ public:
 };
 
 class Reader {
-public:
-    Reader(const uint8_t* data, size_t size, const std::string& path) : p_(data), end_(data + size), path_(path) {}
+  public:
+    Reader(const uint8_t* data, size_t size, const std::string& path)
+        : p_(data), end_(data + size), path_(path) {}
     uint32_t u32() { return get<uint32_t>(); }
     uint64_t u64() { return get<uint64_t>(); }
     double f64() { return get<double>(); }
@@ -137,8 +139,9 @@ public:
         for (auto& x : d) x = u32();
         for (int i = 0; i < 4; ++i)
             if (int(d[i]) != t.dims()[i])
-                fail("tensor '" + what + "' has shape (" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " +
-                     std::to_string(d[2]) + ", " + std::to_string(d[3]) + "), the layer expects " + t.shape_str());
+                fail("tensor '" + what + "' has shape (" + std::to_string(d[0]) + ", " +
+                     std::to_string(d[1]) + ", " + std::to_string(d[2]) + ", " + std::to_string(d[3]) +
+                     "), the layer expects " + t.shape_str());
         need(t.size() * sizeof(float), "tensor '" + what + "'");
         std::memcpy(t.data(), p_, t.size() * sizeof(float));
         p_ += t.size() * sizeof(float);
@@ -162,7 +165,7 @@ public:
         throw ModelFileError(ModelFileError::Kind::Malformed, path_, "malformed model file: " + problem);
     }
 
-private:
+  private:
     template <class T>
     T get() {
         need(sizeof(T), "a number");
@@ -272,34 +275,39 @@ inline void save(Sequential& net, const std::string& path, const NamedTensors& e
 }
 
 // Parses a model from bytes; `path` only names the source in error messages.
-inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::string& path, NamedTensors* extra = nullptr) {
+inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::string& path,
+                              NamedTensors* extra = nullptr) {
     using Kind = ModelFileError::Kind;
     constexpr size_t header = 20;
     if (bytes.empty()) throw ModelFileError(Kind::Truncated, path, "truncated model file: the file is empty");
     if (bytes.size() < 8 || std::memcmp(bytes.data(), kModelMagic, std::min<size_t>(8, bytes.size())) != 0) {
         if (bytes.size() < 8 && std::memcmp(bytes.data(), kModelMagic, bytes.size()) == 0)
-            throw ModelFileError(Kind::Truncated, path, "truncated model file: " + std::to_string(bytes.size()) + " bytes");
+            throw ModelFileError(Kind::Truncated, path,
+                                 "truncated model file: " + std::to_string(bytes.size()) + " bytes");
         throw ModelFileError(Kind::WrongMagic, path, "not a model file (wrong magic; expected \"CNNMODEL\")");
     }
     if (bytes.size() < header)
-        throw ModelFileError(Kind::Truncated, path, "truncated model file: " + std::to_string(bytes.size()) + " bytes, the header alone needs 20");
+        throw ModelFileError(
+            Kind::Truncated, path,
+            "truncated model file: " + std::to_string(bytes.size()) + " bytes, the header alone needs 20");
     uint32_t version;
     uint64_t payload;
     std::memcpy(&version, bytes.data() + 8, 4);
     std::memcpy(&payload, bytes.data() + 12, 8);
     if (version > kFormatVersion)
-        throw ModelFileError(Kind::NewerVersion, path, "model format version " + std::to_string(version) +
-                                                           " is newer than this program supports (" +
-                                                           std::to_string(kFormatVersion) + ")");
+        throw ModelFileError(Kind::NewerVersion, path,
+                             "model format version " + std::to_string(version) +
+                                 " is newer than this program supports (" + std::to_string(kFormatVersion) +
+                                 ")");
     if (version == 0) throw ModelFileError(Kind::Malformed, path, "malformed model file: format version 0");
     if (payload > bytes.size() || bytes.size() < header + payload + 4)
-        throw ModelFileError(Kind::Truncated, path, "truncated model file: " + std::to_string(bytes.size()) +
-                                                        " bytes, the header announces " +
-                                                        std::to_string(header + payload + 4));
+        throw ModelFileError(Kind::Truncated, path,
+                             "truncated model file: " + std::to_string(bytes.size()) +
+                                 " bytes, the header announces " + std::to_string(header + payload + 4));
     if (bytes.size() > header + payload + 4)
-        throw ModelFileError(Kind::Corrupted, path, "corrupted model file: " +
-                                                        std::to_string(bytes.size() - header - payload - 4) +
-                                                        " unexpected bytes after the end");
+        throw ModelFileError(Kind::Corrupted, path,
+                             "corrupted model file: " + std::to_string(bytes.size() - header - payload - 4) +
+                                 " unexpected bytes after the end");
     uint32_t stored_crc;
     std::memcpy(&stored_crc, bytes.data() + header + payload, 4);
     if (crc32(bytes.data() + header, size_t(payload)) != stored_crc)
@@ -324,7 +332,8 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
         std::string type = r.str();
         Hyper h;
         uint32_t n_hyper = r.u32();
-        if (n_hyper > 64) r.fail("layer " + std::to_string(i) + " has " + std::to_string(n_hyper) + " hyperparameters");
+        if (n_hyper > 64)
+            r.fail("layer " + std::to_string(i) + " has " + std::to_string(n_hyper) + " hyperparameters");
         for (uint32_t j = 0; j < n_hyper; ++j) {
             std::string k = r.str();
             h.emplace_back(k, r.f64());
@@ -332,14 +341,16 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
         // Never allocate from unchecked numbers: the weights a layer would hold must fit in what is left.
         double floats = 0;
         if (type == "conv2d")
-            floats = hyper_get(h, "out_channels", 0) * (hyper_get(h, "in_channels", 0) * hyper_get(h, "kernel", 0) *
-                                                            hyper_get(h, "kernel", 0) + 1);
+            floats =
+                hyper_get(h, "out_channels", 0) *
+                (hyper_get(h, "in_channels", 0) * hyper_get(h, "kernel", 0) * hyper_get(h, "kernel", 0) + 1);
         else if (type == "dense")
             floats = hyper_get(h, "out_features", 0) * (hyper_get(h, "in_features", 0) + 1);
         else if (type == "batchnorm")
             floats = 4 * hyper_get(h, "channels", 0);
         if (!(floats >= 0) || floats * sizeof(float) > double(r.remaining()))
-            r.fail("layer " + std::to_string(i) + " (" + type + ") announces more weights than the file holds");
+            r.fail("layer " + std::to_string(i) + " (" + type +
+                   ") announces more weights than the file holds");
         std::unique_ptr<Layer> layer;
         try {
             layer = make_layer(type, h);
@@ -352,16 +363,20 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
         auto buffers = added.buffers();
         uint32_t n_tensors = r.u32();
         if (n_tensors != params.size() + buffers.size())
-            r.fail("layer " + std::to_string(i) + " (" + type + ") has " + std::to_string(n_tensors) + " tensors, expected " +
-                   std::to_string(params.size() + buffers.size()));
+            r.fail("layer " + std::to_string(i) + " (" + type + ") has " + std::to_string(n_tensors) +
+                   " tensors, expected " + std::to_string(params.size() + buffers.size()));
         for (Param* p : params) {
             std::string name = r.str();
-            if (name != p->name) r.fail("layer " + std::to_string(i) + ": tensor '" + name + "' where '" + p->name + "' belongs");
+            if (name != p->name)
+                r.fail("layer " + std::to_string(i) + ": tensor '" + name + "' where '" + p->name +
+                       "' belongs");
             r.tensor_into(p->value, type + "." + name);
         }
         for (auto& [bname, t] : buffers) {
             std::string name = r.str();
-            if (name != bname) r.fail("layer " + std::to_string(i) + ": tensor '" + name + "' where '" + bname + "' belongs");
+            if (name != bname)
+                r.fail("layer " + std::to_string(i) + ": tensor '" + name + "' where '" + bname +
+                       "' belongs");
             r.tensor_into(*t, type + "." + name);
         }
     }
@@ -378,7 +393,9 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
 
 inline Sequential load(const std::string& path, NamedTensors* extra = nullptr) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ModelFileError(ModelFileError::Kind::NotFound, path, "cannot open model file (missing or unreadable)");
+    if (!in)
+        throw ModelFileError(ModelFileError::Kind::NotFound, path,
+                             "cannot open model file (missing or unreadable)");
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return deserialize(bytes, path, extra);
 }

@@ -26,10 +26,15 @@ constexpr int kAccumulators = 12;
 
 typedef float vec __attribute__((vector_size(kWidth * sizeof(float))));
 // The same vector for loads and stores at any float address (no alignment beyond float's is assumed).
-typedef float vec_unaligned __attribute__((vector_size(kWidth * sizeof(float)), aligned(alignof(float)), may_alias));
+typedef float vec_unaligned
+    __attribute__((vector_size(kWidth * sizeof(float)), aligned(alignof(float)), may_alias));
 
-inline vec load(const float* p) { return *reinterpret_cast<const vec_unaligned*>(p); }
-inline void store(float* p, vec v) { *reinterpret_cast<vec_unaligned*>(p) = v; }
+inline vec load(const float* p) {
+    return *reinterpret_cast<const vec_unaligned*>(p);
+}
+inline void store(float* p, vec v) {
+    *reinterpret_cast<vec_unaligned*>(p) = v;
+}
 // A broadcast (vec{} + s would be computed as an addition, which the compiler may not drop: -0.0f + 0.0f).
 inline vec splat(float s) {
 #if defined(__AVX512F__)
@@ -44,8 +49,12 @@ inline vec splat(float s) {
     return v;
 #endif
 }
-inline vec zero() { return vec{}; }
-inline vec max(vec a, vec b) { return a > b ? a : b; }
+inline vec zero() {
+    return vec{};
+}
+inline vec max(vec a, vec b) {
+    return a > b ? a : b;
+}
 // Lanes added in a fixed order.
 inline float sum(vec v) {
     float s = 0.0f;
@@ -64,6 +73,8 @@ inline float sum(const float* p, int n) {
 }
 
 // Channel counts are padded to whole vectors in the kernels' layouts.
-constexpr int round_up(int n) { return (n + kWidth - 1) / kWidth * kWidth; }
+constexpr int round_up(int n) {
+    return (n + kWidth - 1) / kWidth * kWidth;
+}
 
 }  // namespace cnn::simd

@@ -34,7 +34,7 @@ struct Shape {
 };
 
 class Tensor {
-public:
+  public:
     Tensor() = default;
     Tensor(int n, int c, int h = 1, int w = 1) { resize(n, c, h, w); }
 
@@ -81,7 +81,7 @@ public:
         return s.str();
     }
 
-private:
+  private:
     std::vector<float, Eigen::aligned_allocator<float>> data_;
     std::array<int, 4> dims_{0, 0, 0, 0};
     size_t size_ = 0;
