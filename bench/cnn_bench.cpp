@@ -1,4 +1,4 @@
-// cnn-bench: DigitNet's training and inference speed on in-memory data, one JSON object per line (SPEC).
+// cnn-bench: DigitNet's training and inference speed on in-memory data, one JSON object per line.
 //   train  batch 128 (and 64): full steps (forward, loss, backward, Adam update), images/s
 //   infer  batch 1: latency p50/p99 of the frozen network (BatchNorm folded), one image at a time
 //   infer  batch 256: images/s of the frozen network

@@ -1,4 +1,4 @@
-"""The design digit-server replaced, for bench/compare_gunicorn.sh: Flask + PyTorch, DigitNet (the SPEC's
+"""The design digit-server replaced, for bench/compare_gunicorn.sh: Flask + PyTorch, DigitNet (cnn-bench's
 reference network, the same one compare_torch.py times), the upload opened with Pillow, turned grey, resized
 to 28x28 and normalised, one inference per request. Serves the same /predict contract (multipart "file"), and /readyz for bench/load.sh.
 Weights are PyTorch's initial ones: the cost of a request does not depend on them.

@@ -1,4 +1,4 @@
-"""DigitNet (the SPEC's reference network) in PyTorch, for bench/compare_torch.py and
+"""DigitNet (the reference network of cnn-bench) in PyTorch, for bench/compare_torch.py and
 bench/reference_flask_app.py."""
 import torch
 import torch.nn as nn

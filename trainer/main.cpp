@@ -1,4 +1,4 @@
-// digit-trainer: train, evaluate and use digit models from the command line (SPEC: digit-trainer).
+// digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict).
 #include <csignal>
 #include <cstdio>
 #include <fstream>

@@ -17,7 +17,7 @@ struct TrainOptions {
     std::string data_dir = "data/mnist";
     std::string out = "models/digitnet.cnn";
     std::string arch =
-        "digitnet-plus";  // digitnet (SPEC's reference), digitnet-bn or digitnet-plus (shipped)
+        "digitnet-plus";  // digitnet (the benchmarks' reference), digitnet-bn or digitnet-plus (shipped)
     int epochs = 22;
     int batch_size = 128;
     double lr = 0.0;                 // 0: the optimizer's default (Adam 2e-3, SGD 0.05)

@@ -1,5 +1,5 @@
 // digit-server over real HTTP: the binary started on free ports (--port 0 --ui-port 0; the ports are read
-// from its "loaded" line on stderr), every endpoint, every bad input of issue 4 each followed by a good
+// from its "loaded" line on stderr), every endpoint, every bad input each followed by a good
 // request, slow clients, the UI's static serving and its defences. Plus the pipeline + model end to end on
 // MNIST digits disguised as real uploads.
 //
@@ -256,7 +256,7 @@ void expect_good_prediction(httplib::Client& c, int expected_digit = -1) {
 
 }  // namespace
 
-TEST_CASE("every endpoint answers as the SPEC says", "[http]") {
+TEST_CASE("every endpoint answers as documented", "[http]") {
     ServerProcess server({});
     REQUIRE(server.started());
     auto c = client(server.api_port());

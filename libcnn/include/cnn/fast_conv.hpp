@@ -1,6 +1,6 @@
-// fast_conv: inference kernels for the 3×3, stride-1, padding-1 convolution that digit networks are made of,
-// with bias, an optional 2×2/2 max-pool and an optional ReLU fused into the output pass (FrozenNet uses
-// them).
+// fast_conv: kernels for the 3×3, stride-1, padding-1 convolution that digit networks are made of, with bias,
+// an optional 2×2/2 max-pool and an optional ReLU fused into the output pass. FrozenNet runs inference on
+// them; Conv2D's training passes use them for the forward pass and the input gradient.
 //
 // Layout: activations are NHWC with the channel count padded to whole SIMD vectors (the padding channels
 // hold zeros), so a vector is 16 (AVX-512) or 8 (AVX) channels of one pixel.

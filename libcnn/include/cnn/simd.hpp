@@ -1,6 +1,7 @@
 // simd: a float vector as wide as the target's registers (16 lanes with AVX-512, 8 with AVX, 4 otherwise),
 // written with the GCC/Clang vector extension so that one source compiles for every -march. Used by the
-// hand-written inference kernels in fast_conv.hpp; everything else in the library goes through Eigen.
+// hand-written convolution kernels (fast_conv.hpp, for inference and training), BatchNorm's channel sums and
+// the recognizer's image filters; the rest of the library goes through Eigen.
 #pragma once
 
 #if defined(__x86_64__) || defined(__i386__)
