@@ -8,13 +8,17 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <cnn/cnn.hpp>
 
 #include "models.hpp"
+#include "recognizer.hpp"
 
 namespace {
 
@@ -107,10 +111,35 @@ void bench_infer(int threads, int iters, const std::string& model) {
     std::fflush(stdout);
 }
 
+// The recognition pipeline on an image file (decode, ink, digit groups, the 28x28), one thread: what every
+// /predict pays before the network runs.
+void bench_pipeline(const std::string& path, int iters) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot open the image");
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const digit::DecodedImage probe = digit::decode_image(bytes.data(), bytes.size());
+    digit::prepare_digit(bytes.data(), bytes.size());  // warm up (and fail here on a bad file)
+    const int samples = std::max(20, iters * (bytes.size() > 1'000'000 ? 2 : 100));
+    std::vector<double> latency(std::size_t(samples), 0.0);
+    for (double& l : latency) {
+        auto t0 = Clock::now();
+        digit::prepare_digit(bytes.data(), bytes.size());
+        l = seconds(t0, Clock::now()) * 1e6;
+    }
+    std::sort(latency.begin(), latency.end());
+    std::printf(
+        "{\"bench\":\"pipeline\",\"image\":\"%s\",\"width\":%d,\"height\":%d,\"threads\":1,"
+        "\"latency_us_p50\":%.1f,\"latency_us_p99\":%.1f}\n",
+        path.c_str(), probe.source_width, probe.source_height, latency[latency.size() / 2],
+        latency[latency.size() * 99 / 100]);
+    std::fflush(stdout);
+}
+
 int usage(const char* why) {
     std::fprintf(
         stderr,
-        "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH]\n",
+        "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH] "
+        "[--image FILE]...\n",
         why);
     return 1;
 }
@@ -120,6 +149,7 @@ int usage(const char* why) {
 int main(int argc, char** argv) {
     int threads = 1, iters = 10;
     std::string only, model;
+    std::vector<std::string> images;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -135,6 +165,8 @@ int main(int argc, char** argv) {
                 only = value();
             else if (arg == "--model")
                 model = value();
+            else if (arg == "--image")
+                images.push_back(value());
             else if (arg == "--help" || arg == "-h")
                 return usage("DigitNet training and inference speed"), 0;
             else
@@ -145,6 +177,15 @@ int main(int argc, char** argv) {
     }
     if (threads < 1 || iters < 1) return usage("--threads and --iters must be at least 1");
     if (!only.empty() && only != "train" && only != "infer") return usage("--only takes train or infer");
+    if (!images.empty()) {  // image files: the recognition pipeline's time on each, nothing else
+        try {
+            for (const std::string& image : images) bench_pipeline(image, iters);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "cnn-bench: %s\n", e.what());
+            return 1;
+        }
+        return 0;
+    }
     if (!model.empty()) only = "infer";  // a saved model is measured for inference only
     if (only.empty() || only == "train") {
         bench_train(threads, 128, iters);

@@ -26,8 +26,8 @@ std::pair<double, double> ink_beyond_noise(const std::vector<float>& deviation, 
 // The cells of a coarse grid over an image: about `per_side` cells along the longer side.
 struct Grid {
     int cell = 1, nx = 1, ny = 1;
-    Grid(int w, int h, int per_side) {
-        cell = std::max(2, (std::max(w, h) + per_side - 1) / per_side);
+    Grid(int w, int h, int per_side, int min_cell) {
+        cell = std::max(min_cell, (std::max(w, h) + per_side - 1) / per_side);
         nx = (w + cell - 1) / cell;
         ny = (h + cell - 1) / cell;
     }
@@ -97,7 +97,7 @@ Quadratic fit_quadratic(const std::vector<double>& u, const std::vector<double>&
 // enclosed by the loops of a dark 0, 4 or 7 is itself a "light thin structure".)
 bool ink_is_darker_than_background(const Plane& image) {
     const int w = image.width, h = image.height;
-    const Grid grid(w, h, 6);
+    const Grid grid(w, h, 6, 4);
     const std::vector<float> cell_median = cell_percentiles(image, grid, 0.5);
     std::vector<float> deviation(image.v.size());
     for (int y = 0; y < h; ++y) {
@@ -120,7 +120,8 @@ Plane estimate_background(const Plane& signal) {
     const int w = signal.width, h = signal.height;
     // Cells a sixteenth of the longer side: wide enough that a cell crossed by a thin stroke is still mostly
     // paper; the cells a thick stroke covers are recognised below as outliers and take the fitted surface.
-    const Grid grid(w, h, 16);
+    // Small images get few cells: nothing there varies on a finer scale than a few strokes.
+    const Grid grid(w, h, 16, 8);
     const std::vector<float> level = cell_percentiles(signal, grid, 0.3);
     const std::size_t cells = level.size();
     std::vector<double> u(cells), v(cells), weight(cells, 1.0);
@@ -135,7 +136,7 @@ Plane estimate_background(const Plane& signal) {
     // surface hold ink, and are left out.
     const float median_level = percentile(level, 0.5);
     for (std::size_t i = 0; i < cells; ++i) weight[i] = level[i] <= median_level ? 1.0 : 0.0;
-    const int terms = cells >= 12 ? 6 : cells >= 4 ? 3 : 1;
+    const int terms = cells >= 24 ? 6 : cells >= 8 ? 3 : 1;
     Quadratic surface;
     std::vector<float> residual(cells);
     float spread = 0.0f;
