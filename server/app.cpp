@@ -441,6 +441,7 @@ class App::MemoryServer : public httplib::Server {
         limits.keep_alive_timeout_ms = int(keep_alive_timeout_sec_ * 1000);
         limits.read_timeout_ms = int(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
         limits.write_timeout_ms = int(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+        limits.max_chunked_body = payload_max_length_;
         pool_ = std::make_unique<ConnectionPool>(
             workers, heavy_workers, std::move(limits),
             [this](httplib::Stream& stream, bool close_connection, bool& connection_closed) {
@@ -563,6 +564,7 @@ App::App(ServerOptions options)
     // KiB, are read as they come) on their own workers.
     ConnectionLimits api_limits;
     api_limits.worker_nice = options_.worker_nice;
+    api_limits.refusal_headers = {{"Access-Control-Allow-Origin", "*"}};
     api_limits.is_heavy = [](std::string_view request) {
         return request.substr(0, 19) == "POST /predict/batch";
     };
