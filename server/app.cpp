@@ -501,6 +501,7 @@ App::App(ServerOptions options)
     // KiB, are read as they come) on their own workers.
     ConnectionLimits api_limits;
     api_limits.worker_nice = options_.worker_nice;
+    api_limits.refusal_headers = {{"Access-Control-Allow-Origin", "*"}};
     api_limits.is_heavy = asks_heavy_route;
     api_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
     // The UI port answers the API's routes too (the page calls its own origin), with the same workers.

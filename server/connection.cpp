@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -60,68 +61,270 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 
 std::string_view trimmed(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// A character of a header field name (RFC 9110 section 5.6.2, tchar).
+bool is_token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+           (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+}
+
+// A control character other than horizontal tab: never part of a field value (RFC 9110 section 5.5).
+bool is_control(char c) {
+    return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+}
+
+// Whether percent-decoding `value` yields a control character other than tab: httplib 0.11.4 decodes every
+// header value it keeps, so "%0D%0A" would become a line break inside a header.
+bool decodes_to_control(std::string_view value) {
+    for (std::size_t at = value.find('%'); at != std::string_view::npos && at + 2 < value.size();
+         at = value.find('%', at + 1)) {
+        const char high = value[at + 1], low = char(std::tolower(static_cast<unsigned char>(value[at + 2])));
+        const bool hex_low = is_digit(low) || (low >= 'a' && low <= 'f');
+        if (hex_low && ((high == '0' && low != '9') || high == '1' || (high == '7' && low == 'f')))
+            return true;
+    }
+    return false;
+}
+
+RequestFrame refusal(int status, const char* code, const char* message) {
+    RequestFrame frame;
+    frame.state = RequestFrame::refused;
+    frame.status = status;
+    frame.code = code;
+    frame.message = message;
+    return frame;
+}
+
+RequestFrame bad_request(const char* message) {
+    return refusal(400, "bad_request", message);
+}
+
+// One Content-Length field value: a length, or a list of equal lengths ("5, 5"), each 1*DIGIT of at most 18
+// significant digits (so that no sum overflows). `length` and `seen` carry what earlier fields said, which
+// this one must repeat.
+enum class LengthCheck { ok, invalid, conflicting };
+LengthCheck read_content_length(std::string_view value, std::uint64_t& length, bool& seen) {
+    for (;;) {
+        const std::size_t comma = value.find(',');
+        std::string_view element = trimmed(value.substr(0, comma));
+        if (element.empty() || !std::all_of(element.begin(), element.end(), is_digit))
+            return LengthCheck::invalid;
+        while (element.size() > 1 && element.front() == '0') element.remove_prefix(1);
+        if (element.size() > 18) return LengthCheck::invalid;
+        std::uint64_t number = 0;
+        for (char c : element) number = number * 10 + std::uint64_t(c - '0');
+        if (seen && number != length) return LengthCheck::conflicting;
+        length = number;
+        seen = true;
+        if (comma == std::string_view::npos) return LengthCheck::ok;
+        value.remove_prefix(comma + 1);
+    }
+}
+
+// The transfer codings of a request, over all its Transfer-Encoding fields.
+struct TransferCodings {
+    std::size_t fields = 0, codings = 0, chunked = 0;
+    bool chunked_last = false;
+    // The last field's whole value is "chunked", which is what httplib 0.11.4 takes for a chunked body.
+    bool plain_chunked = false;
+
+    void add(std::string_view value) {
+        ++fields;
+        plain_chunked = equals_ignoring_case(value, "chunked");
+        for (;;) {
+            const std::size_t comma = value.find(',');
+            const std::string_view coding = trimmed(value.substr(0, comma));
+            if (!coding.empty()) {
+                ++codings;
+                chunked_last = equals_ignoring_case(coding, "chunked");
+                chunked += chunked_last;
+            }
+            if (comma == std::string_view::npos) return;
+            value.remove_prefix(comma + 1);
+        }
+    }
+};
+
+bool is_reserved_field(std::string_view name) {
+    for (const char* reserved : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"})
+        if (equals_ignoring_case(name, reserved)) return true;
+    return false;
 }
 
 }  // namespace
 
-constexpr std::size_t kMaxRequestHeader = 16 * 1024;
-
-// What the start of the buffered bytes holds: enough of a request to hand it to httplib, or not yet.
-// Complete means the whole header and, with a Content-Length, the whole body. Anything else -- a header over
-// kMaxRequestHeader, a body over `max_buffered_body`, a length that is not a number, a chunked body -- is
-// handed over as soon as the header is there (or is too long to be one), and httplib answers it or reads
-// the rest itself. So an incomplete request never holds more than kMaxRequestHeader + max_buffered_body.
+// What the start of the buffered bytes holds: enough of a request to hand it to httplib, not yet, or a
+// request to refuse. Complete means the whole header and, with a Content-Length, the whole body; a body over
+// `max_buffered_body` or a chunked one is handed over as soon as the header is there, and httplib reads it as
+// it comes. So an incomplete request never holds more than kMaxRequestHeader (16 KiB, at most
+// kMaxHeaderFields = 100 fields) + max_buffered_body bytes here, and httplib never reads more than the
+// header plus the Content-Length, or than chunked_read_limit.
+//
+// The rules (RFC 9112 sections 2.2, 5, 6.1, 6.3; RFC 9110 section 5.5) close each way found to make httplib
+// 0.11.4 and a proxy in front of it disagree about where a request ends, or to make httplib hold memory:
+// - every line ends in CRLF; no bare CR, NUL or other control character, no field folded over lines, none
+//   without a name and a colon, no whitespace before the colon: 400
+// - at most kMaxHeaderFields fields and kMaxRequestHeader bytes of header: 431 as soon as either is passed
+//   (414 when the request line alone is longer)
+// - Content-Length: digits (a list only of equal values), at most 18 of them, the same in every field: 400
+// - Transfer-Encoding: only in HTTP/1.1, never with Content-Length, chunked last and once: else 400; other
+//   codings before chunked: 501; anything but one field reading just "chunked": 400
+// - Content-Encoding other than identity: 415 (httplib would inflate the body past every limit)
+// - no value that percent-decodes to a control character, no field named REMOTE_ADDR, REMOTE_PORT,
+//   LOCAL_ADDR or LOCAL_PORT (httplib decodes values, and adds those fields after the client's): 400
 RequestFrame inspect_request(std::string_view bytes, std::size_t max_buffered_body) {
-    std::size_t header_end = std::string_view::npos, content_length = 0, expect_begin = 0, expect_end = 0;
-    bool streamed = false;
-    for (std::size_t start = 0, end;
-         start <= kMaxRequestHeader && (end = bytes.find('\n', start)) != bytes.npos; start = end + 1) {
-        const std::string_view line = bytes.substr(start, end - start);
-        if (line.empty() || line == "\r") {
-            header_end = end + 1;
+    const std::string_view head = bytes.substr(0, kMaxRequestHeader);
+    std::size_t header_end = 0, fields = 0, expect_begin = 0, expect_end = 0;
+    std::uint64_t content_length = 0;
+    bool has_length = false, http10 = false;
+    TransferCodings transfer;
+    for (std::size_t start = 0;;) {
+        const std::size_t end = head.find('\n', start);
+        if (end == std::string_view::npos) {
+            if (bytes.size() < kMaxRequestHeader) {
+                RequestFrame frame;  // incomplete
+                frame.size = bytes.size();
+                return frame;
+            }
+            return start == 0 ? refusal(414, "uri_too_long", "the request line is too long")
+                              : refusal(431, "header_fields_too_large", "the request header is too large");
+        }
+        if (end == start || bytes[end - 1] != '\r') return bad_request("a header line ends in a bare LF");
+        const std::string_view line = bytes.substr(start, end - 1 - start);
+        const std::size_t line_start = start;
+        start = end + 1;
+        if (line_start == 0) {  // the request line; httplib checks the rest of it
+            if (line.empty()) return bad_request("the request line is empty");
+            if (std::any_of(line.begin(), line.end(), is_control))
+                return bad_request("the request line holds a control character");
+            http10 = line.substr(line.rfind(' ') + 1) == "HTTP/1.0";
+            continue;
+        }
+        if (line.empty()) {
+            header_end = start;
             break;
         }
+        if (++fields > kMaxHeaderFields)
+            return refusal(431, "header_fields_too_large", "the request has too many header fields");
+        if (line.front() == ' ' || line.front() == '\t')
+            return bad_request("a header field is folded over lines");
         const std::size_t colon = line.find(':');
-        if (start == 0 || colon == std::string_view::npos) continue;  // the request line, or not a header
-        const std::string_view name = trimmed(line.substr(0, colon)), value = trimmed(line.substr(colon + 1));
-        if (equals_ignoring_case(name, "Transfer-Encoding")) streamed = true;
-        if (equals_ignoring_case(name, "Expect") && equals_ignoring_case(value, "100-continue")) {
-            expect_begin = start;
-            expect_end = end + 1;
-        }
+        if (colon == std::string_view::npos || colon == 0 ||
+            !std::all_of(line.begin(), line.begin() + std::ptrdiff_t(colon), is_token_char))
+            return bad_request("a header field has no valid name");
+        const std::string_view name = line.substr(0, colon), value = trimmed(line.substr(colon + 1));
+        if (std::any_of(value.begin(), value.end(), is_control))
+            return bad_request("a header field value holds a control character");
+        if (decodes_to_control(value))
+            return bad_request("a header field value holds a percent-encoded control character");
         if (equals_ignoring_case(name, "Content-Length")) {
-            if (value.empty() || value.size() > 18 ||
-                !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-                streamed = true;
-            else
-                content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
+            switch (read_content_length(value, content_length, has_length)) {
+                case LengthCheck::ok:
+                    break;
+                case LengthCheck::invalid:
+                    return bad_request("Content-Length is not a valid length");
+                case LengthCheck::conflicting:
+                    return bad_request("the Content-Length fields disagree");
+            }
+        } else if (equals_ignoring_case(name, "Transfer-Encoding")) {
+            transfer.add(value);
+        } else if (equals_ignoring_case(name, "Content-Encoding")) {
+            if (!value.empty() && !equals_ignoring_case(value, "identity"))
+                return refusal(415, "unsupported_media_type",
+                               "Content-Encoding is not accepted: send the body as it is");
+        } else if (equals_ignoring_case(name, "Expect")) {
+            if (equals_ignoring_case(value, "100-continue")) {
+                expect_begin = line_start;
+                expect_end = start;
+            }
+        } else if (is_reserved_field(name)) {
+            return bad_request(
+                "REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT are the server's own fields");
         }
     }
     RequestFrame frame;
-    if (header_end == std::string_view::npos || header_end > kMaxRequestHeader) {
-        frame.state = bytes.size() > kMaxRequestHeader ? RequestFrame::ready : RequestFrame::incomplete;
-        frame.size = bytes.size();
-    } else if (streamed || content_length > max_buffered_body) {
+    if (transfer.fields > 0) {
+        if (http10) return bad_request("Transfer-Encoding in an HTTP/1.0 request");
+        if (has_length) return bad_request("both Content-Length and Transfer-Encoding");
+        if (!transfer.chunked_last) return bad_request("the last transfer coding is not chunked");
+        if (transfer.chunked > 1) return bad_request("chunked is applied more than once");
+        if (transfer.codings > 1)
+            return refusal(501, "not_implemented", "transfer codings other than chunked are not implemented");
+        if (transfer.fields > 1 || !transfer.plain_chunked)
+            return bad_request("Transfer-Encoding is malformed");
         frame.state = RequestFrame::ready_streaming;  // httplib answers any expectation itself
-        frame.size = bytes.size();
+        frame.chunked = true;
+        frame.size = header_end;
+        return frame;
+    }
+    frame.size = header_end + content_length;
+    if (content_length > max_buffered_body) {
+        frame.state = RequestFrame::ready_streaming;
+    } else if (expect_end > 0) {
+        frame.state = RequestFrame::needs_continue;
+        frame.expect_begin = expect_begin;
+        frame.expect_end = expect_end;
     } else {
-        frame.size = header_end + content_length;
-        if (expect_end > 0) {
-            frame.state = RequestFrame::needs_continue;
-            frame.expect_begin = expect_begin;
-            frame.expect_end = expect_end;
-        } else {
-            frame.state = bytes.size() >= frame.size ? RequestFrame::ready : RequestFrame::incomplete;
-        }
+        frame.state = bytes.size() >= frame.size ? RequestFrame::ready : RequestFrame::incomplete;
     }
     return frame;
 }
 
+std::size_t chunked_read_limit(std::size_t header_size, std::size_t max_chunked_body) {
+    constexpr std::size_t kSlack = 4096;  // the last chunk, a chunk extension or two
+    const std::size_t framing = max_chunked_body / 8;
+    const std::size_t room = SIZE_MAX - header_size - kSlack;
+    if (max_chunked_body > room || framing > room - max_chunked_body) return SIZE_MAX;
+    return header_size + max_chunked_body + framing + kSlack;
+}
+
+namespace {
+
+const char* reason_phrase(int status) {
+    switch (status) {
+        case 400:
+            return "Bad Request";
+        case 414:
+            return "URI Too Long";
+        case 415:
+            return "Unsupported Media Type";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 501:
+            return "Not Implemented";
+        default:
+            return "Error";
+    }
+}
+
+// One line in the server's log per refused request, as the access log writes the others: method, path,
+// status, and why.
+void log_refusal(std::string_view request, const RequestFrame& frame) {
+    request = request.substr(0, std::min(request.find('\r'), request.find('\n')));
+    const std::size_t space = request.find(' ');
+    const std::string_view method = request.substr(0, std::min<std::size_t>(space, 16));
+    std::string_view target = space == std::string_view::npos ? "" : request.substr(space + 1);
+    target = target.substr(0, std::min<std::size_t>(target.find(' '), 200));
+    std::string line;
+    for (const std::string_view part : {method, std::string_view(" "), target})
+        for (char c : part) line += (c >= 0x20 && c < 0x7f) ? c : '?';
+    line += " " + std::to_string(frame.status) + " 0.00ms refused: " + frame.message + "\n";
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+}  // namespace
+
 // The socket as an httplib::Stream. Reads come from a buffer that lives as long as the connection (httplib
 // reads a request line by line, a byte per call) and that the pool fills without blocking; when httplib
 // wants more than has arrived (a chunked body), the stream waits for it, up to the read timeout per read.
+// httplib reads one request through it, and sees the stream end where that request ends (limit_request).
 // Writes collect in a buffer sent when the request has been answered, or before the stream waits for input.
 class ConnectionPool::Connection final : public httplib::Stream {
   public:
@@ -140,16 +343,22 @@ class ConnectionPool::Connection final : public httplib::Stream {
     }
 
     bool is_readable() const override {
-        return buffered() > 0 || wait_for(sock_, POLLIN, limits_.read_timeout_ms) > 0;
+        return request_left_ == 0 || buffered() > 0 || wait_for(sock_, POLLIN, limits_.read_timeout_ms) > 0;
     }
     bool is_writable() const override { return !write_failed_; }
 
     ssize_t read(char* ptr, size_t size) override {
+        size = std::min(size, request_left_);
+        if (size == 0) return 0;  // the end of this request: to httplib, the end of the stream
         if (buffered() == 0) {
             if (!flush()) return -1;
             begin_ = end_ = 0;
             // A large read (a body streamed to the upload collector) goes straight to the caller.
-            if (size >= kReadChunk) return receive(ptr, size, true);
+            if (size >= kReadChunk) {
+                const ssize_t n = receive(ptr, size, true);
+                if (n > 0) request_left_ -= std::size_t(n);
+                return n;
+            }
             reserve(kReadChunk);
             const ssize_t n = receive(input_.data(), kReadChunk, true);
             if (n <= 0) return n;
@@ -158,6 +367,7 @@ class ConnectionPool::Connection final : public httplib::Stream {
         const std::size_t n = std::min(size, buffered());
         std::memcpy(ptr, input_.data() + begin_, n);
         begin_ += n;
+        request_left_ -= n;
         return ssize_t(n);
     }
 
@@ -232,6 +442,40 @@ class ConnectionPool::Connection final : public httplib::Stream {
         return flush();
     }
 
+    // httplib may read `limit` bytes more for the request it is about to serve, and then finds the stream at
+    // its end, as if the client had closed: it cannot read a byte of the next request, nor a body without
+    // end. (Without a Content-Length, a request has no body; httplib 0.11.4 would read one until the client
+    // closes.)
+    void limit_request(std::size_t limit) { request_left_ = limit; }
+
+    // Drops what httplib left unread of its request (the body of a GET, or of an upload it refused), so that
+    // the next request starts where this one ends. False when part of that has not arrived.
+    bool skip_unread() {
+        const std::size_t n = std::min(request_left_, buffered());
+        begin_ += n;
+        request_left_ -= n;
+        return request_left_ == 0;
+    }
+
+    // Answers a request that inspect_request refused and says that the connection closes; then takes in what
+    // the client has already sent, without waiting for more, so that closing does not reset the connection
+    // under the answer before the client has read it.
+    void refuse(const RequestFrame& frame, const httplib::Headers& extra_headers) {
+        const std::string body =
+            std::string("{\"code\":\"") + frame.code + "\",\"error\":\"" + frame.message + "\"}";
+        output_ += "HTTP/1.1 " + std::to_string(frame.status) + " " + reason_phrase(frame.status) + "\r\n";
+        for (const auto& [name, value] : extra_headers) output_ += name + ": " + value + "\r\n";
+        if (frame.status == 415) output_ += "Accept-Encoding: identity\r\n";  // RFC 9110 section 15.5.16
+        output_ += "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                   "\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n\r\n" + body;
+        if (!flush()) return;
+        ::shutdown(sock_, SHUT_WR);
+        begin_ = end_ = 0;
+        char discarded[16 * 1024];
+        for (int i = 0; i < 64 && ::recv(sock_, discarded, sizeof discarded, MSG_DONTWAIT) > 0; ++i) {
+        }
+    }
+
     std::size_t served = 0;
     bool busy = false;
     bool client_closed = false;  // the client has shut its side; what it sent is still answered
@@ -266,6 +510,7 @@ class ConnectionPool::Connection final : public httplib::Stream {
     const ConnectionLimits& limits_;
     std::vector<char> input_;
     std::size_t begin_ = 0, end_ = 0;
+    std::size_t request_left_ = SIZE_MAX;
     std::string output_;
     bool write_failed_ = false;
     std::string remote_ip_, local_ip_;
@@ -387,6 +632,12 @@ void ConnectionPool::serve(Connection& connection, std::uint64_t id, bool heavy_
             if (keep && !connection.client_closed) keep = connection.take_available();
             frame = connection.frame();
         }
+        if (frame.state == RequestFrame::refused) {
+            log_refusal(connection.buffered_bytes(), frame);
+            connection.refuse(frame, limits_.refusal_headers);
+            keep = false;
+            break;
+        }
         const bool complete =
             frame.state == RequestFrame::ready || frame.state == RequestFrame::ready_streaming;
         if (!complete && !(connection.client_closed && connection.buffered() > 0)) break;
@@ -398,11 +649,15 @@ void ConnectionPool::serve(Connection& connection, std::uint64_t id, bool heavy_
             heavy_ready_.notify_one();
             return;  // still busy; a heavy worker carries on with it
         }
-        const std::size_t before = connection.buffered();
+        connection.limit_request(frame.chunked ? chunked_read_limit(frame.size, limits_.max_chunked_body)
+                                               : frame.size);
+        // Where a chunked body ends is httplib's to find, so the connection closes after it rather than trust
+        // that httplib and a proxy in front agree where the next request begins.
+        const bool last = ++connection.served >= limits_.max_requests || frame.chunked;
         bool connection_closed = false;
-        const bool last = ++connection.served >= limits_.max_requests;
         keep = serve_one_(connection, last, connection_closed);
-        keep = connection.flush() && keep && !connection_closed && !last && connection.buffered() < before;
+        const bool in_step = connection.skip_unread();
+        keep = connection.flush() && keep && !connection_closed && !last && in_step;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     if (!keep || connection.client_closed) {

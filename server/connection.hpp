@@ -10,6 +10,12 @@
 // thread: it is closed when the read timeout passes without progress. "Expect: 100-continue" is answered
 // here, before the body. Requests that take long (is_heavy; chunked bodies, read as they come) go to a
 // second set of workers. Each response leaves in one send; the socket's addresses are asked for once.
+//
+// This layer, not httplib, decides where each request ends (RFC 9112 section 6), and httplib reads no byte
+// past that end: a body it leaves unread is skipped, so no request can hide inside another. Requests whose
+// framing is ambiguous or that go past the header limits are answered here, with the server's JSON error
+// shape, and their connection closed; see inspect_request for the rules and README "HTTP hardening" for the
+// advisories of httplib 0.11.4 that they cover.
 #pragma once
 
 #include <atomic>
@@ -46,20 +52,43 @@ struct ConnectionLimits {
     // that a few of them never hold up the quick ones. Requests read as they come (chunked, or a body over
     // max_buffered_body) always do.
     std::function<bool(std::string_view request)> is_heavy;
+    // The most body bytes httplib may read for one chunked request (its payload limit): a chunked body has no
+    // length to check up front, so the stream ends there, chunk framing allowed for (see chunked_read_limit).
+    std::size_t max_chunked_body = 10u << 20;
+    // Added to the answers this layer gives itself (refused requests), e.g. CORS for the API.
+    httplib::Headers refusal_headers;
 };
+
+// The caps on a request's header section, checked before httplib sees it (431 as soon as either is passed):
+// fields, and bytes from the request line to the blank line that ends the header. Browsers send 10-20 fields
+// in 1-2 KiB; httplib 0.11.4 caps each line at 8 KiB but neither the count nor the total. With
+// max_buffered_body they bound what an incomplete request holds in memory (see inspect_request).
+constexpr std::size_t kMaxHeaderFields = 100;
+constexpr std::size_t kMaxRequestHeader = 16 * 1024;
 
 // How much of a request the buffered bytes hold (see inspect_request).
 struct RequestFrame {
     enum State {
         incomplete,       // wait for more bytes
         ready,            // header and Content-Length body are all there: `size` bytes
-        ready_streaming,  // hand over now: httplib reads the rest itself (chunked, or refused for its size)
+        ready_streaming,  // hand over now: httplib reads the body as it comes (chunked, or over the buffer)
         needs_continue,   // complete header with "Expect: 100-continue": answer it, then wait for the body
+        refused,          // answer `status` with {"error": message, "code": code} and close the connection
     } state = incomplete;
-    std::size_t size = 0;                          // bytes of the request, as far as known
+    // Bytes of the request: header plus Content-Length body (once the header is complete; a chunked body's
+    // length is not known, so `size` is then the header's). What has arrived, while the header is incomplete.
+    std::size_t size = 0;
+    bool chunked = false;                          // the body is chunked: it ends where httplib finds its end
     std::size_t expect_begin = 0, expect_end = 0;  // the Expect header line, for needs_continue
+    int status = 0;                                // refused: 400, 414, 415, 431 or 501
+    const char* code = "";                         // refused: the stable error code
+    const char* message = "";                      // refused: why, for people
 };
 RequestFrame inspect_request(std::string_view bytes, std::size_t max_buffered_body);
+
+// The bytes httplib may read for a chunked request of `max_chunked_body` body bytes: header, body, and the
+// chunk framing of chunks of 64 bytes or more.
+std::size_t chunked_read_limit(std::size_t header_size, std::size_t max_chunked_body);
 
 // `serve_one(stream, close_connection, connection_closed)` is httplib's Server::process_request.
 using ServeOne = std::function<bool(httplib::Stream&, bool close_connection, bool& connection_closed)>;

@@ -56,6 +56,7 @@ void PooledServer::serve_with_pool(int workers, int heavy_workers, ConnectionLim
     limits.keep_alive_timeout_ms = int(keep_alive_timeout_sec_ * 1000);
     limits.read_timeout_ms = int(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000);
     limits.write_timeout_ms = int(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000);
+    limits.max_chunked_body = payload_max_length_;
     pool_ = std::make_unique<ConnectionPool>(
         workers, heavy_workers, std::move(limits),
         [this](httplib::Stream& stream, bool close_connection, bool& connection_closed) {

@@ -2,7 +2,8 @@
 // httplib's request parsing and multipart reader, the routes, upload limits, JSON errors and the image
 // pipeline (no model is loaded, so decoded images end in 503 not_ready rather than in inference).
 // A 500 answer is a bug: bad input must always get a 4xx. The same bytes also go through the connection
-// pool's framing (inspect_request), whose answer must stay within the bytes it was given.
+// pool's framing (inspect_request), whose answer must stay within the bytes it was given, and which must
+// refuse, not wait on, a header longer than its limit.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,10 +21,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return new digit::App(options);
     }();
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    const digit::RequestFrame frame = digit::inspect_request(bytes, 1 << 20);
-    if (frame.state == digit::RequestFrame::ready && frame.size > size) __builtin_trap();
-    if (frame.state == digit::RequestFrame::needs_continue &&
+    using digit::RequestFrame;
+    const RequestFrame frame = digit::inspect_request(bytes, 1 << 20);
+    if (frame.state == RequestFrame::ready && frame.size > size) __builtin_trap();
+    if (frame.state == RequestFrame::needs_continue &&
         !(frame.expect_begin < frame.expect_end && frame.expect_end <= size))
+        __builtin_trap();
+    // A chunked request is handed over with its whole header, which is within the limit.
+    if (frame.chunked && (frame.state != RequestFrame::ready_streaming || frame.size > size ||
+                          frame.size > digit::kMaxRequestHeader))
+        __builtin_trap();
+    // A refusal is a 4xx or a 501, with a code and a reason.
+    if (frame.state == RequestFrame::refused &&
+        (frame.status < 400 || frame.status > 501 || *frame.code == '\0' || *frame.message == '\0'))
+        __builtin_trap();
+    // A header past the limit is refused, not waited for: only a body is ever waited for that long.
+    if (frame.state == RequestFrame::incomplete && size >= digit::kMaxRequestHeader && frame.size <= size)
         __builtin_trap();
 
     const std::string response = app->serve_api_bytes(std::string(reinterpret_cast<const char*>(data), size));
