@@ -79,7 +79,9 @@ void mark_clutter(Components& components, int w, int h) {
                                          c.border_contact[2] > w / 4 || c.border_contact[3] > w / 4;
         // A frame around the whole picture.
         const bool frame = c.box.width() >= w * 0.95 && c.box.height() >= h * 0.95 && c.area < 0.3 * w * h;
-        const bool ruled_line = c.box.width() >= w * 0.85 && c.box.height() <= h * 0.08;
+        // A ruled line, the edge of a sheet or a shadow's rim: far longer than high, and long on the page.
+        const bool ruled_line = (c.box.width() >= w * 0.85 && c.box.height() <= h * 0.08) ||
+                                (c.box.width() >= w * 0.3 && c.box.width() >= 8 * c.box.height());
         const bool vertical_rule = c.box.height() >= h * 0.85 && c.box.width() <= w * 0.03;
         c.clutter = long_border_contact || frame || ruled_line || vertical_rule;
         if (!c.clutter) largest = std::max(largest, c.mass);
@@ -171,16 +173,20 @@ DigitGroup single_digit(const std::vector<DigitGroup>& groups) {
     const std::size_t main = main_group(groups);
     DigitGroup result = groups[main];
     const double main_mass = result.mass;
+    std::vector<std::uint8_t> taken(groups.size(), 0);
+    taken[main] = 1;
     for (bool grew = true; grew;) {
         grew = false;
         const int size = std::max(result.box.width(), result.box.height());
         for (std::size_t i = 0; i < groups.size(); ++i) {
             const DigitGroup& g = groups[i];
-            if (i == main || g.mass >= 0.25 * main_mass) continue;
-            if (std::find(result.members.begin(), result.members.end(), g.members.front()) !=
-                result.members.end())
-                continue;
-            if (box_gap(result.box, g.box) > 0.3 * size) continue;
+            if (taken[i]) continue;
+            // A piece close by (the hook of a 5 whose bar came apart), or a larger part not far away.
+            const int gap = box_gap(result.box, g.box);
+            const bool close_piece = gap <= 0.15 * size && g.mass >= 0.01 * main_mass;
+            const bool nearby_part = gap <= 0.5 * size && g.mass >= 0.08 * main_mass && g.mass < main_mass;
+            if (!close_piece && !nearby_part) continue;
+            taken[i] = 1;
             result.members.insert(result.members.end(), g.members.begin(), g.members.end());
             result.box.include(g.box);
             result.mass += g.mass;

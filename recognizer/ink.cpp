@@ -1,6 +1,7 @@
 #include "ink.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -11,16 +12,6 @@ namespace {
 
 [[noreturn]] void throw_empty() {
     throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
-}
-
-// Sums of how far the deviations go beyond +-noise, below (darker) and above (lighter).
-std::pair<double, double> ink_beyond_noise(const std::vector<float>& deviation, float noise) {
-    double darker = 0.0, lighter = 0.0;
-    for (float d : deviation) {
-        darker += std::max(0.0f, -d - noise);
-        lighter += std::max(0.0f, d - noise);
-    }
-    return {darker, lighter};
 }
 
 // The cells of a coarse grid over an image: about `per_side` cells along the longer side.
@@ -48,71 +39,76 @@ std::vector<float> cell_percentiles(const Plane& image, const Grid& grid, double
     return result;
 }
 
-// Weighted least squares of a quadratic surface a0 + a1 u + a2 v + a3 u^2 + a4 uv + a5 v^2.
-struct Quadratic {
-    std::array<double, 6> a{};
-    static std::array<double, 6> terms(double u, double v) { return {1.0, u, v, u * u, u * v, v * v}; }
-    double operator()(double u, double v) const {
-        const auto t = terms(u, v);
-        return std::inner_product(t.begin(), t.end(), a.begin(), 0.0);
-    }
+// A plane a0 + a1 u + a2 v over the image (u, v in [-1, 1]): light falling off across a page. Anything less
+// even is left to the residual of the paper cells (a quadratic would bend into a band of table along an
+// edge and call it paper).
+struct Surface {
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0;
+    double operator()(double u, double v) const { return a0 + a1 * u + a2 * v; }
 };
 
-Quadratic fit_quadratic(const std::vector<double>& u, const std::vector<double>& v,
-                        const std::vector<float>& z, const std::vector<double>& weight, int used_terms) {
-    constexpr int N = 6;
-    double m[N][N + 1] = {};
+// Weighted least squares; a flat level where the cells do not span both directions.
+Surface fit_plane(const std::vector<double>& u, const std::vector<double>& v, const std::vector<float>& z,
+                  const std::vector<double>& weight) {
+    double sw = 0, su = 0, sv = 0, sz = 0, suu = 0, svv = 0, suv = 0, suz = 0, svz = 0;
     for (std::size_t i = 0; i < z.size(); ++i) {
-        if (weight[i] <= 0.0) continue;
-        const auto t = Quadratic::terms(u[i], v[i]);
-        for (int r = 0; r < used_terms; ++r) {
-            for (int c = 0; c < used_terms; ++c) m[r][c] += weight[i] * t[std::size_t(r)] * t[std::size_t(c)];
-            m[r][N] += weight[i] * t[std::size_t(r)] * z[i];
-        }
+        const double w = weight[i];
+        sw += w, su += w * u[i], sv += w * v[i], sz += w * z[i];
+        suu += w * u[i] * u[i], svv += w * v[i] * v[i], suv += w * u[i] * v[i];
+        suz += w * u[i] * z[i], svz += w * v[i] * z[i];
     }
-    // Gaussian elimination with partial pivoting; a singular system (too few cells) keeps lower terms only.
-    Quadratic q;
-    for (int col = 0; col < used_terms; ++col) {
-        int pivot = col;
-        for (int r = col + 1; r < used_terms; ++r)
-            if (std::abs(m[r][col]) > std::abs(m[pivot][col])) pivot = r;
-        if (std::abs(m[pivot][col]) < 1e-9)
-            return used_terms > 1 ? fit_quadratic(u, v, z, weight, used_terms == 6 ? 3 : 1) : q;
-        for (int c = 0; c <= N; ++c) std::swap(m[col][c], m[pivot][c]);
-        for (int r = 0; r < used_terms; ++r) {
-            if (r == col) continue;
-            const double f = m[r][col] / m[col][col];
-            for (int c = col; c < used_terms; ++c) m[r][c] -= f * m[col][c];
-            m[r][N] -= f * m[col][N];
-        }
-    }
-    for (int r = 0; r < used_terms; ++r) q.a[std::size_t(r)] = m[r][N] / m[r][r];
-    return q;
+    Surface plane;
+    if (sw <= 0.0) return plane;
+    plane.a0 = sz / sw;
+    // Centred normal equations for the two slopes.
+    const double cuu = suu - su * su / sw, cvv = svv - sv * sv / sw, cuv = suv - su * sv / sw;
+    const double cuz = suz - su * sz / sw, cvz = svz - sv * sz / sw;
+    const double det = cuu * cvv - cuv * cuv;
+    if (det <= 1e-9 * std::max(1.0, cuu * cvv)) return plane;
+    plane.a1 = (cuz * cvv - cvz * cuv) / det;
+    plane.a2 = (cvz * cuu - cuz * cuv) / det;
+    plane.a0 = (sz - plane.a1 * su - plane.a2 * sv) / sw;
+    return plane;
 }
 
 }  // namespace
 
-// Ink is what stands out from the local background, and the local background is what most pixels of a
-// neighbourhood are: the median of each cell of a coarse grid. (Top-hats cannot decide this: the paper
-// enclosed by the loops of a dark 0, 4 or 7 is itself a "light thin structure".)
 bool ink_is_darker_than_background(const Plane& image) {
     const int w = image.width, h = image.height;
-    const Grid grid(w, h, 6, 4);
-    const std::vector<float> cell_median = cell_percentiles(image, grid, 0.5);
-    std::vector<float> deviation(image.v.size());
-    for (int y = 0; y < h; ++y) {
-        const float* medians = &cell_median[std::size_t(y / grid.cell) * std::size_t(grid.nx)];
+    // The background is the level most of the picture has: where most of the image's border is of one level
+    // (a margin of plain paper or canvas around the digit), that level; otherwise the most common grey of
+    // the whole image. A table beside the sheet or a shadow along one edge moves neither. Ink is whichever
+    // way the rest departs from it.
+    constexpr float margin = 0.1f;
+    std::vector<float> ring;
+    const int band = std::max(1, std::max(w, h) / 50);
+    for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
-            deviation[std::size_t(y) * std::size_t(w) + std::size_t(x)] =
-                image(x, y) - medians[x / grid.cell];
+            if (x < band || y < band || x >= w - band || y >= h - band) ring.push_back(image(x, y));
+    float level = percentile(ring, 0.5);
+    const auto near_level =
+        std::count_if(ring.begin(), ring.end(), [&](float v) { return std::abs(v - level) < margin; });
+    if (double(near_level) < 0.6 * double(ring.size())) {
+        std::array<int, 64> histogram{};
+        for (float v : image.v) ++histogram[std::size_t(std::clamp(int(v * 64.0f), 0, 63))];
+        // The fullest window of +-margin.
+        int best = 0, best_count = -1;
+        for (int centre = 0; centre < 64; ++centre) {
+            int count = 0;
+            for (int b = std::max(0, centre - 6); b <= std::min(63, centre + 6); ++b)
+                count += histogram[std::size_t(b)];
+            if (count > best_count) best = centre, best_count = count;
+        }
+        level = (best + 0.5f) / 64.0f;
     }
-    std::vector<float> magnitude(deviation.size());
-    for (std::size_t i = 0; i < deviation.size(); ++i) magnitude[i] = std::abs(deviation[i]);
-    const float noise = std::max(0.03f, 4.0f * 1.4826f * percentile(std::move(magnitude), 0.5));
-    const auto [darker, lighter] = ink_beyond_noise(deviation, noise);
-    // Most pictures are dark ink on light paper; a light median tips a close call that way, a dark one the
-    // other.
-    const double prior_dark = percentile(image.v, 0.5) >= 0.5f ? 1.25 : 0.8;
+    double darker = 0.0, lighter = 0.0;
+    for (float v : image.v) {
+        darker += std::max(0.0f, level - margin - v);
+        lighter += std::max(0.0f, v - level - margin);
+    }
+    // Most pictures are dark ink on light paper; a light background tips a close call that way, a dark one
+    // the other.
+    const double prior_dark = level >= 0.5f ? 1.25 : 0.8;
     return darker * prior_dark >= lighter;
 }
 
@@ -136,24 +132,24 @@ Plane estimate_background(const Plane& signal) {
     // surface hold ink, and are left out.
     const float median_level = percentile(level, 0.5);
     for (std::size_t i = 0; i < cells; ++i) weight[i] = level[i] <= median_level ? 1.0 : 0.0;
-    const int terms = cells >= 24 ? 6 : cells >= 8 ? 3 : 1;
-    Quadratic surface;
+    Surface surface;
     std::vector<float> residual(cells);
     float spread = 0.0f;
     for (int iteration = 0; iteration < 4; ++iteration) {
-        surface = fit_quadratic(u, v, level, weight, terms);
-        std::vector<float> magnitude(cells);
+        surface = fit_plane(u, v, level, weight);
+        // Ink only ever lies above the surface, so the paper's own spread is read from the cells below it:
+        // however many cells thick strokes cover, they cannot widen what counts as paper.
+        std::vector<float> below;
         for (std::size_t i = 0; i < cells; ++i) {
             residual[i] = float(level[i] - surface(u[i], v[i]));
-            magnitude[i] = std::abs(residual[i]);
+            if (residual[i] < 0.0f) below.push_back(-residual[i]);
         }
-        spread = std::max(0.01f, 1.4826f * percentile(magnitude, 0.5));
-        for (std::size_t i = 0; i < cells; ++i)
-            weight[i] = std::abs(residual[i]) <= 2.5f * spread ? 1.0 : 0.0;
+        spread = std::max(0.01f, 1.4826f * percentile(below, 0.5));
+        for (std::size_t i = 0; i < cells; ++i) weight[i] = residual[i] <= 2.5f * spread ? 1.0 : 0.0;
     }
     // The residual of paper cells follows shading the surface cannot (a shadow's edge); ink cells get none.
     for (std::size_t i = 0; i < cells; ++i)
-        residual[i] = weight[i] > 0.0 ? std::clamp(residual[i], -2.5f * spread, 2.5f * spread) : 0.0f;
+        residual[i] = weight[i] > 0.0 ? std::max(residual[i], -2.5f * spread) : 0.0f;
     Plane background(w, h);
     for (int y = 0; y < h; ++y) {
         const double fy = (y + 0.5) / grid.cell - 0.5;

@@ -20,10 +20,10 @@ struct InkMap {
 InkMap find_ink(const GreyImage& grey);
 
 // The steps, each usable and testable on its own:
-// True when the ink is darker than its surroundings (decided from coarse cell medians, so that a thick
-// stroke and the paper inside a loop do not confuse it).
+// True when the ink is darker than its background (the border's level where most of the border agrees,
+// else the most common grey).
 bool ink_is_darker_than_background(const Plane& grey);
-// The background of `signal` (ink high, background low): a robust quadratic surface fitted to a low
+// The background of `signal` (ink high, background low): a robust plane fitted to a low
 // percentile of each cell of a coarse grid, with the cells that ink covers left out, plus the smooth
 // residual of the cells that are paper.
 Plane estimate_background(const Plane& signal);

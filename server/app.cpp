@@ -504,9 +504,13 @@ App::App(ServerOptions options)
     api_limits.refusal_headers = {{"Access-Control-Allow-Origin", "*"}};
     api_limits.is_heavy = asks_heavy_route;
     api_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
-    // The UI port answers the API's routes too (the page calls its own origin), with the same workers.
-    if (options_.ui_port >= 0)
-        ui_server_->serve_with_pool(options_.threads, options_.heavy_threads, api_limits);
+    // The UI port answers the API's routes too (the page calls its own origin), with the same workers; its
+    // refusals need no CORS header.
+    if (options_.ui_port >= 0) {
+        ConnectionLimits ui_limits = api_limits;
+        ui_limits.refusal_headers.clear();
+        ui_server_->serve_with_pool(options_.threads, options_.heavy_threads, ui_limits);
+    }
 }
 
 App::~App() {

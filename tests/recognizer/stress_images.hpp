@@ -1,0 +1,56 @@
+// Uploads the way people really make them, built from MNIST test digits so that every label is known: canvas
+// drawings with a thick round brush (opaque or transparent), tiny thumbnails scaled up, bold marker digits in
+// small images, faint pencil with broken strokes, photos of notebook paper, a small digit in a large photo,
+// and the rarer file formats. The stroke shapes come from the MNIST bitmap itself (its skeleton, redrawn with
+// a round brush), so an image shows the digit its label names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "test_images.hpp"
+
+namespace stress {
+
+// Ink coverage in [0,1], row-major.
+struct InkMap {
+    int width = 0, height = 0;
+    std::vector<float> v;
+    InkMap() = default;
+    InkMap(int w, int h) : width(w), height(h), v(std::size_t(w) * std::size_t(h), 0.0f) {}
+    float& at(int x, int y) { return v[std::size_t(y) * std::size_t(width) + std::size_t(x)]; }
+    float at(int x, int y) const { return v[std::size_t(y) * std::size_t(width) + std::size_t(x)]; }
+};
+
+struct Sample {
+    std::string file;  // the encoded upload
+    int label = 0;
+    int mnist_index = 0;
+    // The digit's ink as drawn, upright, before background, lighting, clutter and encoding: what a perfect
+    // pipeline would find. A digit that a perfect crop of this ink does not read as its label is ambiguous
+    // as drawn, and the suite draws another.
+    InkMap ink;
+};
+
+// `number` is the sample's place in its kind (formats cycle with it); everything else random comes from
+// `seed`.
+using Generator = Sample (*)(const testimg::Mnist& mnist, int mnist_index, int number, std::uint32_t seed);
+
+struct Kind {
+    const char* name;
+    Generator make;
+};
+
+// The rectangle [x0, x0 + w) x [y0, y0 + h) of `in` (outside counts as 0) resized to out_w x out_h by area
+// averaging: each output pixel is the mean of the input area it covers, fractional edges weighted.
+InkMap area_resize(const InkMap& in, float x0, float y0, float w, float h, int out_w, int out_h);
+
+// Every kind, in the order the suite reports them.
+const std::vector<Kind>& kinds();
+
+// The MNIST test image for the `number`th sample of a kind: the classes in turn, and within a class indices
+// spread over the whole test set, different for each kind and each attempt.
+int mnist_index_for(const testimg::Mnist& mnist, int kind_number, int number, int attempt);
+
+}  // namespace stress
