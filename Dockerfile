@@ -13,7 +13,7 @@ WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY frontend/ ./
-# Where the page calls the API; empty: port 5001 on the host that served the page (see README).
+# Where the page calls the API; empty: the page's own origin, whose port answers the API too (see README).
 ARG VITE_API_URL=
 RUN VITE_API_URL="$VITE_API_URL" npm run build
 

@@ -71,22 +71,27 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
 Classifier::~Classifier() = default;
 
 std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& images) const {
-    std::vector<Prediction> results(images.size());
-    if (images.empty()) return results;
-    const std::size_t classes = std::size_t(impl_->classes);
-    std::vector<float> input(images.size() * kImagePixels), logits(images.size() * classes);
+    std::vector<float> input(images.size() * kImagePixels);
     for (size_t i = 0; i < images.size(); ++i)
         for (int p = 0; p < kImagePixels; ++p)
             input[i * kImagePixels + p] = (images[i][p] - impl_->mean) / impl_->std;
+    return predict_normalised(input.data(), images.size());
+}
+
+std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std::size_t count) const {
+    std::vector<Prediction> results(count);
+    if (count == 0) return results;
+    const std::size_t classes = std::size_t(impl_->classes);
+    std::vector<float> logits(count * classes);
     // Workspaces grow to the largest run they have served; running a batch a few images at a time keeps
     // every pooled workspace small, so memory stays bounded whatever mix of requests the server sees.
     auto ws = impl_->acquire();
-    for (size_t first = 0; first < images.size(); first += kBatchChunk) {
-        const size_t n = std::min(kBatchChunk, images.size() - first);
-        impl_->frozen->run(input.data() + first * kImagePixels, int(n), logits.data() + first * classes, *ws);
+    for (size_t first = 0; first < count; first += kBatchChunk) {
+        const size_t n = std::min(kBatchChunk, count - first);
+        impl_->frozen->run(inputs + first * kImagePixels, int(n), logits.data() + first * classes, *ws);
     }
     impl_->release(std::move(ws));
-    for (size_t i = 0; i < images.size(); ++i) {
+    for (size_t i = 0; i < count; ++i) {
         const float* z = logits.data() + i * classes;
         Prediction& p = results[i];
         p.probabilities.resize(classes);

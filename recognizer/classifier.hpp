@@ -3,6 +3,7 @@
 // threads; each thread gets its own workspace.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ class Classifier {
 
     Prediction predict(const Image28& image) const;                                   // thread-safe
     std::vector<Prediction> predict_batch(const std::vector<Image28>& images) const;  // thread-safe
+    // The same on inputs already normalised as the model expects ((x - mean) / std, see info()): `count`
+    // images of 1x28x28 floats, one after another. For callers that normalise themselves, such as the Open
+    // Inference Protocol's tensors. Thread-safe.
+    std::vector<Prediction> predict_normalised(const float* inputs, std::size_t count) const;
 
     int classes() const;
 

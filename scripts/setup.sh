@@ -4,7 +4,8 @@
 #   scripts/setup.sh build   the C++ toolchain and libraries (what `make build` and the Docker image need)
 #   scripts/setup.sh run     + Node.js and the frontend's npm modules (`make run`)
 #   scripts/setup.sh test    + chromium, docker-compose, clang, python3 and strace for the tests, and the npm
-#                            modules of the Kubernetes manifest test (tests/deploy) (`make test`)
+#                            modules of the Kubernetes manifest test (tests/deploy) and of the OpenAPI
+#                            document's lint and contract test (tests/openapi) (`make test`)
 set -euo pipefail
 mode=${1:-build}
 cd "$(dirname "$0")/.."
@@ -46,6 +47,10 @@ if [ "$mode" != build ]; then
         fi
     }
     npm_ci frontend
-    # The Kubernetes manifest test: the Kubernetes schemas (kubernetes-models) and a YAML parser.
-    if [ "$mode" = test ]; then npm_ci tests/deploy; fi
+    # The Kubernetes manifest test: the Kubernetes schemas (kubernetes-models) and a YAML parser; the OpenAPI
+    # document's lint (Redocly CLI) and contract test (Ajv).
+    if [ "$mode" = test ]; then
+        npm_ci tests/deploy
+        npm_ci tests/openapi
+    fi
 fi

@@ -259,6 +259,10 @@ auto Api::with_inference_slot(Work&& work) const {
     return work();
 }
 
+void Api::run_in_inference_slot(const std::function<void()>& work) const {
+    with_inference_slot(work);
+}
+
 void Api::set_classifier(std::shared_ptr<const Classifier> classifier) {
     std::atomic_store(&classifier_, std::move(classifier));
 }
@@ -286,6 +290,10 @@ Reply Api::model_info() const {
 
 Reply Api::metrics_text() const {
     return Reply{200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"};
+}
+
+Reply Api::openapi() const {
+    return Reply{200, std::string(openapi_document()), "application/json"};
 }
 
 namespace {
@@ -594,6 +602,15 @@ const std::vector<Route>& api_routes() {
         {"GET", "/metrics", RouteKind::get, &Api::metrics_text, false, true},
         {"POST", "/predict", RouteKind::predict, nullptr, false, true},
         {"POST", "/predict/batch", RouteKind::batch, nullptr, true, true},
+        {"GET", "/openapi.json", RouteKind::get, &Api::openapi, false, true},
+        // The Open Inference Protocol (inference_protocol.cpp). Inference bodies over max_buffered_body go
+        // to the heavy workers by their size, as uploads do.
+        {"GET", "/v2/health/live", RouteKind::get, &Api::v2_live, false, true},
+        {"GET", "/v2/health/ready", RouteKind::get, &Api::v2_ready, false, true},
+        {"GET", "/v2", RouteKind::get, &Api::v2_server_metadata, false, true},
+        {"GET", "/v2/models/digitnet", RouteKind::get, &Api::v2_model_metadata, false, true},
+        {"GET", "/v2/models/digitnet/ready", RouteKind::get, &Api::v2_model_ready, false, true},
+        {"POST", "/v2/models/digitnet/infer", RouteKind::infer, nullptr, false, true},
     };
     return kRoutes;
 }
@@ -683,6 +700,69 @@ void App::configure_api_server(httplib::Server& server) {
     server.Options(".*", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 }
 
+namespace {
+
+// httplib matches paths as regular expressions: a route's path, matched as written.
+std::string exact_path_pattern(const std::string& path) {
+    std::string pattern;
+    for (char c : path) {
+        if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) pattern += '\\';
+        pattern += c;
+    }
+    return pattern;
+}
+
+// POST /v2/models/<model>/infer: the JSON body, read up to the upload limit, answered by Api::v2_infer.
+httplib::Server::HandlerWithContentReader inference_handler(const Api& api, std::size_t max_body_bytes) {
+    return [&api, max_body_bytes](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+        if (req.is_multipart_form_data()) {
+            drain_body(req, reader);
+            apply_reply(error_reply(415, "unsupported_media_type",
+                                    "send the inference request as a JSON body (application/json)"),
+                        res);
+            return;
+        }
+        std::string body;
+        bool over_size = false;
+        const bool complete = !request_has_body(req) || reader([&](const char* data, std::size_t size) {
+            over_size = body.size() + size > max_body_bytes;
+            if (!over_size) body.append(data, size);
+            return !over_size;
+        });
+        if (!complete) {
+            apply_reply(
+                over_size || res.status == 413
+                    ? error_reply(413, "payload_too_large",
+                                  "the request is larger than " + std::to_string(max_body_bytes) + " bytes")
+                    : error_reply(400, "bad_request", "the request body could not be read"),
+                res);
+            return;
+        }
+        apply_reply(api.v2_infer(body), res);
+    };
+}
+
+// The Open Inference Protocol's routes name their model (/v2/models/digitnet/...): the same paths with
+// another name answer 404 model_not_found, whatever the method, as the protocol asks.
+std::vector<std::string> other_model_patterns(bool ui_port) {
+    const std::string model_prefix = std::string("/v2/models/") + kV2ModelName;
+    std::vector<std::string> patterns;
+    for (const Route& route : api_routes()) {
+        const std::string path = route.path;
+        if ((ui_port && !route.on_ui_port) || path.compare(0, model_prefix.size(), model_prefix) != 0)
+            continue;
+        const std::string rest = path.substr(model_prefix.size());
+        if (!rest.empty() && rest[0] != '/') continue;
+        const std::string pattern = "/v2/models/[^/]+" + exact_path_pattern(rest);
+        if (std::find(patterns.begin(), patterns.end(), pattern) == patterns.end())
+            patterns.push_back(pattern);
+    }
+    return patterns;
+}
+
+}  // namespace
+
 void App::register_api_routes(httplib::Server& server, bool ui_port) {
     Api& api = *api_;
     const ServerOptions& options = options_;
@@ -741,13 +821,16 @@ void App::register_api_routes(httplib::Server& server, bool ui_port) {
     std::map<std::string, std::string> allowed;
     for (const Route& route : api_routes()) {
         if (ui_port && !route.on_ui_port) continue;
+        const std::string pattern = exact_path_pattern(route.path);
         if (route.kind == RouteKind::get) {
             const auto method = route.get;
-            server.Get(route.path, [&api, method](const httplib::Request&, httplib::Response& res) {
+            server.Get(pattern, [&api, method](const httplib::Request&, httplib::Response& res) {
                 apply_reply((api.*method)(), res);
             });
+        } else if (route.kind == RouteKind::infer) {
+            server.Post(pattern, inference_handler(api, options.max_upload_bytes));
         } else {
-            server.Post(route.path, upload(route.kind == RouteKind::batch));
+            server.Post(pattern, upload(route.kind == RouteKind::batch));
         }
         std::string& allow = allowed[route.path];
         allow += (allow.empty() ? "" : ", ") + std::string(route.method);
@@ -765,11 +848,27 @@ void App::register_api_routes(httplib::Server& server, bool ui_port) {
             drain_body(req, reader);
             refuse(req, res);
         };
-        if (methods.find("GET") == std::string::npos) server.Get(path, refuse);
-        if (methods.find("POST") == std::string::npos) server.Post(path, refuse_with_body);
-        server.Put(path, refuse_with_body);
-        server.Patch(path, refuse_with_body);
-        server.Delete(path, refuse_with_body);
+        const std::string pattern = exact_path_pattern(path);
+        if (methods.find("GET") == std::string::npos) server.Get(pattern, refuse);
+        if (methods.find("POST") == std::string::npos) server.Post(pattern, refuse_with_body);
+        server.Put(pattern, refuse_with_body);
+        server.Patch(pattern, refuse_with_body);
+        server.Delete(pattern, refuse_with_body);
+    }
+    for (const std::string& pattern : other_model_patterns(ui_port)) {
+        auto unknown = [&api](const httplib::Request& req, httplib::Response& res) {
+            apply_reply(api.v2_unknown_model(req.path), res);
+        };
+        auto unknown_with_body = [unknown](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& reader) {
+            drain_body(req, reader);
+            unknown(req, res);
+        };
+        server.Get(pattern, unknown);
+        server.Post(pattern, unknown_with_body);
+        server.Put(pattern, unknown_with_body);
+        server.Patch(pattern, unknown_with_body);
+        server.Delete(pattern, unknown_with_body);
     }
 }
 

@@ -9,10 +9,12 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -109,6 +111,19 @@ class Api {
     Reply readiness() const;
     Reply model_info() const;
     Reply metrics_text() const;
+    Reply openapi() const;  // GET /openapi.json: server/openapi.json, embedded at build time
+
+    // The Open Inference Protocol (v2, KServe's REST flavour) beside our own routes; inference_protocol.cpp.
+    Reply v2_live() const;             // GET /v2/health/live
+    Reply v2_ready() const;            // GET /v2/health/ready
+    Reply v2_server_metadata() const;  // GET /v2
+    Reply v2_model_metadata() const;   // GET /v2/models/digitnet
+    Reply v2_model_ready() const;      // GET /v2/models/digitnet/ready
+    // POST /v2/models/digitnet/infer: `body` is the JSON inference request; its tensor is already normalised
+    // as the model expects (see Classifier::predict_normalised).
+    Reply v2_infer(const std::string& body) const;
+    // Any route of the protocol that names another model (GET /v2/models/other, .../other/infer, ...).
+    Reply v2_unknown_model(const std::string& path) const;
 
     Metrics& metrics() { return metrics_; }
     const ServerOptions& options() const { return options_; }
@@ -117,6 +132,8 @@ class Api {
     // Runs `work` once one of the inference slots is free.
     template <typename Work>
     auto with_inference_slot(Work&& work) const;
+    // The same for code outside app.cpp, where the template is not visible.
+    void run_in_inference_slot(const std::function<void()>& work) const;
 
     std::shared_ptr<const Classifier> classifier_;  // read/written with std::atomic_load/store
     mutable std::mutex slots_mutex_;
@@ -154,8 +171,13 @@ Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool
 // Every API route, written once: the servers register them from this table, metrics label requests by its
 // paths, known paths with another method answer 405 from it, and the connection pool picks the workers
 // from it. Both ports answer every route (same origin for the page), except "/", which is the page on the
-// UI port.
-enum class RouteKind { get, predict, batch };
+// UI port. server/openapi.json describes every route of this table (a test holds the two together).
+enum class RouteKind {
+    get,      // answered by `get`, no body
+    predict,  // one image: multipart field "file" or an image/* body
+    batch,    // several "file" fields
+    infer,    // a JSON body: the Open Inference Protocol's inference request
+};
 struct Route {
     const char* method;  // "GET" or "POST"
     const char* path;
@@ -165,6 +187,12 @@ struct Route {
     bool on_ui_port;
 };
 const std::vector<Route>& api_routes();
+
+// The Open Inference Protocol's name for the model this server serves, the one model under /v2/models/.
+constexpr const char* kV2ModelName = "digitnet";
+
+// server/openapi.json as it was at build time.
+std::string_view openapi_document();
 
 // Both servers in one process. start() binds and begins serving (model not yet loaded: /readyz is 503);
 // load_model() then loads it; run until stop().

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // End-to-end test of the web UI in a real browser (Debian's chromium through playwright-core) against a
-// real digit-server with the shipped model, started here on free ports.
+// real digit-server with the shipped model, started here on free ports (neither 3000 nor 5001). The page is
+// loaded from the UI port without ?api-port=, so it calls the API on its own origin, as it does by default.
 //
 //   node frontend/e2e/e2e.mjs SERVER_BINARY MODEL MNIST_DIR
 //
@@ -10,7 +11,8 @@
 //
 // At desktop (1280×800) and phone (390×844) sizes: upload a PNG of a handwritten 7 made from an MNIST test
 // digit → the page shows 7 and ten bars; draw a 1 with the mouse → the page shows 1 (live prediction);
-// upload a text file → the page shows the server's message. Also: the page reports an unreachable server.
+// upload a text file → the page shows the server's message; every API call goes to the page's own origin.
+// Also: ?api-port= still points the page at the API port, and the page reports an unreachable server.
 // A screenshot of each step goes to SCREENSHOT_DIR. Exit status 0 only if every check passes.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -151,6 +153,9 @@ async function runViewport(browser, spec, ports, inputs) {
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   const problems = [];
+  // Every request the page makes, to check that it stays on its own origin.
+  const requested = [];
+  page.on('request', (request) => requested.push(request.url()));
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
@@ -166,8 +171,9 @@ async function runViewport(browser, spec, ports, inputs) {
   };
   const v = spec.name;
 
-  await check(`${v}: page loads and reaches the API`, async () => {
-    await page.goto(`http://127.0.0.1:${ports.ui}/?api-port=${ports.api}`);
+  const origin = `http://127.0.0.1:${ports.ui}`;
+  await check(`${v}: page loads and reaches the API on its own origin`, async () => {
+    await page.goto(`${origin}/`);
     await page.getByRole('heading', { name: 'Handwritten Digit Recognizer' }).waitFor();
     await page.getByText('Model ready').waitFor();
     const touchAction = await testId(page, 'draw-canvas').evaluate((el) => getComputedStyle(el).touchAction);
@@ -240,7 +246,27 @@ async function runViewport(browser, spec, ports, inputs) {
     return `random test digit labelled ${label}, predicted ${digit}`;
   });
 
+  await check(`${v}: every API call went to the page's own origin`, async () => {
+    const predictions = requested.filter((url) => new URL(url).pathname === '/predict');
+    if (!predictions.length) throw new Error('the page made no /predict request');
+    const elsewhere = requested.filter((url) => url.startsWith('http') && new URL(url).origin !== origin);
+    if (elsewhere.length) throw new Error(`requests off the page's origin: ${elsewhere.slice(0, 3).join(', ')}`);
+    return `${predictions.length} predictions, ${requested.length} requests`;
+  });
+
   if (spec.name === 'desktop') {
+    await check(`${v}: ?api-port= still points the page at the API port`, async () => {
+      const before = requested.length;
+      await page.goto(`${origin}/?api-port=${ports.api}`);
+      await page.getByText('Model ready').waitFor();
+      const api = `http://127.0.0.1:${ports.api}`;
+      if (!requested.slice(before).some((url) => url.startsWith(`${api}/`))) throw new Error(`no request to ${api}`);
+      await selectTab(page, 'Upload');
+      await testId(page, 'file-input').setInputFiles({ name: 'mnist-seven.png', mimeType: 'image/png', buffer: inputs.seven.png });
+      await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+      return await waitForDigit(page, 7);
+    });
+
     await check(`${v}: a file over the upload limit is refused plainly`, async () => {
       await selectTab(page, 'Upload');
       const big = Buffer.alloc(11 * 1024 * 1024);

@@ -2,7 +2,6 @@
 // ApiError whose `kind` says what the page should tell the user.
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024; // the server's default --max-upload-bytes
-export const DEFAULT_API_PORT = 5001;
 
 export class ApiError extends Error {
   // kind: 'network' (server unreachable), 'too_large', 'rejected' (4xx: the server's message),
@@ -16,9 +15,9 @@ export class ApiError extends Error {
   }
 }
 
-// Where the API lives. In order: VITE_API_URL at build time; `?api-port=N` (same host, another port: the
-// end-to-end test runs the server on free ports); the dev server's /api proxy; else port 5001 on the host
-// that served this page (SPEC: UI on 3000, API on 5001).
+// Where the API lives. In order: VITE_API_URL at build time (an API on another host); `?api-port=N` (the
+// same host, another port, for one visit); the dev server's /api proxy; else the page's own origin: the
+// port of digit-server that serves the page answers every API route too, whatever ports it was given.
 export function resolveApiBase({ env = import.meta.env, location = globalThis.location } = {}) {
   if (env.VITE_API_URL) return env.VITE_API_URL.replace(/\/+$/, '');
   const port = new URLSearchParams(location.search).get('api-port');
@@ -26,7 +25,7 @@ export function resolveApiBase({ env = import.meta.env, location = globalThis.lo
     return `${location.protocol}//${location.hostname}:${port}`;
   }
   if (env.DEV) return '/api';
-  return `${location.protocol}//${location.hostname}:${DEFAULT_API_PORT}`;
+  return '';
 }
 
 export function formatBytes(bytes) {
@@ -52,12 +51,15 @@ function isImage28(input) {
 }
 
 export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a) => globalThis.fetch(...a), maxUploadBytes = MAX_UPLOAD_BYTES } = {}) {
+  // For messages: the address the page calls ('' is its own origin).
+  const serverAddress = baseUrl || globalThis.location?.origin || 'this page’s server';
+
   async function request(path, init) {
     try {
       return await fetchImpl(`${baseUrl}${path}`, init);
     } catch (err) {
       if (err?.name === 'AbortError') throw err;
-      throw new ApiError('network', `Cannot reach the recognition server at ${baseUrl}. Check that digit-server is running, then try again.`);
+      throw new ApiError('network', `Cannot reach the recognition server at ${serverAddress}. Check that digit-server is running, then try again.`);
     }
   }
 

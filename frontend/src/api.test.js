@@ -7,8 +7,8 @@ const png = () => new Blob([new Uint8Array(100)], { type: 'image/png' });
 describe('resolveApiBase', () => {
   const location = (search = '') => ({ protocol: 'http:', hostname: 'example.org', search });
 
-  it('uses port 5001 on the page host in production', () => {
-    expect(resolveApiBase({ env: {}, location: location() })).toBe('http://example.org:5001');
+  it("calls the page's own origin in production: the server's UI port answers every API route", () => {
+    expect(resolveApiBase({ env: {}, location: location() })).toBe('');
   });
   it('prefers VITE_API_URL, without a trailing slash', () => {
     expect(resolveApiBase({ env: { VITE_API_URL: 'https://api.example.org/v1/' }, location: location() })).toBe('https://api.example.org/v1');
@@ -17,11 +17,15 @@ describe('resolveApiBase', () => {
     expect(resolveApiBase({ env: {}, location: location('?api-port=40123') })).toBe('http://example.org:40123');
   });
   it('ignores an ?api-port= that is not a port', () => {
-    expect(resolveApiBase({ env: {}, location: location('?api-port=evil.com') })).toBe('http://example.org:5001');
-    expect(resolveApiBase({ env: {}, location: location('?api-port=70000') })).toBe('http://example.org:5001');
+    expect(resolveApiBase({ env: {}, location: location('?api-port=evil.com') })).toBe('');
+    expect(resolveApiBase({ env: {}, location: location('?api-port=70000') })).toBe('');
+    expect(resolveApiBase({ env: {}, location: location('?api-port=0') })).toBe('');
   });
   it('goes through the dev server proxy in development', () => {
     expect(resolveApiBase({ env: { DEV: true }, location: location() })).toBe('/api');
+  });
+  it('still takes ?api-port= in development', () => {
+    expect(resolveApiBase({ env: { DEV: true }, location: location('?api-port=5001') })).toBe('http://example.org:5001');
   });
 });
 
@@ -43,6 +47,21 @@ describe('predict', () => {
     expect(result.confidence).toBeCloseTo(0.91);
     expect(result.probabilities).toHaveLength(10);
     expect(result.input).toHaveLength(28);
+  });
+
+  it('calls relative paths on the same origin', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse({ predicted_digit: 4, confidence: 0.9, probabilities: probabilitiesFor(4, 0.9) }));
+    await createApiClient({ baseUrl: '', fetchImpl }).predict(png());
+    expect(fetchImpl.mock.calls[0][0]).toBe('/predict?debug=1');
+  });
+
+  it('names the page origin when the same-origin server is unreachable', async () => {
+    const fetchImpl = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).predict(png()).catch((e) => e);
+    expect(err.kind).toBe('network');
+    expect(err.message).toContain(globalThis.location.origin);
   });
 
   it('leaves input null when the server does not send a 28×28 image', async () => {

@@ -1196,3 +1196,326 @@ TEST_CASE("MNIST test digits disguised as uploads are still recognised", "[http]
     WARN("plain " << plain_right << "/" << count << ", disguised " << disguised_right << "/" << count
                   << ", light on dark " << inverted_canvas_right << "/" << count);
 }
+
+// ---- The Open Inference Protocol (v2) and the OpenAPI document --------------------------------------------
+
+namespace {
+
+constexpr int kPixels = 28 * 28;
+
+// An inference request of one FP32 tensor "input".
+json v2_request(const json& shape, const json& data, const std::string& datatype = "FP32") {
+    return json{{"inputs", {{{"name", "input"}, {"shape", shape}, {"datatype", datatype}, {"data", data}}}}};
+}
+
+httplib::Result v2_infer(httplib::Client& c, const std::string& body, const std::string& model = "digitnet") {
+    return c.Post(("/v2/models/" + model + "/infer").c_str(), body, "application/json");
+}
+
+// The protocol's errors: status, {"error": "..."} and our code.
+void expect_v2_error(const httplib::Result& result, int status, const std::string& code) {
+    expect_error(result, status, code);
+}
+
+// An MNIST test digit as a 28x28 light-on-dark PNG, as MNIST itself is.
+std::string mnist_png(const testimg::Mnist& mnist, int index) {
+    Rgba plain(28, 28);
+    for (int p = 0; p < kPixels; ++p) {
+        const std::uint8_t v = mnist.images[std::size_t(index) * kPixels + std::size_t(p)];
+        std::uint8_t* px = plain.at(p % 28, p / 28);
+        px[0] = px[1] = px[2] = v;
+    }
+    return testimg::encode_png_rgba(plain);
+}
+
+// Whether an OpenAPI path (with {templated} segments) names a concrete path.
+bool path_matches(const std::string& templated, const std::string& path) {
+    std::size_t t = 0, p = 0;
+    while (t < templated.size() && p < path.size()) {
+        if (templated[t] == '{') {
+            const std::size_t t_end = templated.find('}', t), p_end = path.find('/', p);
+            if (t_end == std::string::npos) return false;
+            if (p_end == p) return false;  // an empty segment
+            t = t_end + 1;
+            p = p_end == std::string::npos ? path.size() : p_end;
+        } else if (templated[t++] != path[p++]) {
+            return false;
+        }
+    }
+    return t == templated.size() && p == path.size();
+}
+
+}  // namespace
+
+TEST_CASE("the OpenAPI document describes every route of the table, and no other", "[openapi]") {
+    const json document = json::parse(digit::openapi_document());
+    CHECK(document["openapi"].get<std::string>().rfind("3.1.", 0) == 0);
+    const json& paths = document["paths"];
+    REQUIRE(paths.is_object());
+    CHECK(path_matches("/v2/models/{model_name}/ready", "/v2/models/digitnet/ready"));
+    CHECK_FALSE(path_matches("/v2/models/{model_name}", "/v2/models/digitnet/ready"));
+    CHECK_FALSE(path_matches("/v2/models/{model_name}", "/v2/models/"));
+
+    const auto lowercase = [](std::string text) {
+        for (char& ch : text) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        return text;
+    };
+    for (const digit::Route& route : digit::api_routes()) {
+        const std::string method = lowercase(route.method);
+        INFO(route.method << " " << route.path);
+        int described = 0;
+        for (const auto& [path, item] : paths.items())
+            if (path_matches(path, route.path) && item.contains(method)) ++described;
+        CHECK(described == 1);
+    }
+    for (const auto& [path, item] : paths.items()) {
+        for (const auto& [method, operation] : item.items()) {
+            if (method == "parameters" || method == "summary" || method == "description") continue;
+            INFO(method << " " << path);
+            const bool served = std::any_of(
+                digit::api_routes().begin(), digit::api_routes().end(), [&](const digit::Route& route) {
+                    return lowercase(route.method) == method && path_matches(path, route.path);
+                });
+            CHECK(served);
+            CHECK(operation.contains("responses"));
+        }
+    }
+}
+
+TEST_CASE("the Open Inference Protocol: health, metadata, and every malformed request a 4xx", "[http][v2]") {
+    ServerProcess server({"--max-upload-bytes", "1000000"});
+    REQUIRE(server.started());
+    auto c = client(server.api_port());
+
+    auto live = c.Get("/v2/health/live");
+    REQUIRE(live);
+    CHECK(live->status == 200);
+    CHECK(json::parse(live->body)["live"] == true);
+    auto ready = c.Get("/v2/health/ready");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+    CHECK(json::parse(ready->body)["ready"] == true);
+
+    auto server_metadata = c.Get("/v2");
+    REQUIRE(server_metadata);
+    CHECK(server_metadata->status == 200);
+    const json about = json::parse(server_metadata->body);
+    CHECK(about["name"] == "digit-server");
+    CHECK(about["extensions"].is_array());
+    // The version is the one the OpenAPI document gives, and GET /openapi.json is that document.
+    const json document = json::parse(digit::openapi_document());
+    CHECK(about["version"] == document["info"]["version"]);
+    auto openapi = c.Get("/openapi.json");
+    REQUIRE(openapi);
+    CHECK(openapi->status == 200);
+    CHECK(openapi->get_header_value("Content-Type") == "application/json");
+    CHECK(openapi->body == digit::openapi_document());
+
+    auto metadata = c.Get("/v2/models/digitnet");
+    REQUIRE(metadata);
+    REQUIRE(metadata->status == 200);
+    const json model = json::parse(metadata->body);
+    const int classes = json::parse(c.Get("/model")->body)["classes"];
+    CHECK(model["name"] == "digitnet");
+    CHECK(model["versions"] == json::array({"1"}));
+    CHECK(model["platform"].is_string());
+    CHECK(model["inputs"] == json::parse(R"([{"name":"input","datatype":"FP32","shape":[-1,1,28,28]}])"));
+    CHECK(model["outputs"] ==
+          json{{{"name", "probabilities"}, {"datatype", "FP32"}, {"shape", {-1, classes}}}});
+    auto model_ready = c.Get("/v2/models/digitnet/ready");
+    REQUIRE(model_ready);
+    CHECK(model_ready->status == 200);
+    CHECK(json::parse(model_ready->body) == json{{"name", "digitnet"}, {"ready", true}});
+
+    // A good request, with its id echoed: the background of a normalised image, flat.
+    const float background = -0.1307f / 0.3081f;
+    const json blank_image = json(std::vector<float>(kPixels, background));
+    json good = v2_request({1, kPixels}, blank_image);
+    good["id"] = "request-1";
+    auto answer = v2_infer(c, good.dump());
+    REQUIRE(answer);
+    INFO(answer->body);
+    REQUIRE(answer->status == 200);
+    const json inferred = json::parse(answer->body);
+    CHECK(inferred["model_name"] == "digitnet");
+    CHECK(inferred["id"] == "request-1");
+    REQUIRE(inferred["outputs"].size() == 1);
+    const json& output = inferred["outputs"][0];
+    CHECK(output["name"] == "probabilities");
+    CHECK(output["datatype"] == "FP32");
+    CHECK(output["shape"] == json{1, classes});
+    REQUIRE(output["data"].size() == std::size_t(classes));
+    double sum = 0;
+    for (const json& p : output["data"]) sum += p.get<double>();
+    CHECK(sum == Approx(1.0).margin(1e-5));
+
+    SECTION("the protocol's own example request: other inputs, other datatypes") {
+        // From the KServe v2 REST specification: two inputs, UINT32 and BOOL, an output "output0".
+        const json example = json::parse(R"({
+            "id" : "42",
+            "inputs" : [
+              { "name" : "input0", "shape" : [ 2, 2 ], "datatype" : "UINT32", "data" : [ 1, 2, 3, 4 ] },
+              { "name" : "input1", "shape" : [ 3 ], "datatype" : "BOOL", "data" : [ true ] }
+            ],
+            "outputs" : [ { "name" : "output0" } ]
+          })");
+        expect_v2_error(v2_infer(c, example.dump()), 400, "invalid_request");
+        json one_input = example;
+        one_input["inputs"].erase(1);
+        expect_v2_error(v2_infer(c, one_input.dump()), 400, "unknown_input");
+        one_input["inputs"][0]["name"] = "input";
+        expect_v2_error(v2_infer(c, one_input.dump()), 400, "unsupported_datatype");
+        // Its nested data, "[ [ 1, 2 ], [ 4, 5 ] ]", as FP32 of the wrong shape.
+        expect_v2_error(v2_infer(c, v2_request({2, 2}, json::parse("[[1, 2], [4, 5]]")).dump()), 400,
+                        "invalid_shape");
+        json other_output = v2_request({1, kPixels}, blank_image);
+        other_output["outputs"] = json::parse(R"([{"name": "output0"}])");
+        expect_v2_error(v2_infer(c, other_output.dump()), 400, "unknown_output");
+    }
+    SECTION("wrong datatypes") {
+        for (const char* datatype : {"FP64", "FP16", "INT32", "UINT8", "BYTES", "BOOL", "fp32", ""}) {
+            INFO(datatype);
+            expect_v2_error(v2_infer(c, v2_request({1, kPixels}, blank_image, datatype).dump()), 400,
+                            "unsupported_datatype");
+        }
+        json numeric = v2_request({1, kPixels}, blank_image);
+        numeric["inputs"][0]["datatype"] = 32;
+        expect_v2_error(v2_infer(c, numeric.dump()), 400, "unsupported_datatype");
+    }
+    SECTION("wrong shapes") {
+        for (const char* shape : {"[784]", "[1,28,28]", "[1,3,28,28]", "[1,1,28,27]", "[1,783]", "[1,785]",
+                                  "[0,784]", "[-1,784]", "[1.5,784]", "\"[1,784]\"", "[1,784,1]", "[]"}) {
+            INFO(shape);
+            expect_v2_error(v2_infer(c, v2_request(json::parse(shape), blank_image).dump()), 400,
+                            "invalid_shape");
+        }
+    }
+    SECTION("data that does not fill the shape, or is not numbers") {
+        expect_v2_error(v2_infer(c, v2_request({2, kPixels}, blank_image).dump()), 400, "shape_mismatch");
+        json extra = blank_image;
+        extra.push_back(0.5);
+        expect_v2_error(v2_infer(c, v2_request({1, kPixels}, extra).dump()), 400, "shape_mismatch");
+        expect_v2_error(v2_infer(c, v2_request({1, 1, 28, 28}, json::array()).dump()), 400, "shape_mismatch");
+        for (const json& bad : {json("0.5"), json(nullptr), json(true), json::object()}) {
+            INFO(bad.dump());
+            json data = blank_image;
+            data[100] = bad;
+            expect_v2_error(v2_infer(c, v2_request({1, kPixels}, data).dump()), 400, "invalid_data");
+        }
+        std::string huge =
+            "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,784],\"datatype\":\"FP32\",\"data\":[1e39";
+        for (int i = 1; i < kPixels; ++i) huge += ",0";
+        expect_v2_error(v2_infer(c, huge + "]}]}"), 400, "invalid_data");  // past FP32's range
+        expect_v2_error(v2_infer(c, v2_request({1, kPixels}, "not a list").dump()), 400, "invalid_data");
+    }
+    SECTION("more images than a batch holds") {
+        // Told by the shape, before the data is looked at, and by the data alone.
+        expect_v2_error(v2_infer(c, v2_request({65, kPixels}, blank_image).dump()), 400, "batch_too_large");
+        std::string many =
+            "{\"inputs\":[{\"name\":\"input\",\"shape\":[65,784],\"datatype\":\"FP32\",\"data\":[0";
+        for (int i = 1; i < 65 * kPixels; ++i) many += ",0";
+        many += "]}]}";
+        expect_v2_error(v2_infer(c, many), 400, "batch_too_large");
+        // Over --max-upload-bytes: the body is refused whole.
+        expect_v2_error(v2_infer(c, std::string(1500000, ' ')), 413, "payload_too_large");
+    }
+    SECTION("not a request of the protocol") {
+        for (const char* body : {"", "{", "not json", "{\"inputs\": [}", "\xff\xfe{}"}) {
+            INFO(body);
+            expect_v2_error(v2_infer(c, body), 400, "malformed_json");
+        }
+        for (const char* body : {"[]", "{}", "{\"inputs\": {}}", "{\"inputs\": []}", "{\"inputs\": [1]}",
+                                 "{\"inputs\": [{}]}"}) {
+            INFO(body);
+            expect_v2_error(v2_infer(c, body), 400, "invalid_request");
+        }
+        json numeric_id = v2_request({1, kPixels}, blank_image);
+        numeric_id["id"] = 42;
+        expect_v2_error(v2_infer(c, numeric_id.dump()), 400, "invalid_request");
+        std::string deep =
+            "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,784],\"datatype\":\"FP32\",\"data\":";
+        deep += std::string(100000, '[') + std::string(100000, ']') + "}]}";
+        expect_v2_error(v2_infer(c, deep), 400, "invalid_request");
+        expect_v2_error(
+            c.Post("/v2/models/digitnet/infer", httplib::MultipartFormDataItems{{"file", "x", "x.json", ""}}),
+            415, "unsupported_media_type");
+    }
+    SECTION("another model, another method") {
+        expect_v2_error(v2_infer(c, good.dump(), "mnist"), 404, "model_not_found");
+        expect_v2_error(c.Get("/v2/models/mnist"), 404, "model_not_found");
+        expect_v2_error(c.Get("/v2/models/mnist/ready"), 404, "model_not_found");
+        expect_v2_error(c.Get("/v2/models/digitnet/infer"), 405, "method_not_allowed");
+        expect_v2_error(c.Post("/v2/health/live", "{}", "application/json"), 405, "method_not_allowed");
+        expect_v2_error(c.Get("/v2/models/digitnet/versions/1"), 404, "not_found");
+    }
+    // The server carries on.
+    auto again = v2_infer(c, good.dump());
+    REQUIRE(again);
+    CHECK(again->status == 200);
+    expect_good_prediction(c, 7);
+    CHECK(server.log().find(" 500 ") == std::string::npos);
+}
+
+TEST_CASE("v2 inference on MNIST test digits gives the probabilities /predict gives", "[http][v2][mnist]") {
+    testimg::Mnist mnist;
+    if (!testimg::load_mnist_test(std::string(DIGIT_SOURCE_DIR) + "/data/mnist", mnist)) {
+        FAIL("MNIST test set missing: run data/fetch-mnist.sh");
+    }
+    ServerProcess server({});
+    REQUIRE(server.started());
+    auto c = client(server.api_port());
+    const json model = json::parse(c.Get("/model")->body);
+    const float mean = model["input"]["mean"].get<float>(), std = model["input"]["std"].get<float>();
+
+    // Each digit as /predict sees it (the same 28x28 its pipeline makes of the PNG), normalised here.
+    const int count = 12;
+    std::vector<json> expected;
+    json flat = json::array(), nested = json::array();
+    for (int i = 0; i < count; ++i) {
+        const std::string png = mnist_png(mnist, i * 97);
+        auto predicted = c.Post("/predict", png, "image/png");
+        REQUIRE(predicted);
+        REQUIRE(predicted->status == 200);
+        expected.push_back(json::parse(predicted->body)["probabilities"]);
+        const digit::Image28 image = digit::preprocess_image(png.data(), png.size());
+        json rows = json::array();
+        for (int y = 0; y < 28; ++y) {
+            json row = json::array();
+            for (int x = 0; x < 28; ++x) {
+                const float value = (image[std::size_t(y * 28 + x)] - mean) / std;
+                flat.push_back(value);
+                row.push_back(value);
+            }
+            rows.push_back(std::move(row));
+        }
+        nested.push_back(json::array({std::move(rows)}));
+    }
+    // All at once, [N,784] flat and [N,1,28,28] nested; and one at a time.
+    for (const json& request : {v2_request({count, kPixels}, flat), v2_request({count, 1, 28, 28}, nested)}) {
+        auto answer = v2_infer(c, request.dump());
+        REQUIRE(answer);
+        INFO(answer->body.substr(0, 300));
+        REQUIRE(answer->status == 200);
+        const json output = json::parse(answer->body)["outputs"][0];
+        CHECK(output["shape"] == json{count, 10});
+        REQUIRE(output["data"].size() == std::size_t(count) * 10);
+        for (int i = 0; i < count; ++i)
+            for (int k = 0; k < 10; ++k)
+                CHECK(output["data"][std::size_t(i * 10 + k)].get<double>() ==
+                      Approx(expected[std::size_t(i)][std::size_t(k)].get<double>()).margin(1e-4));
+    }
+    for (int i = 0; i < count; i += 5) {
+        const json one(std::vector<json>(flat.begin() + i * kPixels, flat.begin() + (i + 1) * kPixels));
+        auto answer = v2_infer(c, v2_request({1, kPixels}, one).dump());
+        REQUIRE(answer);
+        REQUIRE(answer->status == 200);
+        const json data = json::parse(answer->body)["outputs"][0]["data"];
+        for (int k = 0; k < 10; ++k)
+            CHECK(data[std::size_t(k)].get<double>() ==
+                  Approx(expected[std::size_t(i)][std::size_t(k)].get<double>()).margin(1e-4));
+    }
+    // Predictions through v2 count in the metrics like the others.
+    auto metrics = c.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("route=\"/v2/models/digitnet/infer\",status=\"200\"") != std::string::npos);
+}
