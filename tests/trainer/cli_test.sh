@@ -63,6 +63,27 @@ out=$("$trainer" predict --model "$work/m.cnn" "$work/digit.png" 2>&1)
 rc=$?
 if [ $rc -eq 0 ] && [[ "$out" =~ ^.*digit\.png:\ 7\ \(confidence\ [01]\.[0-9]{3}\)$ ]]; then pass "predict: $out"; else fail "predict: exit $rc: $out"; fi
 
+# predict --debug-dir: a PNG of every stage, each a real image of the expected size.
+out=$("$trainer" predict --model "$work/m.cnn" "$work/digit.png" --debug-dir "$work/debug" 2>&1)
+rc=$?
+stages=0
+for stage in 1-grey 2-ink 3-kept 4-input; do
+    f="$work/debug/digit.$stage.png"
+    if [ -s "$f" ] && [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; then stages=$((stages + 1)); fi
+done
+size=$(python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); print(*struct.unpack('>II', d[16:24]))" "$work/debug/digit.4-input.png" 2>/dev/null)
+if [ $rc -eq 0 ] && [ $stages -eq 4 ] && [ "$size" = "224 224" ]; then pass "predict --debug-dir: 4 stage pictures"; else fail "predict --debug-dir: exit $rc, $stages of 4 pictures, input $size: $out"; fi
+# A blank image still shows the stages it reached, and fails with its one-line error.
+python3 - "$work/blank.png" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data): return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+raw = b"".join(b"\x00" + b"\xff" * 64 for _ in range(64))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+PY
+out=$("$trainer" predict --model "$work/m.cnn" "$work/blank.png" --debug-dir "$work/debug" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [[ "$out" == *"blank.png: the image holds no ink"* ]] && [ -s "$work/debug/blank.1-grey.png" ]; then pass "predict --debug-dir on a blank image: $out"; else fail "predict --debug-dir on a blank image: exit $rc: $out"; fi
+
 # Bad input.
 echo "just text" > "$work/notes.png"
 head -c 3000 /dev/urandom > "$work/corrupt.cnn"

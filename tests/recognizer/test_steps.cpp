@@ -1,0 +1,154 @@
+// Each step of the recognition core on its own, on small images made here: what it must find, and the
+// failure each guards against (a thick stroke taken for background, a table beside the sheet flipping the
+// polarity, a faint stretch of stroke dropped, a ruled line kept, a speck or a far mark read as the digit).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "recognizer.hpp"
+
+using digit::Box;
+using digit::Plane;
+
+namespace {
+
+// A grey image of `background` with filled rectangles of `ink`.
+Plane page(int w, int h, float background) {
+    return Plane(w, h, background);
+}
+
+void fill(Plane& image, int x0, int y0, int x1, int y1, float value) {
+    for (int y = y0; y <= y1; ++y)
+        for (int x = x0; x <= x1; ++x) image(x, y) = value;
+}
+
+int set_pixels(const digit::Mask& mask) {
+    int n = 0;
+    for (auto v : mask.v) n += v;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("polarity: dark on light, light on dark, a dark table beside the sheet, a bold digit", "[steps]") {
+    Plane paper = page(200, 150, 0.9f);
+    fill(paper, 90, 30, 96, 120, 0.1f);
+    CHECK(digit::ink_is_darker_than_background(paper));
+
+    Plane board = page(200, 150, 0.1f);
+    fill(board, 90, 30, 96, 120, 0.95f);
+    CHECK_FALSE(digit::ink_is_darker_than_background(board));
+
+    // A dark band of table along the left and the bottom: the border is not of one level, the most common
+    // grey (the sheet) still is the background.
+    Plane sheet = page(200, 150, 0.85f);
+    fill(sheet, 0, 0, 30, 149, 0.25f);
+    fill(sheet, 0, 120, 199, 149, 0.25f);
+    fill(sheet, 100, 30, 104, 100, 0.05f);
+    CHECK(digit::ink_is_darker_than_background(sheet));
+
+    // A marker stroke a third of the image wide.
+    Plane bold = page(60, 60, 0.95f);
+    fill(bold, 20, 5, 40, 55, 0.05f);
+    CHECK(digit::ink_is_darker_than_background(bold));
+}
+
+TEST_CASE("background: shading is taken out, a stroke wider than any window stays ink", "[steps]") {
+    // Paper darkening from left to right by 0.3 (signal: ink high, so paper rises), with a stroke 40 px wide.
+    Plane signal(240, 180);
+    for (int y = 0; y < 180; ++y)
+        for (int x = 0; x < 240; ++x) signal(x, y) = 0.05f + 0.3f * float(x) / 240.0f;
+    fill(signal, 100, 20, 139, 160, 0.9f);
+    const Plane background = digit::estimate_background(signal);
+    // Paper: the background follows the shading.
+    CHECK(std::abs(background(10, 90) - signal(10, 90)) < 0.03f);
+    CHECK(std::abs(background(230, 90) - signal(230, 90)) < 0.03f);
+    // The middle of the wide stroke is not background.
+    CHECK(signal(120, 90) - background(120, 90) > 0.5f);
+}
+
+TEST_CASE("hysteresis: faint parts attached to strong ink stay, faint marks alone go", "[steps]") {
+    Plane strength(50, 20);
+    fill(strength, 5, 10, 20, 10, 0.8f);    // strong
+    fill(strength, 21, 10, 30, 10, 0.25f);  // faint, attached
+    fill(strength, 40, 5, 45, 5, 0.25f);    // faint, alone
+    const digit::Mask mask = digit::hysteresis(strength, 0.2f, 0.5f);
+    CHECK(mask(25, 10) == 1);
+    CHECK(mask(42, 5) == 0);
+    CHECK(set_pixels(mask) == 26);
+}
+
+TEST_CASE("ruled lines go, the strokes that cross them stay whole", "[steps]") {
+    digit::Mask mask(200, 100);
+    for (int x = 0; x < 200; ++x) mask(x, 50) = mask(x, 51) = 1;    // a ruled line
+    for (int y = 20; y < 80; ++y) mask(100, y) = mask(101, y) = 1;  // a stroke across it
+    digit::remove_ruled_lines(mask);
+    CHECK(mask(10, 50) == 0);
+    CHECK(mask(190, 51) == 0);
+    CHECK(mask(100, 50) == 1);  // the crossing
+    CHECK(mask(101, 51) == 1);
+}
+
+TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, neighbours stay apart",
+          "[steps]") {
+    Plane grey = page(300, 200, 0.92f);
+    // A "5": its bar apart from its body.
+    fill(grey, 60, 40, 100, 46, 0.1f);
+    fill(grey, 60, 52, 66, 100, 0.1f);
+    fill(grey, 60, 96, 100, 102, 0.1f);
+    fill(grey, 94, 96, 100, 150, 0.1f);
+    // A "1" well apart, to its right.
+    fill(grey, 200, 40, 206, 150, 0.1f);
+    // A speck, and the table's edge along the bottom.
+    fill(grey, 150, 20, 151, 21, 0.1f);
+    fill(grey, 0, 185, 299, 199, 0.3f);
+    const digit::InkMap ink = digit::find_ink(grey);
+    digit::Components components = digit::label_components(ink);
+    digit::mark_clutter(components, 300, 200);
+    const std::vector<digit::DigitGroup> groups = digit::group_digits(ink, components);
+    REQUIRE(groups.size() == 2);
+    CHECK(groups[0].box.x0 <= 61);
+    CHECK(groups[0].box.x1 >= 99);
+    CHECK(groups[0].box.y1 >= 149);
+    CHECK(groups[1].box.x0 >= 199);
+    CHECK(groups[1].box.y1 <= 151);  // the table's edge is not part of the 1
+    CHECK(digit::count_digits(groups) == 2);
+    // The single-digit answer reads the 5 (more ink), not the 1 beside it.
+    const digit::DigitGroup single = digit::single_digit(groups);
+    CHECK(single.box.x1 < 150);
+}
+
+TEST_CASE("normalise: the longer side is 20 px, the centre of mass at the centre", "[steps]") {
+    Plane ink(40, 100);
+    fill(ink, 10, 0, 29, 99, 1.0f);
+    const digit::Image28 field = digit::centre_in_field(ink);
+    int top = 28, bottom = -1, left = 28, right = -1;
+    double mass = 0, mx = 0, my = 0;
+    for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) {
+            const float v = field[std::size_t(y * 28 + x)];
+            if (v > 0.1f)
+                top = std::min(top, y), bottom = std::max(bottom, y), left = std::min(left, x),
+                right = std::max(right, x);
+            mass += v, mx += v * (x + 0.5), my += v * (y + 0.5);
+        }
+    CHECK(bottom - top + 1 == 20);
+    CHECK(right - left + 1 == 4);
+    CHECK(std::abs(mx / mass - 14.0) < 0.6);
+    CHECK(std::abs(my / mass - 14.0) < 0.6);
+}
+
+TEST_CASE("boxes map back to the uploaded image's pixels", "[steps]") {
+    digit::DecodedImage decoded;
+    decoded.source_width = 4000;
+    decoded.source_height = 3000;
+    decoded.factor = 10;
+    const Box box = digit::to_source_pixels(decoded, Box{10, 20, 29, 39});
+    CHECK(box.x0 == 100);
+    CHECK(box.y0 == 200);
+    CHECK(box.x1 == 299);
+    CHECK(box.y1 == 399);
+    const Box edge = digit::to_source_pixels(decoded, Box{390, 290, 399, 299});
+    CHECK(edge.x1 == 3999);
+    CHECK(edge.y1 == 2999);
+}
