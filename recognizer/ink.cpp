@@ -150,23 +150,31 @@ Plane estimate_background(const Plane& signal) {
     // The residual of paper cells follows shading the surface cannot (a shadow's edge); ink cells get none.
     for (std::size_t i = 0; i < cells; ++i)
         residual[i] = weight[i] > 0.0 ? std::max(residual[i], -2.5f * spread) : 0.0f;
+    // Bilinear between cell centres, the weights of each column worked out once.
+    std::vector<int> col0(std::size_t(w), 0), col1(std::size_t(w), 0);
+    std::vector<float> col_t(std::size_t(w), 0.0f), plane_x(std::size_t(w), 0.0f);
+    for (int x = 0; x < w; ++x) {
+        const double fx = (x + 0.5) / grid.cell - 0.5;
+        col0[std::size_t(x)] = std::clamp(int(std::floor(fx)), 0, grid.nx - 1);
+        col1[std::size_t(x)] = std::min(grid.nx - 1, col0[std::size_t(x)] + 1);
+        col_t[std::size_t(x)] = float(std::clamp(fx - col0[std::size_t(x)], 0.0, 1.0));
+        plane_x[std::size_t(x)] = float(surface.a1 * (2.0 * (x + 0.5) / w - 1.0));
+    }
     Plane background(w, h);
     for (int y = 0; y < h; ++y) {
         const double fy = (y + 0.5) / grid.cell - 0.5;
         const int y0 = std::clamp(int(std::floor(fy)), 0, grid.ny - 1), y1 = std::min(grid.ny - 1, y0 + 1);
         const float ty = float(std::clamp(fy - y0, 0.0, 1.0));
-        const double vv = 2.0 * (y + 0.5) / h - 1.0;
+        const float plane_y = float(surface.a0 + surface.a2 * (2.0 * (y + 0.5) / h - 1.0));
+        const float* upper = &residual[std::size_t(y0) * std::size_t(grid.nx)];
+        const float* lower = &residual[std::size_t(y1) * std::size_t(grid.nx)];
+        float* out = &background.v[std::size_t(y) * std::size_t(w)];
         for (int x = 0; x < w; ++x) {
-            const double fx = (x + 0.5) / grid.cell - 0.5;
-            const int x0 = std::clamp(int(std::floor(fx)), 0, grid.nx - 1),
-                      x1 = std::min(grid.nx - 1, x0 + 1);
-            const float tx = float(std::clamp(fx - x0, 0.0, 1.0));
-            const auto r = [&](int cx, int cy) {
-                return residual[std::size_t(cy) * std::size_t(grid.nx) + std::size_t(cx)];
-            };
-            const float smooth = (1 - ty) * ((1 - tx) * r(x0, y0) + tx * r(x1, y0)) +
-                                 ty * ((1 - tx) * r(x0, y1) + tx * r(x1, y1));
-            background(x, y) = float(surface(2.0 * (x + 0.5) / w - 1.0, vv)) + smooth;
+            const std::size_t i = std::size_t(x);
+            const float tx = col_t[i];
+            const float top = (1 - tx) * upper[col0[i]] + tx * upper[col1[i]];
+            const float bottom = (1 - tx) * lower[col0[i]] + tx * lower[col1[i]];
+            out[x] = plane_y + plane_x[i] + (1 - ty) * top + ty * bottom;
         }
     }
     return background;
