@@ -60,7 +60,7 @@ bench: build
 
 fuzz: setup-test
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNN_FUZZ=ON -DCNN_NATIVE=$(NATIVE)
-	cmake --build build-fuzz -j $(JOBS)
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	scripts/run-fuzzers.sh build-fuzz/bin $(FUZZ_SECONDS)
 
 format:
