@@ -14,6 +14,8 @@ constexpr double kStackedOverlap = 0.6;
 constexpr double kPieceHeight = 0.75;
 // Marks lower than this fraction of the line's height are pieces of the digit next to them, or not digits.
 constexpr double kSmallMark = 0.4;
+// Marks lower than this fraction of the line's height are parts of a digit when this close beside one.
+constexpr double kPartHeight = 0.7, kPartGap = 0.15;
 // A small mark this close to a digit (fraction of the line's height) is a piece of it.
 constexpr double kPieceGap = 0.25;
 // Groups at least this wide (fraction of the line's height) may be several digits; they are cut when at
@@ -102,10 +104,31 @@ int line_height(const std::vector<Unit>& units) {
     return heights[heights.size() / 2];
 }
 
-// Small marks join the digit next to them, or are left out (a dash, a dot).
+// Small marks join the digit next to them, or are left out (a dash, a dot). Parts of a digit (lower than
+// the line's digits, but not small: the corner of a 4 written in two strokes) join a digit close beside them,
+// or stand as digits of their own.
 std::vector<Unit> attach_small_marks(std::vector<Unit> units, int height) {
-    std::vector<Unit> digits, small;
-    for (Unit& u : units) (u.box.height() < kSmallMark * height ? small : digits).push_back(std::move(u));
+    std::vector<Unit> digits, parts, small;
+    for (Unit& u : units) {
+        const int h = u.box.height();
+        (h < kSmallMark * height ? small : h < kPartHeight * height ? parts : digits).push_back(std::move(u));
+    }
+    for (Unit& p : parts) {
+        int best = -1, best_gap = INT_MAX;
+        for (std::size_t d = 0; d < digits.size(); ++d) {
+            const Box& b = digits[d].box;
+            const int gap = gap_between(p.box.x0, p.box.x1, b.x0, b.x1);
+            if (overlap(p.box.y0, p.box.y1, b.y0, b.y1) > 0 && gap < best_gap) best_gap = gap, best = int(d);
+        }
+        if (best < 0 || best_gap > kPartGap * height) {
+            digits.push_back(std::move(p));
+            continue;
+        }
+        Unit& d = digits[std::size_t(best)];
+        d.members.insert(d.members.end(), p.members.begin(), p.members.end());
+        d.box.include(p.box);
+        d.mass += p.mass;
+    }
     for (const Unit& s : small) {
         int best = -1, best_gap = INT_MAX;
         for (std::size_t d = 0; d < digits.size(); ++d) {

@@ -236,3 +236,24 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
     CHECK(ours.rows["all"].percent() >= kMnistStringsFloor);
     CHECK(drawn_ours.rows["all"].percent() >= 98.0);
 }
+
+// Not run by default: writes the bench's number images into NUMBER_SAMPLE_DIR (cnn-bench --read), a 4-digit
+// 800x300 photo of pen on paper (JPEG) and a 7-digit canvas drawing (PNG).
+TEST_CASE("numbers: sample images for the bench", "[.samples]") {
+    const char* dir_env = std::getenv("NUMBER_SAMPLE_DIR");
+    REQUIRE(dir_env != nullptr);
+    const std::string dir = dir_env;
+    std::filesystem::create_directories(dir);
+    std::mt19937 rng(4);
+    testimg::Rgba photo(800, 300);
+    testimg::fill_paper(photo, {0.97f, 0.95f, 0.88f}, 0.25f, 0.02f, rng);
+    const std::string year = "2024";
+    for (std::size_t i = 0; i < year.size(); ++i)
+        testimg::draw_digit(photo, year[i] - '0', 150 + 130 * float(i), 80, 80, 140, 7, {30, 30, 60, 255});
+    std::ofstream(dir + "/photo-2024.jpg", std::ios::binary) << testimg::encode_jpeg(photo, 85);
+    testimg::Rgba canvas(1050, 350);
+    const std::string number = "1234567";
+    for (std::size_t i = 0; i < number.size(); ++i)
+        testimg::draw_digit(canvas, number[i] - '0', 80 + 130 * float(i), 90, 85, 170, 16, {0, 0, 0, 255});
+    std::ofstream(dir + "/canvas-1234567.png", std::ios::binary) << testimg::encode_png_rgba(canvas);
+}
