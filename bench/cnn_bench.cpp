@@ -4,6 +4,9 @@
 //   infer  batch 256: images/s of the frozen network
 // With --model PATH the inference lines measure that saved network instead (e.g. the shipped model), and
 // carry its path in a "model" field.
+//   pipeline  --image FILE: the recognition pipeline (decode to the 28x28) on an image file, one thread
+//   read      --read FILE: /read's work on an image file (decode, digits, the classifier on every candidate
+//             piece), one thread, beside /predict's work (pipeline + one inference) on the same file
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +21,7 @@
 #include <cnn/cnn.hpp>
 
 #include "models.hpp"
+#include "numbers.hpp"
 #include "recognizer.hpp"
 
 namespace {
@@ -135,11 +139,45 @@ void bench_pipeline(const std::string& path, int iters) {
     std::fflush(stdout);
 }
 
+// /read's work on an image file, one thread, and /predict's (the pipeline and one inference) on the same
+// file: the ratio says what a number costs per digit against a single digit.
+void bench_read(const std::string& path, const std::string& model, int iters) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot open the image");
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const digit::Classifier classifier(model);
+    const digit::DecodedImage probe = digit::decode_image(bytes.data(), bytes.size());
+    const digit::NumberReading reading = digit::read_number(bytes.data(), bytes.size(), classifier);
+    const int samples = std::max(20, iters * 10);
+    auto percentiles = [&](auto&& work) {
+        std::vector<double> latency(std::size_t(samples), 0.0);
+        for (double& l : latency) {
+            auto t0 = Clock::now();
+            work();
+            l = seconds(t0, Clock::now()) * 1e3;
+        }
+        std::sort(latency.begin(), latency.end());
+        return std::pair{latency[latency.size() / 2], latency[latency.size() * 99 / 100]};
+    };
+    const auto [read_p50, read_p99] =
+        percentiles([&] { digit::read_number(bytes.data(), bytes.size(), classifier); });
+    const auto [predict_p50, predict_p99] =
+        percentiles([&] { classifier.predict(digit::prepare_digit(bytes.data(), bytes.size()).image); });
+    const double per_digit = read_p50 / std::max<std::size_t>(1, reading.digits.size());
+    std::printf(
+        "{\"bench\":\"read\",\"image\":\"%s\",\"width\":%d,\"height\":%d,\"text\":\"%s\",\"threads\":1,"
+        "\"ms_p50\":%.2f,\"ms_p99\":%.2f,\"ms_per_digit_p50\":%.2f,\"predict_ms_p50\":%.2f,"
+        "\"predict_ms_p99\":%.2f,\"per_digit_over_predict\":%.2f}\n",
+        path.c_str(), probe.source_width, probe.source_height, reading.text.c_str(), read_p50, read_p99,
+        per_digit, predict_p50, predict_p99, per_digit / predict_p50);
+    std::fflush(stdout);
+}
+
 int usage(const char* why) {
     std::fprintf(
         stderr,
         "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH] "
-        "[--image FILE]...\n",
+        "[--image FILE]... [--read FILE]...\n",
         why);
     return 1;
 }
@@ -149,7 +187,7 @@ int usage(const char* why) {
 int main(int argc, char** argv) {
     int threads = 1, iters = 10;
     std::string only, model;
-    std::vector<std::string> images;
+    std::vector<std::string> images, numbers;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -167,6 +205,8 @@ int main(int argc, char** argv) {
                 model = value();
             else if (arg == "--image")
                 images.push_back(value());
+            else if (arg == "--read")
+                numbers.push_back(value());
             else if (arg == "--help" || arg == "-h")
                 return usage("DigitNet training and inference speed"), 0;
             else
@@ -177,9 +217,11 @@ int main(int argc, char** argv) {
     }
     if (threads < 1 || iters < 1) return usage("--threads and --iters must be at least 1");
     if (!only.empty() && only != "train" && only != "infer") return usage("--only takes train or infer");
-    if (!images.empty()) {  // image files: the recognition pipeline's time on each, nothing else
+    if (!images.empty() || !numbers.empty()) {  // image files: the pipeline's or /read's time on each
         try {
             for (const std::string& image : images) bench_pipeline(image, iters);
+            for (const std::string& image : numbers)
+                bench_read(image, model.empty() ? "models/digitnet.cnn" : model, iters);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "cnn-bench: %s\n", e.what());
             return 1;

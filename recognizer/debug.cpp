@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "numbers.hpp"
 #include "recognizer.hpp"
 
 #define STB_IMAGE_WRITE_STATIC
@@ -44,6 +45,18 @@ Rgb from_plane(const Plane& plane, float scale) {
             image.set(x, y, v, v, v);
         }
     return image;
+}
+
+Rgb enlarged(const Image28& input) {
+    constexpr int kZoom = 8;
+    Rgb big(kImageSide * kZoom, kImageSide * kZoom);
+    for (int y = 0; y < big.height; ++y)
+        for (int x = 0; x < big.width; ++x) {
+            const std::uint8_t v =
+                byte_of(input[std::size_t(y / kZoom) * kImageSide + std::size_t(x / kZoom)]);
+            big.set(x, y, v, v, v);
+        }
+    return big;
 }
 
 void write_png(const std::string& path, const Rgb& image, std::vector<std::string>& written) {
@@ -90,17 +103,27 @@ std::vector<std::string> write_debug_images(const Trace& trace, const Image28* i
         for (const DigitGroup& g : trace.groups) kept.outline(g.box, 0, 200, 0);
         write_png(base + ".3-kept.png", kept, written);
     }
-    if (input) {
-        constexpr int kZoom = 8;
-        Rgb big(kImageSide * kZoom, kImageSide * kZoom);
-        for (int y = 0; y < big.height; ++y)
-            for (int x = 0; x < big.width; ++x) {
-                const std::uint8_t v =
-                    byte_of((*input)[std::size_t(y / kZoom) * kImageSide + std::size_t(x / kZoom)]);
-                big.set(x, y, v, v, v);
-            }
-        write_png(base + ".4-input.png", big, written);
+    if (input) write_png(base + ".4-input.png", enlarged(*input), written);
+    return written;
+}
+
+std::vector<std::string> write_number_debug_images(const Trace& trace, const NumberReading& reading,
+                                                   const std::string& directory, const std::string& stem) {
+    std::vector<std::string> written = write_debug_images(trace, nullptr, directory, stem);
+    const std::string base = directory + "/" + stem;
+    if (!trace.decoded.grey.empty()) {
+        Rgb boxes = from_plane(trace.decoded.grey, 1.0f);
+        for (const ReadDigit& d : reading.digits) {
+            Box outer = d.box;
+            outer.x0 -= 1, outer.y0 -= 1, outer.x1 += 1, outer.y1 += 1;
+            boxes.outline(d.box, 230, 30, 30);
+            boxes.outline(outer, 230, 30, 30);
+        }
+        write_png(base + ".5-digits.png", boxes, written);
     }
+    for (std::size_t i = 0; i < reading.digits.size(); ++i)
+        write_png(base + ".6-digit-" + std::to_string(i + 1) + ".png", enlarged(reading.digits[i].input),
+                  written);
     return written;
 }
 

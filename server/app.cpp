@@ -1,6 +1,7 @@
 #include "app.hpp"
 #include "connection.hpp"
 #include "httplib_server.hpp"
+#include "numbers.hpp"
 
 #include <httplib.h>
 #include <sys/stat.h>
@@ -383,6 +384,33 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
     return json_reply(200, json{{"results", std::move(results)}});
 }
 
+Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
+    const auto file = std::find_if(uploads.begin(), uploads.end(), is_file_field);
+    if (file == uploads.end()) return error_reply(400, "missing_file", kMissingFileMessage);
+    if (file->content.empty()) return error_reply(400, "empty_file", "the uploaded file is empty");
+    try {
+        // Decoded before readiness is checked, so that a bad file gets its 4xx even while the model loads.
+        DecodedImage decoded = decode_image(file->content.data(), file->content.size(), options_.pipeline);
+        const auto classifier = std::atomic_load(&classifier_);
+        if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
+        const NumberReading reading = read_number(std::move(decoded), *classifier);
+        json digits = json::array();
+        for (const ReadDigit& d : reading.digits) {
+            metrics_.record_prediction(d.prediction.digit);
+            json entry = prediction_json(d.prediction, debug ? &d.input : nullptr);
+            entry.erase("predicted_digit");
+            entry["digit"] = d.prediction.digit;
+            entry["box"] = {d.source_box.x0, d.source_box.y0, d.source_box.width(), d.source_box.height()};
+            digits.push_back(std::move(entry));
+        }
+        return json_reply(200, json{{"text", reading.text},
+                                    {"confidence", rounded(reading.confidence)},
+                                    {"digits", std::move(digits)}});
+    } catch (const ImageError& e) {
+        return error_reply(http_status(e.code()), e.code_name(), e.what());
+    }
+}
+
 // ---- Upload collection ---------------------------------------------------------------------------------
 
 bool UploadCollector::begin_part(std::string field_name, std::string filename, std::string content_type) {
@@ -414,13 +442,16 @@ bool UploadCollector::append(const char* data, std::size_t size) {
     return true;
 }
 
-Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool debug) {
-    if (collected.too_many_files()) {
+Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, bool debug) {
+    if (kind == RouteKind::batch && collected.too_many_files()) {
         return error_reply(
             413, "batch_too_large",
             "a batch holds at most " + std::to_string(api.options().max_batch_files) + " files");
     }
-    return batch ? api.predict_batch(collected.uploads(), debug) : api.predict(collected.uploads(), debug);
+    // One-image routes ignore extra "file" parts.
+    if (kind == RouteKind::batch) return api.predict_batch(collected.uploads(), debug);
+    if (kind == RouteKind::read) return api.read(collected.uploads(), debug);
+    return api.predict(collected.uploads(), debug);
 }
 
 // ---- Static UI files -----------------------------------------------------------------------------------
@@ -602,6 +633,7 @@ const std::vector<Route>& api_routes() {
         {"GET", "/metrics", RouteKind::get, &Api::metrics_text, false, true},
         {"POST", "/predict", RouteKind::predict, nullptr, false, true},
         {"POST", "/predict/batch", RouteKind::batch, nullptr, true, true},
+        {"POST", "/read", RouteKind::read, nullptr, false, true},
         {"GET", "/openapi.json", RouteKind::get, &Api::openapi, false, true},
         // The Open Inference Protocol (inference_protocol.cpp). Inference bodies over max_buffered_body go
         // to the heavy workers by their size, as uploads do.
@@ -766,10 +798,10 @@ std::vector<std::string> other_model_patterns(bool ui_port) {
 void App::register_api_routes(httplib::Server& server, bool ui_port) {
     Api& api = *api_;
     const ServerOptions& options = options_;
-    auto upload = [&api, &options](bool batch) {
-        return [&api, &options, batch](const httplib::Request& req, httplib::Response& res,
-                                       const httplib::ContentReader& reader) {
-            const std::size_t max_files = batch ? options.max_batch_files : 1;
+    auto upload = [&api, &options](RouteKind kind) {
+        return [&api, &options, kind](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& reader) {
+            const std::size_t max_files = kind == RouteKind::batch ? options.max_batch_files : 1;
             UploadCollector collector(options.max_upload_bytes, max_files);
             bool complete = true;
             if (!request_has_body(req)) {
@@ -808,11 +840,8 @@ void App::register_api_routes(httplib::Server& server, bool ui_port) {
                 } else {
                     reply = error_reply(400, "bad_request", "the request body could not be read");
                 }
-            } else if (!batch && collector.too_many_files()) {
-                reply =
-                    api.predict(collector.uploads(), debug_requested(req));  // extra "file" parts are ignored
             } else {
-                reply = finish_upload(api, batch, collector, debug_requested(req));
+                reply = finish_upload(api, kind, collector, debug_requested(req));
             }
             apply_reply(reply, res);
         };
@@ -830,7 +859,7 @@ void App::register_api_routes(httplib::Server& server, bool ui_port) {
         } else if (route.kind == RouteKind::infer) {
             server.Post(pattern, inference_handler(api, options.max_upload_bytes));
         } else {
-            server.Post(pattern, upload(route.kind == RouteKind::batch));
+            server.Post(pattern, upload(route.kind));
         }
         std::string& allow = allowed[route.path];
         allow += (allow.empty() ? "" : ", ") + std::string(route.method);

@@ -105,6 +105,9 @@ class Api {
     Reply predict(const std::vector<Upload>& uploads, bool debug) const;
     // POST /predict/batch: every "file" part, up to max_batch_files -> {"results": [...]}.
     Reply predict_batch(const std::vector<Upload>& uploads, bool debug) const;
+    // POST /read: the same upload as /predict, read as a whole number -> {"text", "confidence", "digits"}.
+    // `debug` adds each digit's 28x28 as "input".
+    Reply read(const std::vector<Upload>& uploads, bool debug) const;
 
     Reply welcome() const;
     Reply health() const;
@@ -166,7 +169,8 @@ class UploadCollector {
 };
 
 // The reply to an upload request once its body has been collected without error.
-Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool debug);
+enum class RouteKind;
+Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, bool debug);
 
 // Every API route, written once: the servers register them from this table, metrics label requests by its
 // paths, known paths with another method answer 405 from it, and the connection pool picks the workers
@@ -175,6 +179,7 @@ Reply finish_upload(const Api& api, bool batch, UploadCollector& collected, bool
 enum class RouteKind {
     get,      // answered by `get`, no body
     predict,  // one image: multipart field "file" or an image/* body
+    read,     // one image as /predict takes it, read as a whole number
     batch,    // several "file" fields
     infer,    // a JSON body: the Open Inference Protocol's inference request
 };

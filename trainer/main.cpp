@@ -1,4 +1,4 @@
-// digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict).
+// digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict, read).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -8,6 +8,7 @@
 
 #include "classifier.hpp"
 #include "dataset.hpp"
+#include "numbers.hpp"
 #include "recognizer.hpp"
 #include "training.hpp"
 
@@ -45,18 +46,27 @@ std::string stem_of(const std::string& path) {
     return name.empty() ? "image" : name;
 }
 
+// The bytes of an image file; false (and a message on stderr) when it cannot be read.
+bool read_image_file(const std::string& path, std::vector<char>& bytes) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        std::fprintf(stderr, "%s: cannot open the image (missing or unreadable)\n", path.c_str());
+        return false;
+    }
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return true;
+}
+
 int run_predict(const std::string& model_path, const std::vector<std::string>& images,
                 const std::string& debug_dir) {
     digit::Classifier classifier(model_path);
     int failures = 0;
     for (const std::string& path : images) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-            std::fprintf(stderr, "%s: cannot open the image (missing or unreadable)\n", path.c_str());
+        std::vector<char> bytes;
+        if (!read_image_file(path, bytes)) {
             ++failures;
             continue;
         }
-        std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         digit::Trace trace;
         try {
             const digit::SingleDigitInput input =
@@ -66,6 +76,32 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
             std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
         } catch (const digit::ImageError& e) {
             // The stages that were reached still show what was seen.
+            if (!debug_dir.empty()) digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));
+            std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+            ++failures;
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+int run_read(const std::string& model_path, const std::vector<std::string>& images,
+             const std::string& debug_dir) {
+    digit::Classifier classifier(model_path);
+    int failures = 0;
+    for (const std::string& path : images) {
+        std::vector<char> bytes;
+        if (!read_image_file(path, bytes)) {
+            ++failures;
+            continue;
+        }
+        digit::Trace trace;
+        try {
+            const digit::NumberReading reading =
+                digit::read_number(bytes.data(), bytes.size(), classifier, {}, &trace);
+            if (!debug_dir.empty())
+                digit::write_number_debug_images(trace, reading, debug_dir, stem_of(path));
+            std::printf("%s: %s (confidence %.2f)\n", path.c_str(), reading.text.c_str(), reading.confidence);
+        } catch (const digit::ImageError& e) {
             if (!debug_dir.empty()) digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));
             std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
             ++failures;
@@ -126,6 +162,12 @@ int main(int argc, char** argv) {
     predict->add_option("--debug-dir", debug_dir,
                         "write PNGs of each stage per image (grey, ink, kept, 28x28) here");
 
+    auto* read = app.add_subcommand("read", "read a whole number written in one line in image files");
+    read->add_option("--model", model, "model file")->required();
+    read->add_option("images", images, "image files")->required();
+    read->add_option("--debug-dir", debug_dir,
+                     "write PNGs per image (grey, ink, kept, the digits' boxes, each 28x28) here");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -146,6 +188,7 @@ int main(int argc, char** argv) {
         }
         if (*eval) return run_eval(model, data_dir, confusion, eval_threads);
         if (*predict) return run_predict(model, images, debug_dir);
+        if (*read) return run_read(model, images, debug_dir);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "digit-trainer: %s\n", e.what());
         return 1;

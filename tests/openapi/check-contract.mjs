@@ -348,6 +348,7 @@ async function loadingChecks() {
   await check('readiness while the model loads', 'GET', '/readyz', 503);
   await check('model information while the model loads', 'GET', '/model', 503);
   await check('a good image while the model loads', 'POST', '/predict', 503, { body: digitPng, type: 'image/png' });
+  await check('a number while the model loads', 'POST', '/read', 503, { body: digitPng, type: 'image/png' });
   await check('a batch while the model loads', 'POST', '/predict/batch', 503, { body: form(['file', digitPng, 'a.png', 'image/png']) });
   await check('v2 server readiness while the model loads', 'GET', '/v2/health/ready', 503);
   await check('v2 model readiness while the model loads', 'GET', '/v2/models/digitnet/ready', 503);
@@ -385,6 +386,21 @@ async function recognitionChecks() {
   await check('predict: a blank image', 'POST', '/predict', 422, { body: form(['file', blankPng, 'blank.png', 'image/png']) });
   await check('predict: 100000×100000 pixels', 'POST', '/predict', 422, { body: hugePngHeader, type: 'image/png' });
   await check('predict: over --max-upload-bytes', 'POST', '/predict', 413, { body: Buffer.alloc(MAX_UPLOAD_BYTES + 1000), type: 'image/png' });
+
+  await check('read: a PNG digit as multipart', 'POST', '/read', 200, { body: form(['file', digitPng, 'digit.png', 'image/png']) }, {
+    extra: (body) => (body.digits.length === body.text.length ? '' : 'not one entry in "digits" per digit of "text"'),
+  });
+  await check('read: a PNG digit as the body, with debug', 'POST', '/read?debug=1', 200, { body: digitPng, type: 'image/png' }, {
+    extra: (body) => (body.digits.every((d) => Array.isArray(d.input)) ? '' : 'no "input" per digit with debug=1'),
+  });
+  await check('read: no file field', 'POST', '/read', 400, { body: form(['image', digitPng, 'digit.png', 'image/png']) });
+  await check('read: an empty file', 'POST', '/read', 400, { body: form(['file', Buffer.alloc(0), 'empty.png', 'image/png']) });
+  await check('read: malformed multipart', 'POST', '/read', 400, { body: 'whatever', type: 'multipart/form-data; boundary=abc' });
+  await check('read: a text file', 'POST', '/read', 415, { body: form(['file', textFile, 'notes.png', 'image/png']) });
+  await check('read: a text body', 'POST', '/read', 415, { body: textFile, type: 'text/plain' });
+  await check('read: a blank image', 'POST', '/read', 422, { body: form(['file', blankPng, 'blank.png', 'image/png']) });
+  await check('read: 100000×100000 pixels', 'POST', '/read', 422, { body: hugePngHeader, type: 'image/png' });
+  await check('read: over --max-upload-bytes', 'POST', '/read', 413, { body: Buffer.alloc(MAX_UPLOAD_BYTES + 1000), type: 'image/png' });
 
   await check('batch: two images and a text file', 'POST', '/predict/batch?debug=1', 200, {
     body: form(['file', digitPng, 'a.png', 'image/png'], ['file', blankPng, 'b.png', 'image/png'], ['file', textFile, 'c.png', 'image/png']),

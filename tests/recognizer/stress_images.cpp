@@ -728,4 +728,91 @@ int mnist_index_for(const Mnist& mnist, int kind_number, int number, int attempt
     return 0;
 }
 
+InkMap drawn_digit(const Mnist& mnist, int index, float height, float brush_fraction) {
+    return brush_digit(skeleton_of(mnist, index), height, std::max(2.0f, brush_fraction * height));
+}
+
+NumberSample number_image(const Mnist& mnist, const std::vector<int>& indices, NumberStyle style,
+                          bool touching, std::uint32_t seed) {
+    Rng rng(seed);
+    const bool canvas_style = style == NumberStyle::canvas;
+    const float height = canvas_style ? rng.uniform(60.0f, 140.0f) : rng.uniform(40.0f, 110.0f);
+    const float brush =
+        std::max(2.0f, height * (canvas_style ? rng.uniform(0.08f, 0.14f) : rng.uniform(0.04f, 0.08f)));
+    const std::size_t count = indices.size();
+    const std::size_t touching_pair = count > 1 ? std::size_t(rng.integer(0, int(count) - 2)) : 0;
+    NumberSample sample;
+    sample.touching = touching && count > 1;
+    std::vector<InkMap> inks;
+    std::vector<int> lefts, bottoms;
+    int x = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const int index = indices[i];
+        sample.text += char('0' + mnist.labels[std::size_t(index)]);
+        inks.push_back(brush_digit(skeleton_of(mnist, index), height * rng.uniform(0.85f, 1.15f), brush));
+        if (i > 0) {
+            const bool overlapping = sample.touching && i - 1 == touching_pair;
+            x += int(
+                std::lround(height * (overlapping ? rng.uniform(-0.12f, -0.02f) : rng.uniform(0.08f, 0.6f))));
+        }
+        lefts.push_back(x);
+        bottoms.push_back(int(std::lround(height * rng.uniform(-0.08f, 0.08f))));
+        x += inks.back().width;
+    }
+    int top = 0, bottom = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        top = std::min(top, bottoms[i] - inks[i].height);
+        bottom = std::max(bottom, bottoms[i]);
+    }
+    InkMap line(x, bottom - top);
+    for (std::size_t i = 0; i < count; ++i) {
+        const InkMap& ink = inks[i];
+        const int y0 = bottoms[i] - ink.height - top;
+        for (int y = 0; y < ink.height; ++y)
+            for (int xx = 0; xx < ink.width; ++xx) {
+                const int lx = lefts[i] + xx;
+                if (lx < 0 || lx >= line.width) continue;
+                float& cell = line.at(lx, y0 + y);
+                cell = std::max(cell, ink.at(xx, y));
+            }
+    }
+
+    const int margin_x = int(height * rng.uniform(0.6f, 1.5f));
+    const int width = line.width + 2 * margin_x;
+    if (canvas_style) {
+        const int image_height =
+            std::max(line.height + int(0.6f * height), int(width / rng.uniform(2.5f, 3.5f)));
+        Rgba image(width, image_height);
+        const bool dark_ink = rng.chance(0.7f);
+        fill(image, dark_ink ? rng.pick(kLightBackgrounds) : rng.pick(kDarkBackgrounds));
+        const auto [left, ink_top] = place(rng, line, margin_x, 2, width - margin_x, image_height - 2);
+        paint(image, line, left, ink_top, dark_ink ? rng.pick(kDarkPens) : rng.pick(kLightPens));
+        sample.file = testimg::encode_png_rgba(image);
+        return sample;
+    }
+    const int image_height = std::max(int(line.height * rng.uniform(2.0f, 3.0f)), width / 4);
+    Rgba image(width, image_height);
+    grainy_paper(image, paper_tint(rng), 0.0f, rng.uniform(0.008f, 0.025f), rng);
+    const std::array<Colour, 2> rule_colours = {{{125, 160, 215}, {150, 150, 155}}};
+    const float spacing = height * rng.uniform(0.8f, 1.3f);
+    rule_lines(image, spacing, rng.uniform(0.0f, spacing), rng.uniform(-0.01f, 0.01f),
+               rng.uniform(1.0f, 2.0f), rng.pick(rule_colours), rng.uniform(0.5f, 0.85f));
+    const auto [left, ink_top] = place(rng, line, margin_x, 4, width - margin_x, image_height - 4);
+    const std::array<Colour, 3> pens = {{{25, 25, 35}, {25, 45, 140}, {40, 40, 90}}};
+    paint(image, line, left, ink_top, rng.pick(pens), rng.uniform(0.85f, 1.0f));
+    const int specks = rng.integer(0, 5);
+    for (int placed = 0, tries = 0; placed < specks && tries < 100; ++tries) {
+        const float sx = rng.uniform(0.0f, float(width)), sy = rng.uniform(0.0f, float(image_height));
+        if (sx > left - 10 && sx < left + line.width + 10 && sy > ink_top - 10 &&
+            sy < ink_top + line.height + 10)
+            continue;
+        const std::uint8_t grey = std::uint8_t(rng.integer(50, 110));
+        dot(image, sx, sy, rng.uniform(0.7f, 2.0f), {grey, grey, grey});
+        ++placed;
+    }
+    shade(image, rng, rng.uniform(0.0f, 0.25f));
+    sample.file = testimg::encode_jpeg(image, rng.integer(60, 90));
+    return sample;
+}
+
 }  // namespace stress

@@ -53,4 +53,24 @@ const std::vector<Kind>& kinds();
 // spread over the whole test set, different for each kind and each attempt.
 int mnist_index_for(const testimg::Mnist& mnist, int kind_number, int number, int attempt);
 
+// ---- Whole numbers -------------------------------------------------------------------------------------
+
+enum class NumberStyle { paper, canvas };
+
+struct NumberSample {
+    std::string file;       // the encoded upload
+    std::string text;       // the digits' labels, left to right
+    bool touching = false;  // a pair of neighbours touches or overlaps
+};
+
+// A line of MNIST test digits (`indices`, left to right) redrawn with one brush: per-digit scale and
+// baseline jitter, gaps from narrow to wide, or with `touching` one pair of neighbours whose boxes overlap.
+// `paper`: a phone photo of a notebook page (grain, ruled lines, specks, uneven light, JPEG); `canvas`: a
+// wide web canvas, dark on light or light on dark (PNG).
+NumberSample number_image(const testimg::Mnist& mnist, const std::vector<int>& indices, NumberStyle style,
+                          bool touching, std::uint32_t seed);
+
+// The MNIST digit as number_image draws it, alone: its ink, `height` px tall, brush a fraction of it.
+InkMap drawn_digit(const testimg::Mnist& mnist, int index, float height, float brush_fraction);
+
 }  // namespace stress

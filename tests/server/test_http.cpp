@@ -519,6 +519,9 @@ TEST_CASE("every endpoint answers as documented", "[http]") {
 }
 
 TEST_CASE("bad input never breaks the server, and a good request follows each", "[http]") {
+    // /read takes the same uploads as /predict and refuses the same bad ones with the same status and code.
+    const std::string route = GENERATE(as<std::string>{}, "/predict", "/read");
+    INFO("route " << route);
     ServerProcess server({"--max-upload-bytes", "1000000", "--threads", "4"});
     REQUIRE(server.started());
     auto c = client(server.api_port());
@@ -526,14 +529,14 @@ TEST_CASE("bad input never breaks the server, and a good request follows each", 
     const std::string jpeg = testimg::encode_jpeg(canvas_digit(2));
     auto upload = [&](const std::string& content, const std::string& filename,
                       const std::string& field = "file") {
-        return c.Post("/predict", httplib::MultipartFormDataItems{{field, content, filename, "image/png"}});
+        return c.Post(route, httplib::MultipartFormDataItems{{field, content, filename, "image/png"}});
     };
 
     SECTION("no file field") {
         expect_error(upload(png, "x.png", "image"), 400, "missing_file");
     }
     SECTION("no body at all") {
-        expect_error(c.Post("/predict", "", "multipart/form-data; boundary=x"), 400, "missing_file");
+        expect_error(c.Post(route, "", "multipart/form-data; boundary=x"), 400, "missing_file");
     }
     SECTION("empty file") {
         expect_error(upload("", "empty.png"), 400, "empty_file");
@@ -558,30 +561,31 @@ TEST_CASE("bad input never breaks the server, and a good request follows each", 
     }
     SECTION("body over --max-upload-bytes") {
         expect_error(upload(std::string(1500000, 'x'), "big.png"), 413, "payload_too_large");
-        expect_error(c.Post("/predict", std::string(1500000, 'x'), "image/png"), 413, "payload_too_large");
+        expect_error(c.Post(route, std::string(1500000, 'x'), "image/png"), 413, "payload_too_large");
     }
     SECTION("over the limit, announced with Expect: 100-continue, refused before the body") {
         const std::string reply =
             raw_exchange(server.api_port(),
-                         "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                         "Content-Length: 999999999\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+                         "POST " + route +
+                             " HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                             "Content-Length: 999999999\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
                          false);
         CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
         CHECK(reply.find("payload_too_large") != std::string::npos);
     }
     SECTION("malformed multipart") {
-        expect_error(c.Post("/predict", "--abc\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nxyz",
+        expect_error(c.Post(route, "--abc\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nxyz",
                             "multipart/form-data; boundary=abc"),
                      400, "malformed_multipart");
-        expect_error(c.Post("/predict", "whatever", "multipart/form-data"), 400, "malformed_multipart");
+        expect_error(c.Post(route, "whatever", "multipart/form-data"), 400, "malformed_multipart");
     }
     SECTION("wrong content type") {
-        expect_error(c.Post("/predict", "{\"a\":1}", "application/json"), 415, "unsupported_media_type");
+        expect_error(c.Post(route, "{\"a\":1}", "application/json"), 415, "unsupported_media_type");
     }
     SECTION("wrong method") {
-        expect_error(c.Get("/predict"), 405, "method_not_allowed");
+        expect_error(c.Get(route.c_str()), 405, "method_not_allowed");
         expect_error(c.Delete("/"), 405, "method_not_allowed");
-        expect_error(c.Put("/predict", png, "image/png"), 405, "method_not_allowed");
+        expect_error(c.Put(route.c_str(), png, "image/png"), 405, "method_not_allowed");
         expect_error(c.Post("/healthz", "x", "text/plain"), 405, "method_not_allowed");
     }
     SECTION("unknown path") {
@@ -600,6 +604,73 @@ TEST_CASE("bad input never breaks the server, and a good request follows each", 
     }
     expect_good_prediction(c, 2);
     CHECK(server.log().find(" 500 ") == std::string::npos);
+}
+
+TEST_CASE("/read: a number drawn on a wide canvas, its digits left to right with boxes inside the image",
+          "[http]") {
+    ServerProcess server({});
+    REQUIRE(server.started());
+    auto c = client(server.api_port());
+    Rgba canvas(900, 300);
+    const std::vector<int> digits = {2, 0, 2, 4};
+    for (std::size_t i = 0; i < digits.size(); ++i)
+        testimg::draw_digit(canvas, digits[i], 120 + 170 * float(i), 70, 100, 160, 14, {0, 0, 0, 255});
+    const auto check_reading = [&](const json& answer, int width, int height) {
+        CHECK(answer["text"] == "2024");
+        CHECK(answer["confidence"].get<double>() > 0.5);
+        REQUIRE(answer["digits"].size() == 4);
+        double product = 1.0;
+        int previous_x = -1;
+        for (std::size_t i = 0; i < 4; ++i) {
+            const json& d = answer["digits"][i];
+            CHECK(d["digit"] == digits[i]);
+            product *= d["confidence"].get<double>();
+            REQUIRE(d["probabilities"].size() == 10);
+            REQUIRE(d["box"].size() == 4);
+            const int x = d["box"][0], y = d["box"][1], w = d["box"][2], h = d["box"][3];
+            CHECK(x >= 0);
+            CHECK(y >= 0);
+            CHECK(w > 0);
+            CHECK(h > 0);
+            CHECK(x + w <= width);
+            CHECK(y + h <= height);
+            CHECK(x > previous_x);
+            previous_x = x + w - 1;
+        }
+        CHECK(answer["confidence"].get<double>() == Approx(product).margin(1e-3));
+    };
+
+    auto read = c.Post("/read", httplib::MultipartFormDataItems{
+                                    {"file", testimg::encode_png_rgba(canvas), "number.png", "image/png"}});
+    REQUIRE(read);
+    INFO(read->body);
+    REQUIRE(read->status == 200);
+    check_reading(json::parse(read->body), 900, 300);
+    const json plain = json::parse(read->body);
+    CHECK_FALSE(plain["digits"][0].contains("input"));
+    // The third digit's box holds where it was drawn (x 460-560, y 70-230), give or take the brush.
+    const json& third = plain["digits"][2]["box"];
+    CHECK(std::abs(third[0].get<int>() - 460) <= 12);
+    CHECK(std::abs(third[1].get<int>() - 70) <= 12);
+
+    // A phone JPEG stored sideways with an EXIF orientation: boxes in the upright image's pixels.
+    const std::string rotated =
+        testimg::with_exif_orientation(testimg::encode_jpeg(testimg::stored_for_orientation(canvas, 6)), 6);
+    auto sideways = c.Post("/read?debug=1", rotated, "image/jpeg");
+    REQUIRE(sideways);
+    INFO(sideways->body);
+    REQUIRE(sideways->status == 200);
+    const json debug = json::parse(sideways->body);
+    check_reading(debug, 900, 300);
+    for (const json& d : debug["digits"]) {
+        REQUIRE(d["input"].size() == 28);
+        CHECK(d["input"][0].size() == 28);
+    }
+
+    auto metrics = c.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("digit_http_requests_total{route=\"/read\",status=\"200\"}") !=
+          std::string::npos);
 }
 
 TEST_CASE("many slow clients at once: read timeouts free the threads", "[http][slow]") {

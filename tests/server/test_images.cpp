@@ -30,6 +30,16 @@ std::vector<Segment> digit_strokes(int digit) {
             segments.push_back({p[i - 1].first, p[i - 1].second, p[i].first, p[i].second});
         return segments;
     };
+    auto ellipse = [](float cx, float cy, float rx, float ry) {
+        std::vector<Segment> segments;
+        const int n = 24;
+        for (int i = 0; i < n; ++i) {
+            const float a0 = 6.2831853f * i / n, a1 = 6.2831853f * (i + 1) / n;
+            segments.push_back({cx + rx * std::cos(a0), cy + ry * std::sin(a0), cx + rx * std::cos(a1),
+                                cy + ry * std::sin(a1)});
+        }
+        return segments;
+    };
     std::vector<Segment> s;
     auto add = [&s](const std::vector<Segment>& more) { s.insert(s.end(), more.begin(), more.end()); };
     switch (digit) {
@@ -77,8 +87,29 @@ std::vector<Segment> digit_strokes(int digit) {
                           {0.5f, 1.0f},
                           {0.14f, 0.9f}}));
             break;
+        case 6:
+            add(polyline({{0.78f, 0.02f},
+                          {0.45f, 0.15f},
+                          {0.22f, 0.45f},
+                          {0.16f, 0.75f},
+                          {0.3f, 0.97f},
+                          {0.6f, 1.0f},
+                          {0.84f, 0.84f},
+                          {0.8f, 0.62f},
+                          {0.55f, 0.52f},
+                          {0.3f, 0.58f},
+                          {0.18f, 0.72f}}));
+            break;
         case 7:
             add(polyline({{0.08f, 0.0f}, {0.92f, 0.0f}, {0.4f, 1.0f}}));
+            break;
+        case 8:  // two loops, one over the other
+            add(ellipse(0.5f, 0.24f, 0.3f, 0.24f));
+            add(ellipse(0.5f, 0.74f, 0.38f, 0.26f));
+            break;
+        case 9:  // a loop and a stem on its right
+            add(ellipse(0.45f, 0.27f, 0.35f, 0.27f));
+            add(polyline({{0.8f, 0.27f}, {0.74f, 1.0f}}));
             break;
         default:
             add(polyline({{0.5f, 0.0f}, {0.5f, 1.0f}}));

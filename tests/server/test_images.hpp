@@ -27,7 +27,7 @@ struct Segment {
     float x0, y0, x1, y1;
 };
 
-// Strokes of a few digits in a unit box (x right, y down), drawn scaled into any rectangle.
+// Strokes of each digit 0-9 in a unit box (x right, y down), drawn scaled into any rectangle.
 std::vector<Segment> digit_strokes(int digit);
 
 // Paper: a tint, a linear shadow across the page (darkening fraction), and grain.

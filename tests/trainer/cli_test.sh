@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# digit-trainer as users run it: train/eval/predict output and exit status, and a one-line error naming the
+# digit-trainer as users run it: train/eval/predict/read output and exit status, and a one-line error naming the
 # file and the problem (exit 1) for each kind of bad input.
 set -uo pipefail
 trainer=$1
@@ -84,6 +84,36 @@ out=$("$trainer" predict --model "$work/m.cnn" "$work/blank.png" --debug-dir "$w
 rc=$?
 if [ $rc -eq 1 ] && [[ "$out" == *"blank.png: the image holds no ink"* ]] && [ -s "$work/debug/blank.1-grey.png" ]; then pass "predict --debug-dir on a blank image: $out"; else fail "predict --debug-dir on a blank image: exit $rc: $out"; fi
 
+# read: the first three MNIST test digits (7, 2, 1) side by side on white, 4x larger, gaps between them.
+/usr/bin/python3 - "$mnist/t10k-images-idx3-ubyte" "$work/number.png" <<'PY'
+import struct, sys, zlib
+raw = open(sys.argv[1], "rb").read()
+digits = [raw[16 + i * 784:16 + (i + 1) * 784] for i in range(3)]
+width, height, left = 440, 160, [20, 160, 300]
+rows = []
+for y in range(height):
+    row = bytearray([255] * width)
+    yy = y - 24
+    if 0 <= yy < 112:
+        for d, x0 in zip(digits, left):
+            for x in range(112):
+                row[x0 + x] = 255 - d[(yy // 4) * 28 + x // 4]
+    rows.append(b"\x00" + bytes(row))
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+open(sys.argv[2], "wb").write(png)
+PY
+out=$("$trainer" read --model "$work/m.cnn" "$work/number.png" --debug-dir "$work/debug" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [[ "$out" =~ ^.*number\.png:\ [0-9]{3}\ \(confidence\ [01]\.[0-9]{2}\)$ ]]; then pass "read: $out"; else fail "read: exit $rc: $out"; fi
+if [ -f "$work/debug/number.5-digits.png" ] && [ -f "$work/debug/number.6-digit-3.png" ] && [ ! -f "$work/debug/number.6-digit-4.png" ]; then
+    pass "read --debug-dir draws the boxes and each 28x28"
+else
+    fail "read --debug-dir: $(ls "$work/debug" 2>&1 | tr '\n' ' ')"
+fi
+
 # Bad input.
 echo "just text" > "$work/notes.png"
 head -c 3000 /dev/urandom > "$work/corrupt.cnn"
@@ -101,6 +131,8 @@ expect_error "predict: corrupt model" "wrong magic" "$trainer" predict --model "
 expect_error "eval: truncated model" "truncated" "$trainer" eval --model "$work/truncated.cnn" --data "$mnist"
 expect_error "predict: not an image" "notes.png" "$trainer" predict --model "$work/m.cnn" "$work/notes.png"
 expect_error "predict: missing image" "nothing.png" "$trainer" predict --model "$work/m.cnn" "$work/nothing.png"
+expect_error "read: not an image" "notes.png" "$trainer" read --model "$work/m.cnn" "$work/notes.png"
+expect_error "read: missing image" "nothing.png" "$trainer" read --model "$work/m.cnn" "$work/nothing.png"
 expect_error "eval: missing data folder" "nowhere" "$trainer" eval --model "$work/m.cnn" --data "$work/nowhere"
 expect_error "eval: wrong IDX magic" "wrong magic" "$trainer" eval --model "$work/m.cnn" --data "$work/badidx"
 expect_error "eval: image and label counts differ" "t10k-labels-idx1-ubyte" "$trainer" eval --model "$work/m.cnn" --data "$work/short"

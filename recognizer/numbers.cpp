@@ -1,0 +1,385 @@
+#include "numbers.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <numeric>
+
+namespace digit {
+namespace {
+
+// A piece of a stacked pair overlaps the other's columns by this fraction of the narrower width.
+constexpr double kStackedOverlap = 0.6;
+// ... and is shorter than this fraction of the taller (two full-height marks side by side are two digits).
+constexpr double kPieceHeight = 0.75;
+// Marks lower than this fraction of the line's height are pieces of the digit next to them, or not digits.
+constexpr double kSmallMark = 0.4;
+// Marks lower than this fraction of the line's height are parts of a digit when this close beside one.
+constexpr double kPartHeight = 0.7, kPartGap = 0.15;
+// A small mark this close to a digit (fraction of the line's height) is a piece of it.
+constexpr double kPieceGap = 0.25;
+// Groups at least this wide (fraction of the line's height) may be several digits; they are cut when at
+// least kCutWidth of their own height wide, or when read whole with less than kCutConfidence.
+constexpr double kTryCutWidth = 0.45;
+constexpr double kCutWidth = 1.0;
+constexpr float kCutConfidence = 0.5f;
+// The pieces of a cut group are digits of the same line: each at least this fraction of the group's height.
+constexpr double kMinPieceHeight = 0.6;
+// Pieces of a cut group are this wide at least and at most (fractions of the group's height).
+constexpr double kMinPieceWidth = 0.1, kMaxPieceWidth = 1.4;
+// At most this many candidate cuts per group, the deepest valleys first.
+constexpr std::size_t kMaxCuts = 10;
+
+struct Unit {
+    std::vector<int> members;
+    Box box;
+    double mass = 0.0;
+};
+
+int find_root(std::vector<int>& parent, int i) {
+    while (parent[std::size_t(i)] != i)
+        i = parent[std::size_t(i)] = parent[std::size_t(parent[std::size_t(i)])];
+    return i;
+}
+
+int gap_between(int a0, int a1, int b0, int b1) {
+    return std::max({0, b0 - a1, a0 - b1});
+}
+
+int overlap(int a0, int a1, int b0, int b1) {
+    return std::max(0, std::min(a1, b1) - std::max(a0, b0) + 1);
+}
+
+// Components -> units: the pieces of one digit that stand one above the other merged.
+std::vector<Unit> stacked_units(const Components& components) {
+    std::vector<int> kept;
+    for (int i = 0; i < int(components.list.size()); ++i)
+        if (!components.list[std::size_t(i)].clutter) kept.push_back(i);
+    std::vector<int> parent(components.list.size());
+    std::iota(parent.begin(), parent.end(), 0);
+    for (bool merged = true; merged;) {
+        merged = false;
+        std::vector<Box> boxes(components.list.size());
+        for (int i : kept)
+            boxes[std::size_t(find_root(parent, i))].include(components.list[std::size_t(i)].box);
+        for (std::size_t a = 0; a < kept.size() && !merged; ++a) {
+            for (std::size_t b = a + 1; b < kept.size() && !merged; ++b) {
+                const int ra = find_root(parent, kept[a]), rb = find_root(parent, kept[b]);
+                if (ra == rb) continue;
+                const Box &A = boxes[std::size_t(ra)], &B = boxes[std::size_t(rb)];
+                const int narrow = std::min(A.width(), B.width());
+                const bool stacked = overlap(A.x0, A.x1, B.x0, B.x1) >= kStackedOverlap * narrow;
+                const bool piece =
+                    std::min(A.height(), B.height()) < kPieceHeight * std::max(A.height(), B.height());
+                if (!stacked || !piece) continue;
+                parent[std::size_t(rb)] = ra;
+                merged = true;
+            }
+        }
+    }
+    std::vector<Unit> units;
+    std::vector<int> unit_of(components.list.size(), -1);
+    for (int i : kept) {
+        const int root = find_root(parent, i);
+        if (unit_of[std::size_t(root)] < 0) {
+            unit_of[std::size_t(root)] = int(units.size());
+            units.emplace_back();
+        }
+        Unit& u = units[std::size_t(unit_of[std::size_t(root)])];
+        u.members.push_back(i);
+        u.box.include(components.list[std::size_t(i)].box);
+        u.mass += components.list[std::size_t(i)].mass;
+    }
+    return units;
+}
+
+// The height of the line's digits: the median height of the marks at least half as high as the highest.
+int line_height(const std::vector<Unit>& units) {
+    int highest = 0;
+    for (const Unit& u : units) highest = std::max(highest, u.box.height());
+    std::vector<int> heights;
+    for (const Unit& u : units)
+        if (2 * u.box.height() >= highest) heights.push_back(u.box.height());
+    std::nth_element(heights.begin(), heights.begin() + std::ptrdiff_t(heights.size() / 2), heights.end());
+    return heights[heights.size() / 2];
+}
+
+// Small marks join the digit next to them, or are left out (a dash, a dot). Parts of a digit (lower than
+// the line's digits, but not small: the corner of a 4 written in two strokes) join a digit close beside them,
+// or stand as digits of their own.
+std::vector<Unit> attach_small_marks(std::vector<Unit> units, int height) {
+    std::vector<Unit> digits, parts, small;
+    for (Unit& u : units) {
+        const int h = u.box.height();
+        (h < kSmallMark * height ? small : h < kPartHeight * height ? parts : digits).push_back(std::move(u));
+    }
+    for (Unit& p : parts) {
+        int best = -1, best_gap = INT_MAX;
+        for (std::size_t d = 0; d < digits.size(); ++d) {
+            const Box& b = digits[d].box;
+            const int gap = gap_between(p.box.x0, p.box.x1, b.x0, b.x1);
+            if (overlap(p.box.y0, p.box.y1, b.y0, b.y1) > 0 && gap < best_gap) best_gap = gap, best = int(d);
+        }
+        if (best < 0 || best_gap > kPartGap * height) {
+            digits.push_back(std::move(p));
+            continue;
+        }
+        Unit& d = digits[std::size_t(best)];
+        d.members.insert(d.members.end(), p.members.begin(), p.members.end());
+        d.box.include(p.box);
+        d.mass += p.mass;
+    }
+    for (const Unit& s : small) {
+        int best = -1, best_gap = INT_MAX;
+        for (std::size_t d = 0; d < digits.size(); ++d) {
+            const Box& b = digits[d].box;
+            const int gap = std::max(gap_between(s.box.x0, s.box.x1, b.x0, b.x1),
+                                     gap_between(s.box.y0, s.box.y1, b.y0, b.y1));
+            if (gap < best_gap) best_gap = gap, best = int(d);
+        }
+        if (best < 0 || best_gap > kPieceGap * height) continue;
+        // A long flat mark beside a digit rather than over or under it is a piece of a ruled line or a dash.
+        const Box& b = digits[std::size_t(best)].box;
+        const bool flat = s.box.width() >= kSmallMark * height;
+        if (flat && overlap(s.box.x0, s.box.x1, b.x0, b.x1) < 0.5 * s.box.width()) continue;
+        Unit& d = digits[std::size_t(best)];
+        d.members.insert(d.members.end(), s.members.begin(), s.members.end());
+        d.box.include(s.box);
+        d.mass += s.mass;
+    }
+    std::sort(digits.begin(), digits.end(),
+              [](const Unit& a, const Unit& b) { return a.box.x0 + a.box.x1 < b.box.x0 + b.box.x1; });
+    return digits;
+}
+
+// Candidate cuts of a unit: columns at the bottom of valleys of its ink profile, away from its edges.
+std::vector<int> candidate_cuts(const InkMap& ink, const Components& components, const Unit& unit) {
+    const int w = ink.strength.width;
+    std::vector<std::uint8_t> in_unit(components.list.size(), 0);
+    for (int m : unit.members) in_unit[std::size_t(m)] = 1;
+    const Box& b = unit.box;
+    std::vector<double> profile(std::size_t(b.width()), 0.0);
+    for (int y = b.y0; y <= b.y1; ++y) {
+        for (int x = b.x0; x <= b.x1; ++x) {
+            const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+            if (label >= 0 && in_unit[std::size_t(label)]) profile[std::size_t(x - b.x0)] += 1.0;
+        }
+    }
+    const int smooth = std::max(1, b.height() / 40);
+    std::vector<double> smoothed(profile.size(), 0.0);
+    for (int x = 0; x < int(profile.size()); ++x) {
+        double sum = 0.0;
+        int n = 0;
+        for (int dx = -smooth; dx <= smooth; ++dx)
+            if (x + dx >= 0 && x + dx < int(profile.size())) sum += profile[std::size_t(x + dx)], ++n;
+        smoothed[std::size_t(x)] = sum / n;
+    }
+    const int edge = std::max(2, int(kMinPieceWidth * b.height()));
+    const int window = std::max(2, b.height() / 12);
+    std::vector<std::pair<double, int>> valleys;
+    for (int x = edge; x < int(smoothed.size()) - edge; ++x) {
+        bool lowest = true;
+        for (int dx = -window; dx <= window && lowest; ++dx) {
+            const int at = x + dx;
+            if (at < 0 || at >= int(smoothed.size()) || dx == 0) continue;
+            lowest = smoothed[std::size_t(x)] < smoothed[std::size_t(at)] ||
+                     (smoothed[std::size_t(x)] == smoothed[std::size_t(at)] && dx > 0);
+        }
+        if (lowest) valleys.push_back({smoothed[std::size_t(x)], x + b.x0});
+    }
+    std::sort(valleys.begin(), valleys.end());
+    if (valleys.size() > kMaxCuts) valleys.resize(kMaxCuts);
+    std::vector<int> cuts;
+    for (const auto& v : valleys) cuts.push_back(v.second);
+    std::sort(cuts.begin(), cuts.end());
+    return cuts;
+}
+
+// How plausible a piece's shape is for one digit, as a log-probability: wider than high is unlikely.
+double shape_prior(const Box& piece, int height) {
+    const double aspect = double(piece.width()) / std::max(1, height);
+    return -3.0 * std::max(0.0, aspect - 1.2);
+}
+
+// Each piece costs a little, so that a digit is cut only when its pieces read clearly better.
+constexpr double kPieceCost = 0.7;
+
+}  // namespace
+
+Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
+                        int column0, int column1, Box* box) {
+    const int w = ink.strength.width, h = ink.strength.height;
+    std::vector<std::uint8_t> in_members(components.list.size(), 0);
+    Box outer;
+    for (int m : members) {
+        in_members[std::size_t(m)] = 1;
+        outer.include(components.list[std::size_t(m)].box);
+    }
+    outer.x0 = std::max(outer.x0, column0), outer.x1 = std::min(outer.x1, column1 - 1);
+    auto in_piece = [&](int x, int y) {
+        const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+        return label >= 0 && in_members[std::size_t(label)] && x >= column0 && x < column1;
+    };
+    Box tight;
+    for (int y = outer.y0; y <= outer.y1; ++y)
+        for (int x = outer.x0; x <= outer.x1; ++x)
+            if (in_piece(x, y)) tight.include({x, y, x, y});
+    if (tight.empty()) throw ImageError(ErrorCode::empty_image, "the piece holds no ink");
+    if (box) *box = tight;
+    // A crop around the piece with its own ink map and two components: the piece, and all other ink.
+    const int margin = std::max(tight.width(), tight.height()) / 6 + 2;
+    const int cx0 = std::max(0, tight.x0 - margin), cy0 = std::max(0, tight.y0 - margin);
+    const int cx1 = std::min(w - 1, tight.x1 + margin), cy1 = std::min(h - 1, tight.y1 + margin);
+    InkMap crop;
+    crop.strength = Plane(cx1 - cx0 + 1, cy1 - cy0 + 1);
+    crop.mask = Mask(crop.strength.width, crop.strength.height);
+    crop.dark_ink = ink.dark_ink, crop.noise = ink.noise, crop.low = ink.low, crop.high = ink.high;
+    Components parts;
+    parts.labels.assign(crop.strength.v.size(), -1);
+    parts.list.resize(2);
+    DigitGroup group;
+    group.members = {0};
+    for (int y = cy0; y <= cy1; ++y) {
+        for (int x = cx0; x <= cx1; ++x) {
+            const std::size_t at =
+                std::size_t(y - cy0) * std::size_t(crop.strength.width) + std::size_t(x - cx0);
+            const float s = ink.strength(x, y);
+            crop.strength.v[at] = s;
+            crop.mask.v[at] = ink.mask(x, y);
+            const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+            if (label < 0) continue;
+            if (in_piece(x, y)) {
+                parts.labels[at] = 0;
+                group.mass += s;
+                group.area += 1;
+                group.box.include({x - cx0, y - cy0, x - cx0, y - cy0});
+            } else {
+                parts.labels[at] = 1;
+            }
+        }
+    }
+    parts.list[0].box = group.box;
+    parts.list[0].mass = group.mass;
+    parts.list[0].area = group.area;
+    return normalise_digit(crop, parts, group);
+}
+
+NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify) {
+    NumberReading reading;
+    std::vector<Unit> units = stacked_units(components);
+    if (units.empty()) return reading;
+    const int height = line_height(units);
+    units = attach_small_marks(std::move(units), height);
+
+    // Every piece worth reading: each unit whole, and for wide units the spans between candidate cuts.
+    struct Piece {
+        std::size_t unit;
+        std::size_t from, to;  // indices into the unit's cut positions
+        Box box;
+        Image28 input{};
+        Prediction prediction;
+    };
+    std::vector<std::vector<int>> positions(units.size());  // per unit: x0, cuts..., x1 + 1
+    std::vector<Piece> pieces;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+        const Box& b = units[u].box;
+        positions[u].push_back(b.x0);
+        if (b.width() >= kTryCutWidth * height) {
+            const std::vector<int> cuts = candidate_cuts(ink, components, units[u]);
+            positions[u].insert(positions[u].end(), cuts.begin(), cuts.end());
+        }
+        positions[u].push_back(b.x1 + 1);
+        const std::size_t n = positions[u].size();
+        const int unit_height = std::max(b.height(), 1);
+        for (std::size_t i = 0; i + 1 < n; ++i) {
+            for (std::size_t j = i + 1; j < n; ++j) {
+                const int width = positions[u][j] - positions[u][i];
+                const bool whole = i == 0 && j == n - 1;
+                if (!whole && (width < kMinPieceWidth * unit_height || width > kMaxPieceWidth * unit_height))
+                    continue;
+                Piece piece{u, i, j, {}, {}, {}};
+                try {
+                    piece.input = normalise_piece(ink, components, units[u].members, positions[u][i],
+                                                  positions[u][j], &piece.box);
+                } catch (const ImageError&) {
+                    continue;
+                }
+                if (!whole && piece.box.height() < kMinPieceHeight * unit_height) continue;
+                pieces.push_back(std::move(piece));
+            }
+        }
+    }
+    if (pieces.empty()) return reading;
+    std::vector<Image28> inputs;
+    inputs.reserve(pieces.size());
+    for (const Piece& p : pieces) inputs.push_back(p.input);
+    const std::vector<Prediction> predictions = classify(inputs);
+    for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].prediction = predictions[i];
+
+    // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
+    double log_confidence = 0.0;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+        const std::size_t n = positions[u].size();
+        const int unit_height = std::max(units[u].box.height(), 1);
+        std::vector<double> best(n, -1e300);
+        std::vector<int> via(n, -1);  // the piece ending at j on the best way
+        best[0] = 0.0;
+        bool cut = units[u].box.width() >= kCutWidth * unit_height;
+        for (const Piece& piece : pieces)
+            if (piece.unit == u && piece.from == 0 && piece.to == n - 1)
+                cut = cut || piece.prediction.confidence < kCutConfidence;
+        for (std::size_t j = 1; j < n; ++j) {
+            for (std::size_t p = 0; p < pieces.size(); ++p) {
+                const Piece& piece = pieces[p];
+                if (piece.unit != u || piece.to != j || best[piece.from] <= -1e299) continue;
+                if (!cut && !(piece.from == 0 && piece.to == n - 1)) continue;
+                const double score = best[piece.from] +
+                                     std::log(std::max(1e-6f, piece.prediction.confidence)) +
+                                     shape_prior(piece.box, unit_height) - kPieceCost;
+                if (score > best[j]) best[j] = score, via[j] = int(p);
+            }
+        }
+        std::vector<std::size_t> chosen;
+        for (std::size_t j = n - 1; j > 0 && via[j] >= 0; j = pieces[std::size_t(via[j])].from)
+            chosen.push_back(std::size_t(via[j]));
+        std::reverse(chosen.begin(), chosen.end());
+        for (std::size_t p : chosen) {
+            ReadDigit d;
+            d.box = pieces[p].box;
+            d.source_box = d.box;
+            d.input = pieces[p].input;
+            d.prediction = pieces[p].prediction;
+            reading.text += char('0' + d.prediction.digit);
+            log_confidence += std::log(std::max(1e-12f, d.prediction.confidence));
+            reading.digits.push_back(std::move(d));
+        }
+    }
+    reading.confidence = reading.digits.empty() ? 0.0f : float(std::exp(log_confidence));
+    return reading;
+}
+
+NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace) {
+    Trace local;
+    Trace& t = trace ? *trace : local;
+    t.decoded = std::move(decoded);
+    t.ink = find_ink(t.decoded.grey);
+    t.components = label_components(t.ink);
+    mark_clutter(t.components, t.decoded.grey.width, t.decoded.grey.height);
+    t.groups = group_digits(t.ink, t.components);
+    if (t.groups.empty())
+        throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+    NumberReading reading = read_number(t.ink, t.components, [&](const std::vector<Image28>& inputs) {
+        return classifier.predict_batch(inputs);
+    });
+    if (reading.digits.empty())
+        throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+    for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
+    return reading;
+}
+
+NumberReading read_number(const void* data, std::size_t size, const Classifier& classifier,
+                          const DecodeOptions& options, Trace* trace) {
+    return read_number(decode_image(data, size, options), classifier, trace);
+}
+
+}  // namespace digit

@@ -1,0 +1,55 @@
+// A whole number written in one line: the digit groups -> the digits left to right, each with its 28x28,
+// its box and the classifier's answer. Pieces of one digit (the bar of a 5, a 4 in two strokes, a stroke
+// broken by faint ink) stand one above the other and are merged; neighbours are never merged. A group too
+// wide for one digit (neighbours touching or overlapping, "00", "11") is cut at valleys of its column ink
+// profile, and of the ways to cut it the one whose pieces the classifier reads most confidently wins (a
+// small dynamic programme over the candidate cuts). Marks far smaller than the digits (dashes, dots) are
+// left out.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "classifier.hpp"
+#include "recognizer.hpp"
+
+namespace digit {
+
+struct ReadDigit {
+    Box box;         // in the working image's pixels
+    Box source_box;  // in the uploaded image's pixels, upright
+    Image28 input{};
+    Prediction prediction;
+};
+
+struct NumberReading {
+    std::string text;         // the digits, left to right
+    float confidence = 0.0f;  // product of the digits' confidences
+    std::vector<ReadDigit> digits;
+};
+
+// Reads a batch of 28x28 inputs (a Classifier's predict_batch, or a stand-in in tests).
+using ClassifyBatch = std::function<std::vector<Prediction>(const std::vector<Image28>&)>;
+
+// The number in an ink map whose clutter is marked (mark_clutter). Boxes are in the ink map's pixels.
+NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify);
+// The steps after decoding, then read_number; boxes in source pixels too. Throws ImageError(empty_image)
+// when no ink is found. `trace` keeps what each step produced.
+NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace = nullptr);
+// Decodes too. Throws ImageError for bad files (unsupported_media_type, image_too_large) and no ink.
+NumberReading read_number(const void* data, std::size_t size, const Classifier& classifier,
+                          const DecodeOptions& options = {}, Trace* trace = nullptr);
+
+// The 28x28 of the ink of `members` whose columns lie in [column0, column1) (a piece of a group cut at
+// those columns); `box` receives the piece's box. Throws ImageError(empty_image) when the piece holds no ink.
+Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
+                        int column0, int column1, Box* box = nullptr);
+
+// PNGs of a reading into `directory`: <stem>.5-digits.png (the grey image with each digit's box) and
+// <stem>.6-digit-N.png (each 28x28, enlarged), after write_debug_images' stages. Returns the paths written.
+std::vector<std::string> write_number_debug_images(const Trace& trace, const NumberReading& reading,
+                                                   const std::string& directory, const std::string& stem);
+
+}  // namespace digit
