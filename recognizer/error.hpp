@@ -36,4 +36,9 @@ class ImageError : public std::runtime_error {
     ErrorCode code_;
 };
 
+// The one answer for an image in which no ink was found, whichever step found none.
+[[noreturn]] inline void throw_empty_image() {
+    throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+}
+
 }  // namespace digit

@@ -10,10 +10,6 @@
 namespace digit {
 namespace {
 
-[[noreturn]] void throw_empty() {
-    throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
-}
-
 // The cells of a coarse grid over an image: about `per_side` cells along the longer side.
 struct Grid {
     int cell = 1, nx = 1, ny = 1;
@@ -257,7 +253,7 @@ void remove_ruled_lines(Mask& mask) {
 
 InkMap find_ink(const GreyImage& grey) {
     const int w = grey.width, h = grey.height;
-    if (w <= 0 || h <= 0 || grey.v.size() != std::size_t(w) * std::size_t(h)) throw_empty();
+    if (w <= 0 || h <= 0 || grey.v.size() != std::size_t(w) * std::size_t(h)) throw_empty_image();
     Plane image(w, h);
     for (std::size_t i = 0; i < image.v.size(); ++i) image.v[i] = std::clamp(grey.v[i], 0.0f, 1.0f);
     // Paper grain and JPEG noise out before anything is measured; small images have no grain to lose.
@@ -276,7 +272,7 @@ InkMap find_ink(const GreyImage& grey) {
 
     const float max_strength = *std::max_element(ink.strength.v.begin(), ink.strength.v.end());
     const float floor = std::max(0.03f, 6.0f * ink.noise);
-    if (max_strength < 0.08f || max_strength <= floor) throw_empty();
+    if (max_strength < 0.08f || max_strength <= floor) throw_empty_image();
     // Otsu between background and ink, never into the noise, and never so high that the faint half of a
     // stroke falls away; hysteresis keeps what is faint but attached to clear ink.
     std::vector<float> above_floor;

@@ -16,10 +16,6 @@ constexpr int kDigitBox = 20;
 // trained with thickness changes), and thinning them read worse on the stress suite.
 constexpr float kTargetStrokeWidth = 2.7f;
 
-[[noreturn]] void throw_empty() {
-    throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
-}
-
 }  // namespace
 
 Image28 centre_in_field(const Plane& crop) {
@@ -30,7 +26,7 @@ Image28 centre_in_field(const Plane& crop) {
             bx0 = std::min(bx0, x), by0 = std::min(by0, y), bx1 = std::max(bx1, x), by1 = std::max(by1, y);
         }
     }
-    if (bx1 < 0) throw_empty();
+    if (bx1 < 0) throw_empty_image();
     Plane ink(bx1 - bx0 + 1, by1 - by0 + 1);
     for (int y = by0; y <= by1; ++y)
         for (int x = bx0; x <= bx1; ++x) ink(x - bx0, y - by0) = crop(x, y);
@@ -47,7 +43,7 @@ Image28 centre_in_field(const Plane& crop) {
             my += small(x, y) * (y + 0.5);
         }
     }
-    if (mass <= 1e-3) throw_empty();
+    if (mass <= 1e-3) throw_empty_image();
     const int left = std::clamp(int(std::lround(kImageSide / 2.0 - mx / mass)), 0, kImageSide - out_w);
     const int top = std::clamp(int(std::lround(kImageSide / 2.0 - my / mass)), 0, kImageSide - out_h);
     Image28 result{};
@@ -60,10 +56,10 @@ Image28 centre_in_field(const Plane& crop) {
 
 Image28 normalise_digit(const InkMap& ink, const Components& components, const DigitGroup& group) {
     const int w = ink.strength.width, h = ink.strength.height;
-    if (group.members.empty() || group.box.empty()) throw_empty();
+    if (group.members.empty() || group.box.empty()) throw_empty_image();
     // A speck is not a digit: the ink must amount to at least a small dot of ~1.5% of the image's side.
     const double min_mass = std::max(1.0, 0.25 * std::pow(0.015 * std::max(w, h), 2.0));
-    if (group.mass < min_mass) throw_empty();
+    if (group.mass < min_mass) throw_empty_image();
 
     std::vector<std::uint8_t> in_group(components.list.size(), 0);
     for (int m : group.members) in_group[std::size_t(m)] = 1;

@@ -361,18 +361,11 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
 NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace) {
     Trace local;
     Trace& t = trace ? *trace : local;
-    t.decoded = std::move(decoded);
-    t.ink = find_ink(t.decoded.grey);
-    t.components = label_components(t.ink);
-    mark_clutter(t.components, t.decoded.grey.width, t.decoded.grey.height);
-    t.groups = group_digits(t.ink, t.components);
-    if (t.groups.empty())
-        throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+    find_digit_groups(std::move(decoded), t);
     NumberReading reading = read_number(t.ink, t.components, [&](const std::vector<Image28>& inputs) {
         return classifier.predict_batch(inputs);
     });
-    if (reading.digits.empty())
-        throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+    if (reading.digits.empty()) throw_empty_image();
     for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
     return reading;
 }

@@ -12,16 +12,19 @@ Box to_source_pixels(const DecodedImage& decoded, const Box& box) {
             std::min(decoded.source_height - 1, (box.y1 + 1) * f - 1)};
 }
 
-SingleDigitInput prepare_digit(DecodedImage decoded, Trace* trace) {
-    Trace local;
-    Trace& t = trace ? *trace : local;
+void find_digit_groups(DecodedImage decoded, Trace& t) {
     t.decoded = std::move(decoded);
     t.ink = find_ink(t.decoded.grey);
     t.components = label_components(t.ink);
     mark_clutter(t.components, t.decoded.grey.width, t.decoded.grey.height);
     t.groups = group_digits(t.ink, t.components);
-    if (t.groups.empty())
-        throw ImageError(ErrorCode::empty_image, "the image holds no ink (it is blank or uniform)");
+    if (t.groups.empty()) throw_empty_image();
+}
+
+SingleDigitInput prepare_digit(DecodedImage decoded, Trace* trace) {
+    Trace local;
+    Trace& t = trace ? *trace : local;
+    find_digit_groups(std::move(decoded), t);
     t.chosen = single_digit(t.groups);
     SingleDigitInput result;
     result.image = normalise_digit(t.ink, t.components, t.chosen);

@@ -32,6 +32,10 @@ struct SingleDigitInput {
     int digit_count = 0;  // how many digit-like groups the image holds
 };
 
+// The steps every reading shares, into `trace`: the ink map, its components with the clutter marked, and the
+// digit groups. Throws ImageError(empty_image) when no ink is found.
+void find_digit_groups(DecodedImage decoded, Trace& trace);
+
 // The steps after decoding. Throws ImageError(empty_image) when no ink is found.
 SingleDigitInput prepare_digit(DecodedImage decoded, Trace* trace = nullptr);
 // Decodes too. Throws ImageError for bad files (unsupported_media_type, image_too_large) and no ink.
