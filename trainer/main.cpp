@@ -57,9 +57,11 @@ bool read_image_file(const std::string& path, std::vector<char>& bytes) {
     return true;
 }
 
-int run_predict(const std::string& model_path, const std::vector<std::string>& images,
-                const std::string& debug_dir) {
-    digit::Classifier classifier(model_path);
+// Reads each image file and hands its bytes and a fresh Trace to `read_one`; a file that cannot be opened or
+// read (ImageError) gets its one-line error, and with --debug-dir the pictures of the steps it reached.
+// Exit status 1 when any image failed.
+template <typename ReadOne>
+int for_each_image(const std::vector<std::string>& images, const std::string& debug_dir, ReadOne read_one) {
     int failures = 0;
     for (const std::string& path : images) {
         std::vector<char> bytes;
@@ -69,13 +71,8 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
         }
         digit::Trace trace;
         try {
-            const digit::SingleDigitInput input =
-                digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
-            if (!debug_dir.empty()) digit::write_debug_images(trace, &input.image, debug_dir, stem_of(path));
-            const digit::Prediction p = classifier.predict(input.image);
-            std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
+            read_one(path, bytes, trace);
         } catch (const digit::ImageError& e) {
-            // The stages that were reached still show what was seen.
             if (!debug_dir.empty()) digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));
             std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
             ++failures;
@@ -84,30 +81,31 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
     return failures ? 1 : 0;
 }
 
+int run_predict(const std::string& model_path, const std::vector<std::string>& images,
+                const std::string& debug_dir) {
+    const digit::Classifier classifier(model_path);
+    return for_each_image(images, debug_dir,
+                          [&](const std::string& path, const std::vector<char>& bytes, digit::Trace& trace) {
+                              const digit::SingleDigitInput input =
+                                  digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
+                              if (!debug_dir.empty())
+                                  digit::write_debug_images(trace, &input.image, debug_dir, stem_of(path));
+                              const digit::Prediction p = classifier.predict(input.image);
+                              std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
+                          });
+}
+
 int run_read(const std::string& model_path, const std::vector<std::string>& images,
              const std::string& debug_dir) {
-    digit::Classifier classifier(model_path);
-    int failures = 0;
-    for (const std::string& path : images) {
-        std::vector<char> bytes;
-        if (!read_image_file(path, bytes)) {
-            ++failures;
-            continue;
-        }
-        digit::Trace trace;
-        try {
+    const digit::Classifier classifier(model_path);
+    return for_each_image(
+        images, debug_dir, [&](const std::string& path, const std::vector<char>& bytes, digit::Trace& trace) {
             const digit::NumberReading reading =
                 digit::read_number(bytes.data(), bytes.size(), classifier, {}, &trace);
             if (!debug_dir.empty())
                 digit::write_number_debug_images(trace, reading, debug_dir, stem_of(path));
             std::printf("%s: %s (confidence %.2f)\n", path.c_str(), reading.text.c_str(), reading.confidence);
-        } catch (const digit::ImageError& e) {
-            if (!debug_dir.empty()) digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));
-            std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
-            ++failures;
-        }
-    }
-    return failures ? 1 : 0;
+        });
 }
 
 }  // namespace
