@@ -48,7 +48,6 @@ Components label_components(const InkMap& ink) {
             const float s = ink.strength.v[std::size_t(i)];
             c.area += 1;
             c.mass += s;
-            c.peak = std::max(c.peak, s);
             c.box.x0 = std::min(c.box.x0, x), c.box.x1 = std::max(c.box.x1, x);
             c.box.y0 = std::min(c.box.y0, y), c.box.y1 = std::max(c.box.y1, y);
             c.border_contact[0] += x == 0;

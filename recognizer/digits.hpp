@@ -14,7 +14,6 @@ namespace digit {
 struct Component {
     int area = 0;
     double mass = 0.0;  // sum of ink strength
-    float peak = 0.0f;
     Box box;
     int border_contact[4] = {0, 0, 0, 0};  // pixels on the left, right, top, bottom edges
     bool clutter = false;
