@@ -1,4 +1,4 @@
-// The client for digit-server's HTTP API (SPEC: POST /predict, GET /model). Every failure becomes an
+// The client for digit-server's HTTP API (POST /predict, POST /read, GET /model). Every failure becomes an
 // ApiError whose `kind` says what the page should tell the user.
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024; // the server's default --max-upload-bytes
@@ -50,6 +50,30 @@ function isImage28(input) {
   return Array.isArray(input) && input.length === 28 && input.every((row) => Array.isArray(row) && row.length === 28);
 }
 
+function isBox(box) {
+  return Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number' && Number.isFinite(v));
+}
+
+// The "not a digit" verdict of newer servers: true | false, or null when the server does not say.
+function digitVerdict(body) {
+  return {
+    isDigit: typeof body.is_digit === 'boolean' ? body.is_digit : null,
+    reason: typeof body.reason === 'string' && body.reason ? body.reason : null,
+  };
+}
+
+function readDigit(entry) {
+  if (!entry || !Number.isInteger(entry.digit) || !isBox(entry.box)) return null;
+  const probabilities = isProbabilityList(entry.probabilities) ? entry.probabilities : null;
+  return {
+    digit: entry.digit,
+    confidence: typeof entry.confidence === 'number' ? entry.confidence : (probabilities?.[entry.digit] ?? null),
+    box: entry.box,
+    probabilities,
+    input: isImage28(entry.input) ? entry.input : null,
+  };
+}
+
 export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a) => globalThis.fetch(...a), maxUploadBytes = MAX_UPLOAD_BYTES } = {}) {
   // For messages: the address the page calls ('' is its own origin).
   const serverAddress = baseUrl || globalThis.location?.origin || 'this page’s server';
@@ -77,16 +101,21 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
     return new ApiError('server', serverMessage || `The server failed (HTTP ${status}). Try again in a moment.`, { status, code });
   }
 
-  // Sends one image (a Blob or File) and returns { digit, confidence, probabilities[10], input (28×28 | null) }.
-  async function predict(image, { filename = image?.name || 'image.png', signal } = {}) {
+  async function postImage(path, image, filename, signal) {
     if (image.size > maxUploadBytes) {
       throw new ApiError('too_large', `This file is ${formatBytes(image.size)}; the server accepts at most ${formatBytes(maxUploadBytes)}.`, { code: 'payload_too_large' });
     }
     const form = new FormData();
     form.append('file', image, filename);
-    const response = await request('/predict?debug=1', { method: 'POST', body: form, signal });
+    const response = await request(path, { method: 'POST', body: form, signal });
     if (!response.ok) throw await failure(response);
-    const body = await readJson(response);
+    return { response, body: await readJson(response) };
+  }
+
+  // Sends one image (a Blob or File) and returns { digit, confidence, probabilities[10], input (28×28 | null),
+  // isDigit (true | false | null when the server does not say), reason, digitCount (null when not given) }.
+  async function predict(image, { filename = image?.name || 'image.png', signal } = {}) {
+    const { response, body } = await postImage('/predict?debug=1', image, filename, signal);
     if (!body || !Number.isInteger(body.predicted_digit) || !isProbabilityList(body.probabilities)) {
       throw new ApiError('bad_response', 'The server answered, but not with a prediction.', { status: response.status });
     }
@@ -95,6 +124,27 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
       confidence: typeof body.confidence === 'number' ? body.confidence : body.probabilities[body.predicted_digit],
       probabilities: body.probabilities,
       input: isImage28(body.input) ? body.input : null,
+      ...digitVerdict(body),
+      digitCount: Number.isInteger(body.digit_count) ? body.digit_count : null,
+    };
+  }
+
+  // Reads a whole number written in one line. Returns { text, confidence, digits: [{ digit, confidence, box
+  // [x, y, w, h] in the image's pixels, probabilities, input (28×28 | null) }], ignored: [{ box, reason }] }.
+  async function read(image, { filename = image?.name || 'image.png', signal } = {}) {
+    const { response, body } = await postImage('/read?debug=1', image, filename, signal);
+    const digits = Array.isArray(body?.digits) ? body.digits.map(readDigit) : null;
+    if (!body || typeof body.text !== 'string' || !digits || digits.includes(null)) {
+      throw new ApiError('bad_response', 'The server answered, but not with a reading.', { status: response.status });
+    }
+    const ignored = Array.isArray(body.ignored)
+      ? body.ignored.filter((mark) => isBox(mark?.box)).map((mark) => ({ box: mark.box, reason: typeof mark.reason === 'string' ? mark.reason : null }))
+      : [];
+    return {
+      text: body.text,
+      confidence: typeof body.confidence === 'number' ? body.confidence : null,
+      digits,
+      ignored,
     };
   }
 
@@ -107,5 +157,5 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
     return body;
   }
 
-  return { baseUrl, predict, modelInfo };
+  return { baseUrl, predict, read, modelInfo };
 }

@@ -127,6 +127,88 @@ describe('predict', () => {
   });
 });
 
+describe('predict: not a digit, several digits', () => {
+  const body = (extra) => ({ predicted_digit: 3, confidence: 0.41, probabilities: probabilitiesFor(3, 0.41), ...extra });
+
+  it('passes is_digit, reason and digit_count on', async () => {
+    const fetchImpl = async () => jsonResponse(body({ is_digit: false, reason: 'not_a_digit', digit_count: 1 }));
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).predict(png());
+    expect(result).toMatchObject({ digit: 3, confidence: 0.41, isDigit: false, reason: 'not_a_digit', digitCount: 1 });
+  });
+
+  it('leaves them null when an older server does not send them', async () => {
+    const fetchImpl = async () => jsonResponse(body({}));
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).predict(png());
+    expect(result).toMatchObject({ isDigit: null, reason: null, digitCount: null });
+  });
+});
+
+describe('read', () => {
+  const answer = {
+    text: '2024',
+    confidence: 0.97,
+    digits: [2, 0, 2, 4].map((digit, i) => ({
+      digit,
+      confidence: 0.99,
+      box: [10 + 100 * i, 20, 80, 150],
+      probabilities: probabilitiesFor(digit, 0.99),
+      input: image28(),
+    })),
+  };
+
+  it('posts the image as multipart field "file" to /read?debug=1 and returns the number, boxes and 28×28s', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse(answer));
+    const result = await createApiClient({ baseUrl: 'http://h:5001', fetchImpl }).read(png(), { filename: 'year.png' });
+    const [url, init] = fetchImpl.mock.calls[0];
+    expect(url).toBe('http://h:5001/read?debug=1');
+    expect(init.method).toBe('POST');
+    expect(init.body.get('file').name).toBe('year.png');
+    expect(result.text).toBe('2024');
+    expect(result.confidence).toBeCloseTo(0.97);
+    expect(result.digits).toHaveLength(4);
+    expect(result.digits[3]).toMatchObject({ digit: 4, confidence: 0.99, box: [310, 20, 80, 150] });
+    expect(result.digits[0].input).toHaveLength(28);
+    expect(result.ignored).toEqual([]);
+  });
+
+  it('keeps the marks the server left out, with their boxes', async () => {
+    const fetchImpl = async () => jsonResponse({ ...answer, ignored: [{ box: [500, 30, 40, 40], reason: 'not_a_digit' }, { box: 'bad' }] });
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).read(png());
+    expect(result.ignored).toEqual([{ box: [500, 30, 40, 40], reason: 'not_a_digit' }]);
+  });
+
+  it('reads an answer with no digits in it', async () => {
+    const fetchImpl = async () => jsonResponse({ text: '', confidence: 0, digits: [] });
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).read(png());
+    expect(result).toMatchObject({ text: '', digits: [] });
+  });
+
+  it('rejects a 200 that is not a reading', async () => {
+    for (const body of [{ predicted_digit: 3 }, { text: '1', digits: [{ digit: 1 }] }]) {
+      const fetchImpl = async () => jsonResponse(body);
+      const err = await createApiClient({ baseUrl: '', fetchImpl }).read(png()).catch((e) => e);
+      expect(err.kind).toBe('bad_response');
+    }
+  });
+
+  it('reports a blank image and a model still loading with the server’s code', async () => {
+    const blank = async () => jsonResponse({ error: 'the image holds no ink (it is blank or uniform)', code: 'empty_image' }, 422);
+    const empty = await createApiClient({ baseUrl: '', fetchImpl: blank }).read(png()).catch((e) => e);
+    expect(empty).toMatchObject({ kind: 'rejected', status: 422, code: 'empty_image' });
+    const loading = async () => jsonResponse({ error: 'the model is still loading; retry shortly', code: 'not_ready' }, 503);
+    const notReady = await createApiClient({ baseUrl: '', fetchImpl: loading }).read(png()).catch((e) => e);
+    expect(notReady).toMatchObject({ kind: 'server', status: 503, code: 'not_ready' });
+  });
+
+  it('refuses a file over the upload limit without sending it', async () => {
+    const fetchImpl = vi.fn();
+    const big = new Blob([new Uint8Array(2048)], { type: 'image/png' });
+    const err = await createApiClient({ baseUrl: '', fetchImpl, maxUploadBytes: 1024 }).read(big).catch((e) => e);
+    expect(err.kind).toBe('too_large');
+    expect(fetchImpl).not.toHaveBeenCalled();
+  });
+});
+
 describe('modelInfo', () => {
   it('GETs /model', async () => {
     const fetchImpl = vi.fn(async () => jsonResponse({ architecture: [] }));

@@ -1,8 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { act, renderHook, waitFor } from '@testing-library/react';
-import { initialState, isLowConfidence, predictionReducer, topTwo, usePrediction } from './state.js';
+import {
+  initialState,
+  isLowConfidence,
+  looksLikeNumber,
+  notDigitVerdict,
+  predictionReducer,
+  topTwo,
+  usePrediction,
+  useReading,
+} from './state.js';
 import { ApiError } from './api.js';
-import { fakeClient, prediction } from './test/helpers.js';
+import { fakeClient, prediction, reading } from './test/helpers.js';
 
 const source = { kind: 'upload', label: 'seven.png', filename: 'seven.png' };
 
@@ -20,6 +29,37 @@ describe('predictionReducer', () => {
   });
   it('resets to idle', () => {
     expect(predictionReducer({ status: 'done' }, { type: 'reset' })).toBe(initialState);
+  });
+});
+
+describe('predictionReducer: which image the result is about', () => {
+  it('keeps the answered source while a newer request runs', () => {
+    const older = { ...source, label: 'older' };
+    const done = predictionReducer(initialState, { type: 'success', result: prediction(7), source: older });
+    const loading = predictionReducer(done, { type: 'start', source });
+    expect(loading.source).toBe(source);
+    expect(loading.resultSource).toBe(older);
+  });
+});
+
+describe('notDigitVerdict and looksLikeNumber', () => {
+  it('says nothing when the answer is a digit, or when the server does not say', () => {
+    expect(notDigitVerdict({ ...prediction(3), isDigit: true })).toBeNull();
+    expect(notDigitVerdict({ ...prediction(3), isDigit: null })).toBeNull();
+    expect(notDigitVerdict(prediction(3))).toBeNull();
+  });
+  it('says plainly when it is not a digit, and when the model is unsure it is one', () => {
+    expect(notDigitVerdict({ ...prediction(3), isDigit: false, reason: 'not_a_digit' })).toEqual({
+      title: 'This doesn’t look like a digit',
+      reason: 'not_a_digit',
+    });
+    expect(notDigitVerdict({ ...prediction(3), isDigit: false, reason: 'low_confidence' }).title).toBe('Not sure this is a digit');
+    expect(notDigitVerdict({ ...prediction(3), isDigit: false, reason: null }).title).toBe('This doesn’t look like a digit');
+  });
+  it('takes more than one digit-like mark for a number', () => {
+    expect(looksLikeNumber({ ...prediction(3), digitCount: 4 })).toBe(true);
+    expect(looksLikeNumber({ ...prediction(3), digitCount: 1 })).toBe(false);
+    expect(looksLikeNumber(prediction(3))).toBe(false);
   });
 });
 
@@ -76,5 +116,34 @@ describe('usePrediction', () => {
     await act(() => result.current.predict(new Blob(['x']), source));
     act(() => result.current.reset());
     expect(result.current.state).toBe(initialState);
+  });
+});
+
+describe('useReading', () => {
+  it('reads a number, keeping the image it was asked about', async () => {
+    const client = fakeClient();
+    const { result } = renderHook(() => useReading(client));
+    const image = new Blob(['x']);
+    await act(() => result.current.read(image, source));
+    expect(result.current.state.status).toBe('done');
+    expect(result.current.state.result.text).toBe('2024');
+    expect(result.current.state.resultSource.image).toBe(image);
+    expect(client.read).toHaveBeenCalledWith(image, expect.objectContaining({ filename: 'seven.png' }));
+    expect(client.predict).not.toHaveBeenCalled();
+  });
+
+  it('ignores the answer to an older reading that arrives last', async () => {
+    let resolveFirst;
+    const read = vi
+      .fn()
+      .mockImplementationOnce(() => new Promise((resolve) => (resolveFirst = resolve)))
+      .mockImplementationOnce(async () => reading('17'));
+    const { result } = renderHook(() => useReading(fakeClient({ read })));
+    act(() => {
+      result.current.read(new Blob(['a']), source);
+    });
+    await act(() => result.current.read(new Blob(['b']), source));
+    await act(async () => resolveFirst(reading('99')));
+    expect(result.current.state.result.text).toBe('17');
   });
 });

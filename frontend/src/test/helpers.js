@@ -13,11 +13,28 @@ export function prediction(digit, confidence = 0.9) {
   return { digit, confidence, probabilities: probabilitiesFor(digit, confidence), input: image28() };
 }
 
+// A reading of a whole number, as the client returns it: one 60×100 box per digit, 20 px apart.
+export function reading(text = '2024', confidence = 0.97) {
+  return {
+    text,
+    confidence,
+    digits: [...text].map((d, i) => ({
+      digit: Number(d),
+      confidence,
+      box: [20 + 80 * i, 10, 60, 100],
+      probabilities: probabilitiesFor(Number(d), confidence),
+      input: image28(),
+    })),
+    ignored: [],
+  };
+}
+
 // A stand-in for createApiClient's result.
 export function fakeClient(overrides = {}) {
   return {
     baseUrl: 'http://api.test',
     predict: vi.fn(async () => prediction(7, 0.97)),
+    read: vi.fn(async () => reading('2024', 0.97)),
     modelInfo: vi.fn(async () => ({ training: { test_accuracy: 0.9951 } })),
     ...overrides,
   };
