@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApiClient } from './api.js';
-import { usePrediction } from './state.js';
+import { notDigitVerdict, usePrediction, useReading } from './state.js';
 import { loadSamples, sampleToPng } from './samples.js';
-import DrawPad from './components/DrawPad.jsx';
+import DrawPad, { centreStrokes } from './components/DrawPad.jsx';
 import UploadPanel from './components/UploadPanel.jsx';
+import NumberPanel from './components/NumberPanel.jsx';
 import ResultPanel from './components/ResultPanel.jsx';
+import NumberResultPanel from './components/NumberResult.jsx';
 import ServerStatus from './components/ServerStatus.jsx';
 import { formatPercent } from './components/ProbabilityChart.jsx';
 
@@ -13,6 +15,7 @@ const NARROW = '(max-width: 879px)'; // one column: the result is below the inpu
 const MODES = [
   { id: 'draw', label: 'Draw' },
   { id: 'upload', label: 'Upload' },
+  { id: 'number', label: 'Number' },
 ];
 
 function imageFromClipboard(event) {
@@ -25,10 +28,18 @@ function imageFromClipboard(event) {
 export default function App({ client: givenClient, random = Math.random }) {
   const client = useMemo(() => givenClient ?? createApiClient(), [givenClient]);
   const { state, predict, reset } = usePrediction(client);
+  const { state: reading, read, reset: resetReading } = useReading(client);
   const [mode, setMode] = useState('draw');
   const [upload, setUpload] = useState(null);
+  const [numberUpload, setNumberUpload] = useState(null);
   const [randomBusy, setRandomBusy] = useState(false);
   const [randomError, setRandomError] = useState(null);
+  const digitPad = useRef(null);
+  const numberPad = useRef(null);
+  const modeNow = useRef(mode); // for the page-wide paste and drop listeners
+  useEffect(() => {
+    modeNow.current = mode;
+  }, [mode]);
 
   const chooseUpload = useCallback((next) => {
     setUpload(next);
@@ -40,17 +51,49 @@ export default function App({ client: givenClient, random = Math.random }) {
     [predict],
   );
 
+  // Number mode reads a photo as soon as it is chosen.
+  const chooseNumberUpload = useCallback(
+    (next) => {
+      setNumberUpload(next);
+      setMode('number');
+      read(next.file, { kind: 'upload', label: next.file.name || 'the pasted image', filename: next.file.name || 'pasted.png' });
+    },
+    [read],
+  );
+
+  // A pasted or dropped file goes to the mode on screen: a number in Number mode, else one digit.
+  const takeFile = useCallback(
+    (next) => (modeNow.current === 'number' ? chooseNumberUpload(next) : chooseUpload(next)),
+    [chooseNumberUpload, chooseUpload],
+  );
+
+  // The single-digit answer saw several digits: read the same drawing (moved onto the wide canvas) or the
+  // same file as a number.
+  const readAsNumber = () => {
+    const source = state.resultSource;
+    if (!source?.image) return;
+    setMode('number');
+    if (source.kind === 'drawing' && digitPad.current && numberPad.current) {
+      const from = digitPad.current.size;
+      numberPad.current.load(centreStrokes(digitPad.current.strokes(), from, numberPad.current.size));
+      setNumberUpload(null);
+      numberPad.current.predict();
+    } else {
+      chooseNumberUpload({ file: source.image, note: null });
+    }
+  };
+
   // Paste an image anywhere on the page (not into a text field): it becomes the upload.
   useEffect(() => {
     const onPaste = (event) => {
       const file = imageFromClipboard(event);
       if (!file) return;
       event.preventDefault();
-      chooseUpload({ file, note: 'pasted from the clipboard' });
+      takeFile({ file, note: 'pasted from the clipboard' });
     };
     document.addEventListener('paste', onPaste);
     return () => document.removeEventListener('paste', onPaste);
-  }, [chooseUpload]);
+  }, [takeFile]);
 
   // A file dropped anywhere on the page becomes the upload (instead of the browser opening it).
   useEffect(() => {
@@ -59,7 +102,7 @@ export default function App({ client: givenClient, random = Math.random }) {
       if (event.defaultPrevented) return; // the drop zone took it
       event.preventDefault();
       const file = event.dataTransfer?.files?.[0];
-      if (file) chooseUpload({ file, note: null });
+      if (file) takeFile({ file, note: null });
     };
     window.addEventListener('dragover', onDragOver);
     window.addEventListener('drop', onDrop);
@@ -67,7 +110,7 @@ export default function App({ client: givenClient, random = Math.random }) {
       window.removeEventListener('dragover', onDragOver);
       window.removeEventListener('drop', onDrop);
     };
-  }, [chooseUpload]);
+  }, [takeFile]);
 
   const randomDigit = async () => {
     setRandomBusy(true);
@@ -85,13 +128,17 @@ export default function App({ client: givenClient, random = Math.random }) {
     }
   };
 
-  // On one-column screens, bring an upload's answer into view (not a drawing's: the user is still drawing).
-  const answered = state.status === 'done' || state.status === 'error';
+  // Bring an upload's answer into view where it is below the input: on one-column screens, and in Number mode
+  // (not a drawing's: the user is still drawing).
+  const numberMode = mode === 'number';
+  const shown = numberMode ? reading : state;
+  const answered = shown.status === 'done' || shown.status === 'error';
   useEffect(() => {
-    if (answered && state.source?.kind === 'upload' && globalThis.matchMedia?.(NARROW).matches) {
+    if (answered && shown.source?.kind === 'upload' && (numberMode || globalThis.matchMedia?.(NARROW).matches)) {
       document.getElementById('result-heading')?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
     }
-  }, [answered, state.source]);
+  }, [answered, shown.source, numberMode]);
+  const verdict = notDigitVerdict(state.result);
 
   const onTabKey = (event) => {
     const index = MODES.findIndex((m) => m.id === mode);
@@ -117,13 +164,13 @@ export default function App({ client: givenClient, random = Math.random }) {
           </svg>
           <div>
             <h1>Handwritten Digit Recognizer</h1>
-            <p className="tagline">Draw or upload a digit; a convolutional network trained on MNIST reads it.</p>
+            <p className="tagline">Draw or upload a digit or a number; a convolutional network trained on MNIST reads it.</p>
           </div>
         </div>
         <ServerStatus client={client} />
       </header>
 
-      <main className="layout">
+      <main className={`layout${numberMode ? ' is-number' : ''}`}>
         <section className="card input" aria-label="Your digit">
           <div className="tabs" role="tablist" aria-label="How to give a digit">
             {MODES.map((m) => (
@@ -144,11 +191,23 @@ export default function App({ client: givenClient, random = Math.random }) {
             ))}
           </div>
           <div id="panel-draw" role="tabpanel" aria-labelledby="tab-draw" hidden={mode !== 'draw'}>
-            <DrawPad onPredict={predict} onClear={() => state.source?.kind === 'drawing' && reset()} />
+            <DrawPad handle={digitPad} onPredict={predict} onClear={() => state.source?.kind === 'drawing' && reset()} />
             {state.result && state.source?.kind === 'drawing' && (
               <p className="inline-result" aria-hidden="true">
-                Model reads <strong>{state.result.digit}</strong>
-                <span>{formatPercent(state.result.confidence)} confident · details below</span>
+                {verdict ? (
+                  <>
+                    {verdict.title}
+                    <span>
+                      {' '}
+                      · best guess {state.result.digit}, {formatPercent(state.result.confidence)} · details below
+                    </span>
+                  </>
+                ) : (
+                  <>
+                    Model reads <strong>{state.result.digit}</strong>
+                    <span>{formatPercent(state.result.confidence)} confident · details below</span>
+                  </>
+                )}
               </p>
             )}
           </div>
@@ -163,9 +222,29 @@ export default function App({ client: givenClient, random = Math.random }) {
               notice={randomError}
             />
           </div>
+          <div id="panel-number" role="tabpanel" aria-labelledby="tab-number" hidden={mode !== 'number'}>
+            <NumberPanel
+              padHandle={numberPad}
+              onRead={(png, source) => {
+                setNumberUpload(null);
+                read(png, source);
+              }}
+              onClear={() => reading.source?.kind === 'drawing' && resetReading()}
+              onFile={chooseNumberUpload}
+              upload={numberUpload}
+            />
+            {reading.result && reading.source?.kind === 'drawing' && reading.result.digits.length > 0 && (
+              <p className="inline-result is-number" aria-hidden="true">
+                Model reads <strong>{reading.result.text}</strong>
+                <span>
+                  {reading.result.confidence !== null && `${formatPercent(reading.result.confidence)} confident · `}details below
+                </span>
+              </p>
+            )}
+          </div>
         </section>
 
-        <ResultPanel state={state} />
+        {numberMode ? <NumberResultPanel state={reading} /> : <ResultPanel state={state} onReadAsNumber={readAsNumber} />}
       </main>
 
       <footer className="app-footer">

@@ -3,7 +3,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event';
 import App from './App.jsx';
 import { ApiError } from './api.js';
-import { fakeClient, prediction } from './test/helpers.js';
+import { fakeClient, prediction, reading } from './test/helpers.js';
 
 const pngFile = (name = 'seven.png') => new File([new Uint8Array(300)], name, { type: 'image/png' });
 
@@ -109,5 +109,89 @@ describe('App', () => {
     expect(await screen.findByTestId('predicted-digit')).toHaveTextContent('5');
     expect(screen.getByTestId('file-info')).toHaveTextContent('mnist-test-1.png');
     expect(screen.getByTestId('file-info')).toHaveTextContent('MNIST test digit, labelled 5');
+  });
+
+  it('reads a number drawn on the wide canvas in Number mode', async () => {
+    const client = fakeClient({ read: vi.fn(async () => reading('2024', 0.96)) });
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    expect(screen.getByRole('tabpanel', { name: 'Number' })).toBeVisible();
+    const canvas = screen.getByTestId('number-canvas');
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: 100, clientY: 40 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: 100, clientY: 240 });
+    fireEvent.pointerUp(canvas, { pointerId: 1 });
+    await userEvent.click(screen.getByRole('button', { name: 'Read' }));
+    expect(await screen.findByTestId('number-text')).toHaveTextContent('2024');
+    expect(screen.getByTestId('number-confidence')).toHaveTextContent('96% confident');
+    expect(await screen.findAllByTestId('digit-box')).toHaveLength(4);
+    expect(client.read.mock.calls[0][1].filename).toBe('drawing.png');
+    expect(client.predict).not.toHaveBeenCalled();
+  });
+
+  it('reads a photo chosen in Number mode at once', async () => {
+    const client = fakeClient();
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    await userEvent.upload(screen.getByLabelText('Choose a photo…'), pngFile('meter.png'));
+    expect(await screen.findByTestId('number-text')).toHaveTextContent('2024');
+    expect(screen.getByText('for meter.png')).toBeInTheDocument();
+    expect(screen.getByTestId('number-file-info')).toHaveTextContent('meter.png');
+    expect(client.read).toHaveBeenCalledWith(expect.any(File), expect.objectContaining({ filename: 'meter.png' }));
+  });
+
+  it('reads an image pasted in Number mode as a number', async () => {
+    const client = fakeClient();
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    const pasteEvent = new Event('paste', { bubbles: true, cancelable: true });
+    pasteEvent.clipboardData = { items: [{ kind: 'file', type: 'image/png', getAsFile: () => pngFile('clip.png') }] };
+    act(() => {
+      document.body.dispatchEvent(pasteEvent);
+    });
+    expect(await screen.findByTestId('number-text')).toHaveTextContent('2024');
+    expect(screen.getByRole('tab', { name: 'Number' })).toHaveAttribute('aria-selected', 'true');
+    expect(client.predict).not.toHaveBeenCalled();
+  });
+
+  it('offers to read an upload of several digits as a number, and reads the same file', async () => {
+    const client = fakeClient({ predict: vi.fn(async () => ({ ...prediction(2, 0.9), digitCount: 4 })) });
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Upload' }));
+    const file = pngFile('year.png');
+    await userEvent.upload(screen.getByLabelText('Choose image…'), file);
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    expect(await screen.findByTestId('number-offer')).toHaveTextContent('This looks like 4 digits');
+    await userEvent.click(screen.getByRole('button', { name: 'Read it as a number' }));
+    expect(screen.getByRole('tab', { name: 'Number' })).toHaveAttribute('aria-selected', 'true');
+    expect(await screen.findByTestId('number-text')).toHaveTextContent('2024');
+    expect(client.read.mock.calls[0][0]).toBe(file);
+  });
+
+  it('offers to read a drawing of several digits as a number, and moves the drawing onto the wide canvas', async () => {
+    const client = fakeClient({ predict: vi.fn(async () => ({ ...prediction(1, 0.9), digitCount: 2 })) });
+    render(<App client={client} />);
+    const canvas = screen.getByTestId('draw-canvas');
+    for (const [id, x] of [[1, 80], [2, 200]]) {
+      fireEvent.pointerDown(canvas, { pointerId: id, button: 0, clientX: x, clientY: 40 });
+      fireEvent.pointerMove(canvas, { pointerId: id, clientX: x, clientY: 240 });
+      fireEvent.pointerUp(canvas, { pointerId: id });
+    }
+    await userEvent.click(screen.getByRole('tabpanel', { name: 'Draw' }).querySelector('.btn-primary'));
+    await userEvent.click(await screen.findByRole('button', { name: 'Read it as a number' }));
+    expect(screen.getByTestId('number-canvas')).toHaveAccessibleName('Drawing area with 2 strokes');
+    expect(await screen.findByTestId('number-text')).toHaveTextContent('2024');
+    expect(client.read.mock.calls[0][1].filename).toBe('drawing.png');
+  });
+
+  it('says plainly when a drawing is not a digit', async () => {
+    const client = fakeClient({ predict: vi.fn(async () => ({ ...prediction(3, 0.41), isDigit: false, reason: 'not_a_digit' })) });
+    render(<App client={client} />);
+    const canvas = screen.getByTestId('draw-canvas');
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: 40, clientY: 40 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: 240, clientY: 240 });
+    fireEvent.pointerUp(canvas, { pointerId: 1 });
+    expect(await screen.findByTestId('not-a-digit', {}, { timeout: 2000 })).toHaveTextContent('This doesn’t look like a digit');
+    expect(screen.getByTestId('best-guess')).toHaveTextContent('best guess: 3, 41%');
+    expect(screen.queryByTestId('predicted-digit')).not.toBeInTheDocument();
   });
 });

@@ -1,17 +1,19 @@
 // The drawing canvas: white background, thick round black strokes, mouse, pen and touch through Pointer
 // Events (the canvas has touch-action: none, so drawing never scrolls the page). Strokes are kept as point
 // lists so that Undo can redraw, and the PNG sent to the server is rendered at a fixed size whatever the
-// screen's pixel ratio.
-import { useCallback, useEffect, useRef, useState } from 'react';
+// screen's pixel ratio. One digit uses the square pad; a number the wide one (same height, three times as
+// wide), so that each digit is drawn at the same size in both.
+import { useCallback, useEffect, useId, useImperativeHandle, useRef, useState } from 'react';
 
 export const CANVAS_SIZE = 280; // logical pixels: 10× MNIST's 28
+export const WIDE_CANVAS_WIDTH = 3 * CANVAS_SIZE; // the Number pad: room for four or five digits
 export const STROKE_WIDTH = 22; // about 2 MNIST pixels, like a pen stroke in the original digits
 const LIVE_DELAY_MS = 250;
 
-function paint(ctx, strokes, scale = 1) {
+function paint(ctx, strokes, scale = 1, width = CANVAS_SIZE, height = CANVAS_SIZE) {
   ctx.setTransform(scale, 0, 0, scale, 0, 0);
   ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, CANVAS_SIZE, CANVAS_SIZE);
+  ctx.fillRect(0, 0, width, height);
   ctx.strokeStyle = '#000000';
   ctx.fillStyle = '#000000';
   ctx.lineWidth = STROKE_WIDTH;
@@ -33,19 +35,43 @@ function paintStroke(ctx, stroke) {
   ctx.stroke();
 }
 
-// The drawing as a PNG Blob of CANVAS_SIZE × CANVAS_SIZE pixels.
-export function renderStrokesToPng(strokes) {
+// The drawing as a PNG Blob of width × height pixels (the canvas's logical size).
+export function renderStrokesToPng(strokes, width = CANVAS_SIZE, height = CANVAS_SIZE) {
   const canvas = document.createElement('canvas');
-  canvas.width = CANVAS_SIZE;
-  canvas.height = CANVAS_SIZE;
+  canvas.width = width;
+  canvas.height = height;
   const ctx = canvas.getContext('2d');
-  if (ctx) paint(ctx, strokes);
+  if (ctx) paint(ctx, strokes, 1, width, height);
   return new Promise((resolve, reject) => {
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the browser could not encode the drawing'))), 'image/png');
   });
 }
 
-export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_MS }) {
+// Strokes drawn on a pad of one size, moved onto a pad of another: same scale, centred.
+export function centreStrokes(strokes, from, to) {
+  const dx = (to.width - from.width) / 2;
+  const dy = (to.height - from.height) / 2;
+  return strokes.map((stroke) => stroke.map((p) => ({ x: p.x + dx, y: p.y + dy })));
+}
+
+// handle (optional): a ref that receives { strokes(), size, load(strokes), predict() }, so that a drawing
+// can move from one pad to another. extraActions: more buttons for the toolbar, before the main one.
+export default function DrawPad({
+  onPredict,
+  onClear,
+  liveDelayMs = LIVE_DELAY_MS,
+  width = CANVAS_SIZE,
+  height = CANVAS_SIZE,
+  hint = 'Draw one digit, large and centred, with a mouse, pen or finger.',
+  actionLabel = 'Predict',
+  enterKeyDoes = 'predicts',
+  liveLabel = 'Predict while drawing',
+  testId = 'draw-canvas',
+  className = '',
+  extraActions = null,
+  handle,
+}) {
+  const ids = useId();
   const canvasRef = useRef(null);
   const strokes = useRef([]);
   const activePointer = useRef(null);
@@ -59,17 +85,17 @@ export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_M
 
   const redraw = useCallback(() => {
     const ctx = context();
-    if (ctx) paint(ctx, strokes.current, pixelRatio());
-  }, [context]);
+    if (ctx) paint(ctx, strokes.current, pixelRatio(), width, height);
+  }, [context, width, height]);
 
   // Size the backing store for sharp strokes on high-density screens; repaint when that changes.
   useEffect(() => {
     const canvas = canvasRef.current;
     const ratio = pixelRatio();
-    canvas.width = CANVAS_SIZE * ratio;
-    canvas.height = CANVAS_SIZE * ratio;
+    canvas.width = width * ratio;
+    canvas.height = height * ratio;
     redraw();
-  }, [redraw]);
+  }, [redraw, width, height]);
 
   const cancelLive = () => {
     clearTimeout(liveTimer.current);
@@ -80,9 +106,26 @@ export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_M
   const predictNow = useCallback(async () => {
     cancelLive();
     if (strokes.current.length === 0) return;
-    const png = await renderStrokesToPng(strokes.current);
-    onPredict(png, { kind: 'drawing', label: 'your drawing', filename: 'drawing.png' });
-  }, [onPredict]);
+    const png = await renderStrokesToPng(strokes.current, width, height);
+    onPredict(png, { kind: 'drawing', label: 'your drawing', filename: 'drawing.png', size: { width, height } });
+  }, [onPredict, width, height]);
+
+  useImperativeHandle(
+    handle,
+    () => ({
+      strokes: () => strokes.current.map((stroke) => stroke.map((p) => ({ ...p }))),
+      size: { width, height },
+      load(next) {
+        cancelLive();
+        strokes.current = next.map((stroke) => stroke.map((p) => ({ ...p })));
+        activePointer.current = null;
+        setStrokeCount(strokes.current.length);
+        redraw();
+      },
+      predict: predictNow,
+    }),
+    [predictNow, redraw, width, height],
+  );
 
   const scheduleLive = () => {
     if (!live) return;
@@ -92,8 +135,8 @@ export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_M
 
   const toCanvasPoint = (event) => {
     const rect = canvasRef.current.getBoundingClientRect();
-    const scaleX = rect.width ? CANVAS_SIZE / rect.width : 1;
-    const scaleY = rect.height ? CANVAS_SIZE / rect.height : 1;
+    const scaleX = rect.width ? width / rect.width : 1;
+    const scaleY = rect.height ? height / rect.height : 1;
     return { x: (event.clientX - rect.left) * scaleX, y: (event.clientY - rect.top) * scaleY };
   };
 
@@ -174,21 +217,21 @@ export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_M
   };
 
   return (
-    <div className="drawpad">
-      <p className="panel-hint" id="draw-hint">
-        Draw one digit, large and centred, with a mouse, pen or finger.
+    <div className={`drawpad ${className}`.trim()}>
+      <p className="panel-hint" id={`${ids}-hint`}>
+        {hint}
       </p>
       <div className="canvas-frame">
         <canvas
           ref={canvasRef}
           className="draw-canvas"
-          width={CANVAS_SIZE}
-          height={CANVAS_SIZE}
+          width={width}
+          height={height}
           tabIndex={0}
           role="img"
           aria-label={isEmpty ? 'Drawing area, empty' : `Drawing area with ${strokeCount} stroke${strokeCount === 1 ? '' : 's'}`}
-          aria-describedby="draw-hint draw-keys"
-          data-testid="draw-canvas"
+          aria-describedby={`${ids}-hint ${ids}-keys`}
+          data-testid={testId}
           onPointerDown={handlePointerDown}
           onPointerMove={handlePointerMove}
           onPointerUp={handlePointerEnd}
@@ -201,8 +244,8 @@ export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_M
           </span>
         )}
       </div>
-      <p className="sr-only" id="draw-keys">
-        Keys: Control+Z undoes the last stroke, Delete clears, Enter predicts.
+      <p className="sr-only" id={`${ids}-keys`}>
+        Keys: Control+Z undoes the last stroke, Delete clears, Enter {enterKeyDoes}.
       </p>
       <div className="toolbar">
         <button type="button" className="btn" onClick={undo} disabled={isEmpty}>
@@ -211,13 +254,14 @@ export default function DrawPad({ onPredict, onClear, liveDelayMs = LIVE_DELAY_M
         <button type="button" className="btn" onClick={clear} disabled={isEmpty}>
           Clear
         </button>
+        {extraActions}
         <button type="button" className="btn btn-primary" onClick={predictNow} disabled={isEmpty}>
-          Predict
+          {actionLabel}
         </button>
       </div>
       <label className="check">
         <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
-        Predict while drawing
+        {liveLabel}
       </label>
     </div>
   );

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
-import DrawPad from './DrawPad.jsx';
+import { createRef } from 'react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import DrawPad, { CANVAS_SIZE, WIDE_CANVAS_WIDTH, centreStrokes } from './DrawPad.jsx';
 
 const canvas = () => screen.getByTestId('draw-canvas');
 
@@ -118,5 +119,38 @@ describe('DrawPad', () => {
     fireEvent.pointerDown(canvas(), { pointerId: 2, button: 0, clientX: 50, clientY: 5 });
     fireEvent.pointerUp(canvas(), { pointerId: 1 });
     expect(canvas()).toHaveAccessibleName('Drawing area with 1 stroke');
+  });
+});
+
+describe('DrawPad, wide (Number mode)', () => {
+  const wide = () => screen.getByTestId('number-canvas');
+
+  it('sends a drawing of its own size, points scaled from the displayed size', async () => {
+    const onPredict = vi.fn();
+    render(<DrawPad onPredict={onPredict} width={WIDE_CANVAS_WIDTH} height={CANVAS_SIZE} testId="number-canvas" actionLabel="Read" liveDelayMs={60_000} />);
+    expect(wide()).toHaveAttribute('width', String(WIDE_CANVAS_WIDTH));
+    // Shown at half size: a point at (210, 70) on screen is (420, 140) on the canvas.
+    wide().getBoundingClientRect = () => ({ left: 0, top: 0, width: WIDE_CANVAS_WIDTH / 2, height: CANVAS_SIZE / 2 });
+    fireEvent.pointerDown(wide(), { pointerId: 1, button: 0, clientX: 210, clientY: 70 });
+    fireEvent.pointerUp(wide(), { pointerId: 1 });
+    const ctx = wide().getContext('2d');
+    expect(ctx.arc).toHaveBeenLastCalledWith(420, 140, expect.any(Number), 0, Math.PI * 2);
+    fireEvent.click(screen.getByRole('button', { name: 'Read' }));
+    await waitFor(() => expect(onPredict).toHaveBeenCalledTimes(1));
+    expect(onPredict.mock.calls[0][1]).toMatchObject({ kind: 'drawing', size: { width: WIDE_CANVAS_WIDTH, height: CANVAS_SIZE } });
+  });
+
+  it('hands its strokes over and takes others in, through its handle', async () => {
+    const handle = createRef();
+    const onPredict = vi.fn();
+    render(<DrawPad handle={handle} onPredict={onPredict} width={WIDE_CANVAS_WIDTH} testId="number-canvas" liveDelayMs={60_000} />);
+    const strokes = [[{ x: 10, y: 10 }, { x: 10, y: 60 }]];
+    const moved = centreStrokes(strokes, { width: CANVAS_SIZE, height: CANVAS_SIZE }, handle.current.size);
+    expect(moved).toEqual([[{ x: 290, y: 10 }, { x: 290, y: 60 }]]);
+    act(() => handle.current.load(moved));
+    expect(wide()).toHaveAccessibleName('Drawing area with 1 stroke');
+    expect(handle.current.strokes()).toEqual(moved);
+    await act(() => handle.current.predict());
+    expect(onPredict).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { render, screen, within } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, within } from '@testing-library/react';
 import ResultPanel from './ResultPanel.jsx';
 import { formatPercent } from './ProbabilityChart.jsx';
 import { prediction } from '../test/helpers.js';
@@ -55,6 +55,63 @@ describe('ResultPanel', () => {
     expect(alert).toHaveTextContent(title);
     expect(alert).toHaveTextContent('the message from the server');
     expect(alert).toHaveTextContent('Code: some_code · HTTP 415');
+  });
+});
+
+describe('ResultPanel: not a digit', () => {
+  const done = (result) => ({ status: 'done', result, error: null, source });
+
+  it('says plainly that it is not a digit, with the best guess small instead of the big digit', () => {
+    render(<ResultPanel state={done({ ...prediction(3, 0.41), isDigit: false, reason: 'not_a_digit' })} />);
+    expect(screen.getByTestId('not-a-digit')).toHaveTextContent('This doesn’t look like a digit');
+    expect(screen.getByTestId('best-guess')).toHaveTextContent('best guess: 3, 41%');
+    expect(screen.queryByTestId('predicted-digit')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('low-confidence')).not.toBeInTheDocument();
+  });
+
+  it('says it is not sure it is a digit when that is the reason', () => {
+    render(<ResultPanel state={done({ ...prediction(8, 0.3), isDigit: false, reason: 'low_confidence' })} />);
+    expect(screen.getByTestId('not-a-digit')).toHaveTextContent('Not sure this is a digit');
+    expect(screen.getByTestId('best-guess')).toHaveTextContent('best guess: 8, 30%');
+  });
+
+  it('shows the digit as before when the server does not say (or says it is one)', () => {
+    const { rerender } = render(<ResultPanel state={done({ ...prediction(5, 0.95), isDigit: null })} />);
+    expect(screen.getByTestId('predicted-digit')).toHaveTextContent('5');
+    rerender(<ResultPanel state={done({ ...prediction(5, 0.95), isDigit: true })} />);
+    expect(screen.getByTestId('predicted-digit')).toHaveTextContent('5');
+    expect(screen.queryByTestId('not-a-digit')).not.toBeInTheDocument();
+  });
+});
+
+describe('ResultPanel: several digits', () => {
+  const done = (result) => ({ status: 'done', result, error: null, source });
+
+  it('offers to read them as a number', () => {
+    const onReadAsNumber = vi.fn();
+    render(<ResultPanel state={done({ ...prediction(2, 0.98), digitCount: 4 })} onReadAsNumber={onReadAsNumber} />);
+    expect(screen.getByTestId('number-offer')).toHaveTextContent('This looks like 4 digits');
+    fireEvent.click(screen.getByRole('button', { name: 'Read it as a number' }));
+    expect(onReadAsNumber).toHaveBeenCalledTimes(1);
+  });
+
+  it('makes no offer for one digit, or when the server does not count', () => {
+    const { rerender } = render(<ResultPanel state={done({ ...prediction(2), digitCount: 1 })} onReadAsNumber={vi.fn()} />);
+    expect(screen.queryByTestId('number-offer')).not.toBeInTheDocument();
+    rerender(<ResultPanel state={done(prediction(2))} onReadAsNumber={vi.fn()} />);
+    expect(screen.queryByTestId('number-offer')).not.toBeInTheDocument();
+  });
+});
+
+describe('ErrorMessage titles', () => {
+  it.each([
+    ['empty_image', 'rejected', 422, 'No ink found'],
+    ['not_ready', 'server', 503, 'The model is still loading'],
+  ])('titles %s plainly', (code, kind, status, title) => {
+    const error = { kind, message: 'from the server', code, status };
+    render(<ResultPanel state={{ status: 'error', result: null, error, source }} />);
+    expect(screen.getByRole('alert')).toHaveTextContent(title);
+    expect(screen.getByRole('alert')).toHaveTextContent('from the server');
   });
 });
 

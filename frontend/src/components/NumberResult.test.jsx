@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, within } from '@testing-library/react';
+import NumberResultPanel, { boxPlacement } from './NumberResult.jsx';
+import { reading } from '../test/helpers.js';
+
+const drawing = { kind: 'drawing', label: 'your drawing', image: new Blob(['png'], { type: 'image/png' }), size: { width: 840, height: 280 } };
+const photo = { kind: 'upload', label: 'year.jpg', image: new File(['jpg'], 'year.jpg', { type: 'image/jpeg' }) };
+const percentOf = (el, property) => parseFloat(el.style[property]);
+const done = (result, about = drawing) => ({ status: 'done', result, error: null, source: about, resultSource: about });
+
+describe('boxPlacement', () => {
+  it('turns a box in image pixels into percent of the image', () => {
+    expect(boxPlacement([84, 28, 168, 140], { width: 840, height: 280 })).toEqual({
+      left: '10.000%',
+      top: '10.000%',
+      width: '20.000%',
+      height: '50.000%',
+    });
+  });
+});
+
+describe('NumberResultPanel', () => {
+  it('invites the user before anything is read', () => {
+    render(<NumberResultPanel state={{ status: 'idle', result: null, error: null, source: null, resultSource: null }} />);
+    expect(screen.getByText(/reading appears here/)).toBeInTheDocument();
+  });
+
+  it('shows the number large, its confidence, a box per digit over the drawing and each 28×28', () => {
+    render(<NumberResultPanel state={done(reading('2024', 0.97))} />);
+    expect(screen.getByTestId('number-text')).toHaveTextContent('2024');
+    expect(screen.getByTestId('number-confidence')).toHaveTextContent('97% confident');
+    const boxes = screen.getAllByTestId('digit-box');
+    expect(boxes).toHaveLength(4);
+    // The helper's boxes: [20 + 80 i, 10, 60, 100] in an 840 × 280 drawing.
+    expect(percentOf(boxes[1], 'left')).toBeCloseTo((100 * 100) / 840, 2);
+    expect(percentOf(boxes[1], 'top')).toBeCloseTo((100 * 10) / 280, 2);
+    expect(percentOf(boxes[1], 'width')).toBeCloseTo((100 * 60) / 840, 2);
+    expect(percentOf(boxes[1], 'height')).toBeCloseTo((100 * 100) / 280, 2);
+    expect(boxes[3]).toHaveTextContent('4 97%');
+    const tiles = within(screen.getByTestId('digit-tiles')).getAllByRole('listitem');
+    expect(tiles).toHaveLength(4);
+    expect(within(tiles[0]).getByRole('img', { name: /28 by 28 image of digit 1, read as 2/ })).toBeInTheDocument();
+    expect(screen.getByText('for your drawing')).toBeInTheDocument();
+    expect(screen.queryByTestId('number-low-confidence')).not.toBeInTheDocument();
+  });
+
+  it("places the boxes over a photo once its size is known, in the photo's own pixels", () => {
+    render(<NumberResultPanel state={done(reading('17'), photo)} />);
+    expect(screen.queryAllByTestId('digit-box')).toHaveLength(0);
+    const img = screen.getByRole('img', { name: /image that was read/ });
+    Object.defineProperty(img, 'naturalWidth', { value: 400 });
+    Object.defineProperty(img, 'naturalHeight', { value: 200 });
+    fireEvent.load(img);
+    const boxes = screen.getAllByTestId('digit-box');
+    expect(boxes).toHaveLength(2);
+    expect(percentOf(boxes[1], 'left')).toBeCloseTo(25, 2); // x = 100 of 400
+    expect(percentOf(boxes[1], 'height')).toBeCloseTo(50, 2); // h = 100 of 200
+    expect(screen.getByTestId('annotated-image').style.getPropertyValue('--aspect')).toBe('2');
+  });
+
+  it('draws the marks the server ignored, labelled "ignored"', () => {
+    const result = { ...reading('7'), ignored: [{ box: [300, 20, 50, 50], reason: 'not_a_digit' }] };
+    render(<NumberResultPanel state={done(result)} />);
+    const ignored = screen.getByTestId('ignored-box');
+    expect(ignored).toHaveClass('is-ignored');
+    expect(ignored).toHaveTextContent('ignored');
+    expect(screen.getAllByTestId('digit-box')).toHaveLength(1);
+  });
+
+  it('says so when nothing in the image is a digit', () => {
+    const result = { text: '', confidence: 0, digits: [], ignored: [{ box: [10, 10, 50, 50], reason: 'not_a_digit' }] };
+    render(<NumberResultPanel state={done(result)} />);
+    expect(screen.getByTestId('no-digits')).toHaveTextContent('No digits found');
+    expect(screen.queryByTestId('number-text')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('digit-tiles')).not.toBeInTheDocument();
+    expect(screen.getByTestId('ignored-box')).toBeInTheDocument();
+  });
+
+  it('names the least certain digit when the reading is unsure', () => {
+    const result = reading('381', 0.95);
+    result.confidence = 0.42;
+    result.digits[1].confidence = 0.44;
+    render(<NumberResultPanel state={done(result)} />);
+    expect(screen.getByTestId('number-low-confidence')).toHaveTextContent('the least certain is the 8 in place 2 (44%)');
+    expect(screen.getAllByTestId('digit-box')[1]).toHaveClass('is-unsure');
+  });
+
+  it('keeps the previous reading, dimmed, on its own image while a new one runs', () => {
+    const newer = { ...drawing, image: new Blob(['newer']) };
+    const { container } = render(
+      <NumberResultPanel state={{ status: 'loading', result: reading('12'), error: null, source: newer, resultSource: drawing }} />,
+    );
+    expect(container.querySelector('.number-body')).toHaveClass('is-stale');
+    expect(screen.getByRole('status', { name: 'Recognising' })).toBeInTheDocument();
+    expect(screen.getAllByTestId('digit-box')).toHaveLength(2);
+  });
+
+  it.each([
+    [{ kind: 'rejected', code: 'empty_image', status: 422, message: 'the image holds no ink (it is blank or uniform)' }, 'No ink found'],
+    [{ kind: 'server', code: 'not_ready', status: 503, message: 'the model is still loading; retry shortly' }, 'The model is still loading'],
+  ])('shows errors plainly, like the single-digit mode', (error, title) => {
+    render(<NumberResultPanel state={{ status: 'error', result: null, error, source: drawing, resultSource: null }} />);
+    expect(screen.getByRole('alert')).toHaveTextContent(title);
+    expect(screen.getByRole('alert')).toHaveTextContent(error.message);
+  });
+});
