@@ -31,6 +31,9 @@ export function boxPlacement(box, size) {
 
 // image: the Blob that was read; size: its pixel size when known beforehand (a drawing), else taken from the
 // loaded image (a photo: the browser applies its EXIF orientation, as the server does).
+// A box near the right edge has its label aligned to its right side, so that the label stays over the image.
+const nearRightEdge = (box, size) => box[0] + box[2] > 0.85 * size.width;
+
 export function AnnotatedImage({ image, size = null, digits, ignored = [] }) {
   const url = useObjectUrl(image);
   const [loadedSize, setLoadedSize] = useState(null);
@@ -54,7 +57,12 @@ export function AnnotatedImage({ image, size = null, digits, ignored = [] }) {
         <img src={url} alt="The image that was read, with a box round each digit" onLoad={onLoad} />
         {natural &&
           ignored.map((mark, i) => (
-            <span key={`ignored-${i}`} className="digit-box is-ignored" style={boxPlacement(mark.box, natural)} data-testid="ignored-box">
+            <span
+              key={`ignored-${i}`}
+              className={`digit-box is-ignored${nearRightEdge(mark.box, natural) ? ' is-right' : ''}`}
+              style={boxPlacement(mark.box, natural)}
+              data-testid="ignored-box"
+            >
               <span className="digit-box-label">ignored</span>
             </span>
           ))}
@@ -62,7 +70,7 @@ export function AnnotatedImage({ image, size = null, digits, ignored = [] }) {
           digits.map((d, i) => (
             <span
               key={`digit-${i}`}
-              className={`digit-box${d.confidence !== null && d.confidence < LOW_CONFIDENCE ? ' is-unsure' : ''}`}
+              className={`digit-box${d.confidence !== null && d.confidence < LOW_CONFIDENCE ? ' is-unsure' : ''}${nearRightEdge(d.box, natural) ? ' is-right' : ''}`}
               style={boxPlacement(d.box, natural)}
               data-testid="digit-box"
             >
@@ -129,6 +137,7 @@ function Reading({ result, source, stale }) {
   const found = result.digits.length > 0;
   const unsure = found && result.confidence !== null && result.confidence < LOW_CONFIDENCE;
   const worst = unsure ? leastCertain(result.digits) : null;
+  const unsureDigit = worst && worst.confidence < LOW_CONFIDENCE ? worst : null;
   return (
     <div className={`number-body${stale ? ' is-stale' : ''}`}>
       <div className="number-top">
@@ -163,8 +172,10 @@ function Reading({ result, source, stale }) {
       )}
       {unsure && (
         <p className="hint" data-testid="number-low-confidence">
-          {`Not sure of every digit — the least certain is the ${worst.digit} in place ${worst.index + 1} `}
-          {`(${formatPercent(worst.confidence)}). Write the digits larger, in one line, with a little space between them.`}
+          {unsureDigit
+            ? `Not sure of every digit — the least certain is the ${unsureDigit.digit} in place ${unsureDigit.index + 1} (${formatPercent(unsureDigit.confidence)}). `
+            : 'Not sure where one digit ends and the next begins. '}
+          Write the digits larger, in one line, with a little space between them.
         </p>
       )}
       {found && <DigitTiles digits={result.digits} />}

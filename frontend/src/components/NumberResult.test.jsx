@@ -85,6 +85,20 @@ describe('NumberResultPanel', () => {
     expect(screen.getAllByTestId('digit-box')[1]).toHaveClass('is-unsure');
   });
 
+  it('blames the split, not a digit, when every digit is sure but the reading is not', () => {
+    const result = reading('57', 0.99);
+    result.confidence = 0.45;
+    render(<NumberResultPanel state={done(result)} />);
+    expect(screen.getByTestId('number-low-confidence')).toHaveTextContent('Not sure where one digit ends and the next begins');
+  });
+
+  it('keeps the label of a box at the right edge over the image', () => {
+    const result = { ...reading('7'), ignored: [{ box: [780, 20, 50, 50] }] };
+    render(<NumberResultPanel state={done(result)} />);
+    expect(screen.getByTestId('ignored-box')).toHaveClass('is-right');
+    expect(screen.getByTestId('digit-box')).not.toHaveClass('is-right');
+  });
+
   it('keeps the previous reading, dimmed, on its own image while a new one runs', () => {
     const newer = { ...drawing, image: new Blob(['newer']) };
     const { container } = render(
