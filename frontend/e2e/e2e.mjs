@@ -12,7 +12,12 @@
 // At desktop (1280×800) and phone (390×844) sizes: upload a PNG of a handwritten 7 made from an MNIST test
 // digit → the page shows 7 and ten bars; draw a 1 with the mouse → the page shows 1 (live prediction);
 // upload a text file → the page shows the server's message; every API call goes to the page's own origin.
-// Also: ?api-port= still points the page at the API port, and the page reports an unreachable server.
+// Number mode, at those sizes and on a phone held sideways (844×390): write 2024 with mouse strokes on the
+// wide canvas → the page shows 2024 and four boxes, each over its digit; upload a photo-like picture of 3759
+// (ink on unevenly lit, noisy paper) → the page shows 3759, boxes over the photo's digits. On the desktop
+// also: two digits drawn on the square canvas → the page offers to read them as a number, and does; a star
+// → the page shows the server's verdict (not a digit, or the digit). Also: ?api-port= still points the page
+// at the API port, and the page reports an unreachable server.
 // A screenshot of each step goes to SCREENSHOT_DIR. Exit status 0 only if every check passes.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { idxImage, parseIdx } from '../src/idx.js';
 import { mnistDigitToPng } from './png.mjs';
+import { layoutDigits, numberStrokes, photoOfNumber, photoOfStrokes } from './strokes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -36,10 +42,14 @@ const config = {
   chromium: process.env.CHROMIUM || '/usr/bin/chromium',
 };
 const STEP_TIMEOUT_MS = 20_000;
+// steps: the single-digit steps ('digit') and Number mode's ('number').
 const VIEWPORTS = [
-  { name: 'desktop', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false },
-  { name: 'phone', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+  { name: 'desktop', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false, steps: ['digit', 'number'] },
+  { name: 'phone', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, steps: ['digit', 'number'] },
+  { name: 'phone-landscape', viewport: { width: 844, height: 390 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, steps: ['number'] },
 ];
+const DRAWN_NUMBER = '2024';
+const PHOTO_NUMBER = '3759';
 
 const results = [];
 function record(name, ok, detail = '') {
@@ -116,6 +126,15 @@ function mnistPng(label) {
   return { index, png: mnistDigitToPng(idxImage(images, index), rows, cols, 4) };
 }
 
+// A five-pointed star drawn in one stroke on paper: not a digit.
+function starPng() {
+  const points = Array.from({ length: 6 }, (_, i) => {
+    const angle = ((i * 144 - 90) * Math.PI) / 180;
+    return { x: 160 + 110 * Math.cos(angle), y: 160 + 110 * Math.sin(angle) };
+  });
+  return photoOfStrokes([points], { width: 320, height: 320, strokeWidth: 16 });
+}
+
 const testId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
 async function waitForDigit(page, digit) {
@@ -142,45 +161,88 @@ async function selectTab(page, name) {
   await page.getByRole('tab', { name }).click();
 }
 
-async function runViewport(browser, spec, ports, inputs) {
-  const context = await browser.newContext({
-    viewport: spec.viewport,
-    deviceScaleFactor: spec.deviceScaleFactor,
-    isMobile: spec.isMobile,
-    hasTouch: spec.hasTouch,
-    reducedMotion: 'reduce', // no bar animation half-way through in the screenshots
+// Moves the mouse along each stroke, button down, as a person draws; points are relative to `at` (x, y).
+async function drawStrokes(page, at, strokes) {
+  for (const stroke of strokes) {
+    await page.mouse.move(at.x + stroke[0].x, at.y + stroke[0].y);
+    await page.mouse.down();
+    for (const point of stroke.slice(1)) await page.mouse.move(at.x + point.x, at.y + point.y, { steps: 3 });
+    await page.mouse.up();
+  }
+}
+
+async function waitForNumber(page, text) {
+  try {
+    await page.waitForFunction(
+      (t) => {
+        const el = document.querySelector('[data-testid="number-text"]');
+        const body = document.querySelector('.number-body');
+        return el && el.textContent.trim() === t && body && !body.classList.contains('is-stale');
+      },
+      text,
+      { timeout: STEP_TIMEOUT_MS },
+    );
+  } catch {
+    const shown = await page.evaluate(
+      () => document.querySelector('[data-testid="number-text"], [data-testid="no-digits"]')?.textContent ?? 'nothing',
+    );
+    const error = (await testId(page, 'error').count()) ? await testId(page, 'error').textContent() : '';
+    throw new Error(`expected ${text}, the page shows ${shown}${error ? ` and the error "${error}"` : ''}`);
+  }
+  return (await testId(page, 'number-confidence').textContent()).trim();
+}
+
+// The boxes drawn over the image that was read, in fractions of the image as shown, left to right, once
+// there are `count` of them (a photo's boxes wait for the photo to load).
+async function shownBoxes(page, count) {
+  await page.waitForFunction(
+    (n) => {
+      const img = document.querySelector('[data-testid="annotated-image"] img');
+      return img?.complete && img.naturalWidth > 0 && document.querySelectorAll('[data-testid="digit-box"]').length === n;
+    },
+    count,
+    { timeout: 5000 },
+  ).catch(async () => {
+    throw new Error(`expected ${count} boxes over the image, the page shows ${await testId(page, 'digit-box').count()}`);
   });
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const problems = [];
-  // Every request the page makes, to check that it stays on its own origin.
-  const requested = [];
-  page.on('request', (request) => requested.push(request.url()));
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    const text = msg.text();
-    // A 4xx answer is logged by the browser as a failed resource; that is the error step working.
-    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) {
-      problems.push(`console: ${text}`);
+  return page.evaluate(() => {
+    const frame = document.querySelector('[data-testid="annotated-image"]');
+    const f = frame.getBoundingClientRect();
+    const img = frame.querySelector('img').getBoundingClientRect();
+    const fraction = (r) => ({ x: (r.left - f.left) / f.width, y: (r.top - f.top) / f.height, w: r.width / f.width, h: r.height / f.height });
+    return {
+      frame: { width: f.width, height: f.height },
+      image: fraction(img),
+      boxes: [...frame.querySelectorAll('[data-testid="digit-box"]')].map((el) => ({ ...fraction(el.getBoundingClientRect()), label: el.textContent })),
+    };
+  });
+}
+
+// Each box must sit over the digit that was written there: it holds the digit's centre and is about the
+// digit's size. expected: [{ cx, cy, w, h }] in fractions of the image.
+function checkBoxesOverDigits(shown, expected) {
+  const { image, boxes } = shown;
+  if (Math.abs(image.x) > 0.01 || Math.abs(image.y) > 0.01 || Math.abs(image.w - 1) > 0.01 || Math.abs(image.h - 1) > 0.01) {
+    throw new Error(`the image does not fill the frame its boxes are placed in: ${JSON.stringify(image)}`);
+  }
+  if (boxes.length !== expected.length) throw new Error(`${boxes.length} boxes for ${expected.length} digits`);
+  const round = (v) => v.toFixed(3);
+  boxes.forEach((b, i) => {
+    const e = expected[i];
+    const holds = e.cx > b.x && e.cx < b.x + b.w && e.cy > b.y && e.cy < b.y + b.h;
+    const sized = b.w > 0.4 * e.w && b.w < 1.6 * e.w && b.h > 0.6 * e.h && b.h < 1.4 * e.h;
+    if (!holds || !sized) {
+      throw new Error(
+        `box ${i + 1} at x ${round(b.x)} y ${round(b.y)} w ${round(b.w)} h ${round(b.h)} is not over digit ${i + 1} ` +
+          `(centre ${round(e.cx)}, ${round(e.cy)}, size ${round(e.w)} × ${round(e.h)})`,
+      );
     }
   });
-  const shot = async (step) => {
-    const file = join(config.screenshots, `${spec.name}-${step}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    return file;
-  };
-  const v = spec.name;
+  return `${boxes.length} boxes (${boxes.map((b) => b.label.trim()).join(', ')}) over a ${Math.round(shown.frame.width)}×${Math.round(shown.frame.height)} image`;
+}
 
-  const origin = `http://127.0.0.1:${ports.ui}`;
-  await check(`${v}: page loads and reaches the API on its own origin`, async () => {
-    await page.goto(`${origin}/`);
-    await page.getByRole('heading', { name: 'Handwritten Digit Recognizer' }).waitFor();
-    await page.getByText('Model ready').waitFor();
-    const touchAction = await testId(page, 'draw-canvas').evaluate((el) => getComputedStyle(el).touchAction);
-    if (touchAction !== 'none') throw new Error(`the canvas has touch-action: ${touchAction}`);
-    return `${(await page.title())}`;
-  });
-
+// Draw and Upload: one digit.
+async function singleDigitSteps({ page, v, shot, inputs }) {
   await check(`${v}: upload an MNIST 7 → shows 7 and ten bars`, async () => {
     await selectTab(page, 'Upload');
     await testId(page, 'file-input').setInputFiles({ name: 'mnist-seven.png', mimeType: 'image/png', buffer: inputs.seven.png });
@@ -245,10 +307,146 @@ async function runViewport(browser, spec, ports, inputs) {
     if (await testId(page, 'error').count()) throw new Error('the error is still shown');
     return `random test digit labelled ${label}, predicted ${digit}`;
   });
+}
+
+// Number mode: a number written with the mouse on the wide canvas, then a photo of one.
+async function numberSteps({ page, spec, v, shot, inputs }) {
+  const panel = () => page.getByRole('tabpanel', { name: 'Number' });
+
+  await check(`${v}: Number mode: the wide canvas fits the screen with its buttons`, async () => {
+    await selectTab(page, 'Number');
+    const canvas = testId(page, 'number-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    const read = await panel().getByRole('button', { name: 'Read', exact: true }).boundingBox();
+    const ratio = box.width / box.height;
+    if (Math.abs(ratio - 3) > 0.05) throw new Error(`the canvas is ${box.width}×${box.height}, not about 3:1`);
+    if (box.height < 100) throw new Error(`the canvas is only ${box.height} px tall`);
+    if (box.x < 0 || box.x + box.width > spec.viewport.width) throw new Error(`the canvas (${box.x} + ${box.width} px) overflows the screen`);
+    const needed = read.y + read.height - box.y;
+    if (needed > spec.viewport.height) throw new Error(`the canvas and its Read button take ${needed} px; the screen is ${spec.viewport.height} px tall`);
+    await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    return `${Math.round(box.width)}×${Math.round(box.height)} px; ${await shot('5-number-canvas', { fullPage: false })}`;
+  });
+
+  await check(`${v}: Number mode: write ${DRAWN_NUMBER} with the mouse → shows ${DRAWN_NUMBER} and a box over each digit`, async () => {
+    const canvas = testId(page, 'number-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    const layout = { cx: box.width / 2, cy: box.height / 2, height: 0.66 * box.height };
+    await drawStrokes(page, box, numberStrokes(DRAWN_NUMBER, layout));
+    // No click on Read: the live reading must come by itself.
+    const confidence = await waitForNumber(page, DRAWN_NUMBER);
+    const expected = layoutDigits(DRAWN_NUMBER, layout).map((d) => ({
+      cx: d.centreX / box.width,
+      cy: layout.cy / box.height,
+      w: (0.6 * layout.height) / box.width,
+      h: layout.height / box.height,
+    }));
+    const boxes = checkBoxesOverDigits(await shownBoxes(page, DRAWN_NUMBER.length), expected);
+    const tiles = await page.locator('[data-testid="digit-tiles"] canvas').count();
+    if (tiles !== DRAWN_NUMBER.length) throw new Error(`${tiles} 28×28 images instead of ${DRAWN_NUMBER.length}`);
+    return `${confidence}; ${boxes}; ${await shot('6-number-draw-2024')}`;
+  });
+
+  await check(`${v}: Number mode: upload a photo of ${PHOTO_NUMBER} → shows ${PHOTO_NUMBER} and a box over each digit`, async () => {
+    const { photo } = inputs;
+    await testId(page, 'number-file-input').setInputFiles({ name: 'number-photo.png', mimeType: 'image/png', buffer: photo.png });
+    const confidence = await waitForNumber(page, PHOTO_NUMBER);
+    const expected = photo.digits.map((d) => ({ cx: d.cx / photo.width, cy: d.cy / photo.height, w: d.w / photo.width, h: d.h / photo.height }));
+    const boxes = checkBoxesOverDigits(await shownBoxes(page, PHOTO_NUMBER.length), expected);
+    return `${confidence}; ${boxes}; ${await shot('7-number-photo-3759')}`;
+  });
+}
+
+// From the single digit: two digits drawn → the offer to read them as a number; a star → the server's verdict.
+async function offerAndVerdictSteps({ page, v, shot, inputs }) {
+  await check(`${v}: two digits drawn on the square canvas → an offer to read them as a number, which reads them`, async () => {
+    await selectTab(page, 'Draw');
+    const draw = page.getByRole('tabpanel', { name: 'Draw' });
+    if (await draw.getByRole('button', { name: 'Clear' }).isEnabled()) await draw.getByRole('button', { name: 'Clear' }).click();
+    const canvas = testId(page, 'draw-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    await drawStrokes(page, box, numberStrokes('12', { cx: box.width / 2, cy: box.height / 2, height: 0.4 * box.height, gap: 0.7 }));
+    await testId(page, 'number-offer').waitFor();
+    const offer = (await testId(page, 'number-offer').locator('p').textContent()).trim();
+    await shot('8-number-offer');
+    await page.getByRole('button', { name: 'Read it as a number' }).click();
+    if ((await page.getByRole('tab', { name: 'Number' }).getAttribute('aria-selected')) !== 'true') throw new Error('Number mode did not open');
+    await page.getByRole('img', { name: 'Drawing area with 2 strokes' }).waitFor();
+    await waitForNumber(page, '12');
+    return `"${offer}"; ${await shot('9-offer-read-12')}`;
+  });
+
+  await check(`${v}: a star → the page shows the server's verdict (not a digit, or the digit)`, async () => {
+    await selectTab(page, 'Upload');
+    const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/predict' && r.request().method() === 'POST');
+    await testId(page, 'file-input').setInputFiles({ name: 'star.png', mimeType: 'image/png', buffer: inputs.star });
+    await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+    const body = await (await answer).json();
+    if (body.is_digit === false) {
+      await testId(page, 'not-a-digit').waitFor();
+      const title = (await testId(page, 'not-a-digit').textContent()).trim();
+      const wanted = body.reason === 'low_confidence' ? /^Not sure this is a digit$/ : /^This doesn.t look like a digit$/;
+      if (!wanted.test(title)) throw new Error(`the server said ${body.reason}, the page says "${title}"`);
+      const guess = (await testId(page, 'best-guess').textContent()).trim();
+      if (!guess.startsWith(`best guess: ${body.predicted_digit},`)) throw new Error(`the best guess reads "${guess}"`);
+      if (await testId(page, 'predicted-digit').count()) throw new Error('the big digit is shown too');
+      return `"${title}", ${guess}; ${await shot('10-not-a-digit')}`;
+    }
+    await waitForDigit(page, body.predicted_digit);
+    return `the server calls it a digit (is_digit ${body.is_digit ?? 'not sent'}): the page shows ${body.predicted_digit}`;
+  });
+}
+
+async function runViewport(browser, spec, ports, inputs) {
+  const context = await browser.newContext({
+    viewport: spec.viewport,
+    deviceScaleFactor: spec.deviceScaleFactor,
+    isMobile: spec.isMobile,
+    hasTouch: spec.hasTouch,
+    reducedMotion: 'reduce', // no bar animation half-way through in the screenshots
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const problems = [];
+  // Every request the page makes, to check that it stays on its own origin.
+  const requested = [];
+  page.on('request', (request) => requested.push(request.url()));
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    const text = msg.text();
+    // A 4xx answer is logged by the browser as a failed resource; that is the error step working.
+    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(text)) {
+      problems.push(`console: ${text}`);
+    }
+  });
+  const shot = async (step, { fullPage = true } = {}) => {
+    const file = join(config.screenshots, `${spec.name}-${step}.png`);
+    await page.screenshot({ path: file, fullPage });
+    return file;
+  };
+  const v = spec.name;
+  const t = { page, spec, v, shot, inputs };
+
+  const origin = `http://127.0.0.1:${ports.ui}`;
+  await check(`${v}: page loads and reaches the API on its own origin`, async () => {
+    await page.goto(`${origin}/`);
+    await page.getByRole('heading', { name: 'Handwritten Digit Recognizer' }).waitFor();
+    await page.getByText('Model ready').waitFor();
+    const touchAction = await testId(page, 'draw-canvas').evaluate((el) => getComputedStyle(el).touchAction);
+    if (touchAction !== 'none') throw new Error(`the canvas has touch-action: ${touchAction}`);
+    return `${(await page.title())}`;
+  });
+
+  if (spec.steps.includes('digit')) await singleDigitSteps(t);
+  if (spec.steps.includes('number')) await numberSteps(t);
+  if (spec.name === 'desktop') await offerAndVerdictSteps(t);
 
   await check(`${v}: every API call went to the page's own origin`, async () => {
-    const predictions = requested.filter((url) => new URL(url).pathname === '/predict');
-    if (!predictions.length) throw new Error('the page made no /predict request');
+    const predictions = requested.filter((url) => ['/predict', '/read'].includes(new URL(url).pathname));
+    if (!predictions.length) throw new Error('the page made no /predict or /read request');
     const elsewhere = requested.filter((url) => url.startsWith('http') && new URL(url).origin !== origin);
     if (elsewhere.length) throw new Error(`requests off the page's origin: ${elsewhere.slice(0, 3).join(', ')}`);
     return `${predictions.length} predictions, ${requested.length} requests`;
@@ -311,6 +509,8 @@ async function main() {
   const inputs = {
     seven: mnistPng(7),
     text: Buffer.from('These are notes, not an image.\n'),
+    photo: photoOfNumber(PHOTO_NUMBER),
+    star: starPng(),
   };
   // Three different ports: the kernel may hand out a port it just handed out, and a "closed" port equal to
   // the API's would make the unreachable-server check reach the server.
