@@ -35,7 +35,8 @@ mnist:
 # Trains the shipped model only where it is missing (the recipe is in README and in the model's metadata).
 model: build
 	@if [ ! -f $(MODEL) ]; then \
-	    $(MAKE) mnist && scripts/train-shipped-model.sh $(BUILD)/bin/digit-trainer $(MNIST) $(MODEL); \
+	    $(MAKE) mnist && scripts/setup.sh train && \
+	    scripts/train-shipped-model.sh $(BUILD)/bin/digit-trainer $(MNIST) $(MODEL); \
 	fi
 
 run: build model frontend

@@ -14,7 +14,8 @@ struct Classifier::Impl {
     cnn::Sequential net;
     std::unique_ptr<cnn::FrozenNet> frozen;
     float mean = kMnistMean, std = kMnistStd;
-    int classes = 0;
+    int outputs = 0, classes = 0;
+    Calibration calibration;
     size_t parameters = 0;
     std::string summary;
 
@@ -50,7 +51,12 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
     if (in != cnn::Shape{1, kImageSide, kImageSide} || out.size() < 2 || out.size() > 1000)
         throw std::runtime_error(model_path + ": not an image classifier of 28x28 inputs (input " + in.str() +
                                  ", " + std::to_string(out.size()) + " outputs)");
-    impl_->classes = int(out.size());
+    impl_->outputs = int(out.size());
+    impl_->calibration = calibration_of(impl_->net.metadata);
+    impl_->classes = impl_->outputs - (impl_->calibration.reject_output ? 1 : 0);
+    if (!(impl_->calibration.temperature > 0.0f) || impl_->classes < 2)
+        throw std::runtime_error(model_path +
+                                 ": temperature must be positive and a rejection output needs 2 classes");
     impl_->mean = metadata_float(impl_->net.metadata, "input_mean", kMnistMean);
     impl_->std = metadata_float(impl_->net.metadata, "input_std", kMnistStd);
     if (!(impl_->std > 0.0f)) throw std::runtime_error(model_path + ": input_std must be positive");
@@ -60,7 +66,7 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
     // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
     // images too.
     const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
-    std::vector<float> logits(kBatchChunk * std::size_t(impl_->classes));
+    std::vector<float> logits(kBatchChunk * std::size_t(impl_->outputs));
     for (int i = 0; i < warm_workspaces; ++i) {
         auto ws = std::make_unique<cnn::FrozenNet::Workspace>();
         impl_->frozen->run(blank.data(), int(kBatchChunk), logits.data(), *ws);
@@ -81,25 +87,18 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
 std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std::size_t count) const {
     std::vector<Prediction> results(count);
     if (count == 0) return results;
-    const std::size_t classes = std::size_t(impl_->classes);
-    std::vector<float> logits(count * classes);
+    const std::size_t outputs = std::size_t(impl_->outputs);
+    std::vector<float> logits(count * outputs);
     // Workspaces grow to the largest run they have served; running a batch a few images at a time keeps
     // every pooled workspace small, so memory stays bounded whatever mix of requests the server sees.
     auto ws = impl_->acquire();
     for (size_t first = 0; first < count; first += kBatchChunk) {
         const size_t n = std::min(kBatchChunk, count - first);
-        impl_->frozen->run(inputs + first * kImagePixels, int(n), logits.data() + first * classes, *ws);
+        impl_->frozen->run(inputs + first * kImagePixels, int(n), logits.data() + first * outputs, *ws);
     }
     impl_->release(std::move(ws));
-    for (size_t i = 0; i < count; ++i) {
-        const float* z = logits.data() + i * classes;
-        Prediction& p = results[i];
-        p.probabilities.resize(classes);
-        cnn::softmax(z, p.probabilities.data(), int(classes));
-        p.digit =
-            int(std::max_element(p.probabilities.begin(), p.probabilities.end()) - p.probabilities.begin());
-        p.confidence = p.probabilities[p.digit];
-    }
+    for (size_t i = 0; i < count; ++i)
+        results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration);
     return results;
 }
 
@@ -109,6 +108,56 @@ Prediction Classifier::predict(const Image28& image) const {
 
 int Classifier::classes() const {
     return impl_->classes;
+}
+
+const Calibration& Classifier::calibration() const {
+    return impl_->calibration;
+}
+
+const char* rejection_name(Rejection reason) {
+    switch (reason) {
+        case Rejection::not_a_digit:
+            return "not_a_digit";
+        case Rejection::low_confidence:
+            return "low_confidence";
+        case Rejection::none:
+            break;
+    }
+    return "";
+}
+
+Calibration calibration_of(const std::map<std::string, std::string>& metadata) {
+    Calibration c;
+    c.temperature = metadata_float(metadata, "temperature", 1.0f);
+    c.threshold = metadata_float(metadata, "digit_threshold", 0.0f);
+    c.low_confidence = metadata_float(metadata, "low_confidence_threshold", 0.0f);
+    const auto it = metadata.find("rejection");
+    c.reject_output = it != metadata.end() && it->second == "class";
+    return c;
+}
+
+Prediction decide(const float* logits, int outputs, const Calibration& calibration) {
+    std::vector<float> scaled(static_cast<size_t>(outputs)), p(static_cast<size_t>(outputs));
+    for (int k = 0; k < outputs; ++k) scaled[size_t(k)] = logits[k] / calibration.temperature;
+    cnn::softmax(scaled.data(), p.data(), outputs);
+    const int classes = outputs - (calibration.reject_output ? 1 : 0);
+    Prediction r;
+    r.probabilities.assign(p.begin(), p.begin() + classes);
+    r.digit = int(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
+    r.confidence = r.probabilities[size_t(r.digit)];
+    float mass = 0.0f;
+    for (float v : r.probabilities) mass += v;
+    if (calibration.reject_output && mass > 0.0f)
+        for (float& v : r.probabilities) v /= mass;
+    r.digit_score = calibration.reject_output ? mass : r.confidence;
+    if (r.digit_score < calibration.threshold) {
+        r.is_digit = false;
+        r.reason = Rejection::not_a_digit;
+    } else if (r.confidence < calibration.low_confidence) {
+        r.is_digit = false;
+        r.reason = Rejection::low_confidence;
+    }
+    return r;
 }
 
 nlohmann::json Classifier::info() const {
@@ -133,6 +182,16 @@ nlohmann::json Classifier::info() const {
         {"layers", layers},
         {"parameters", impl_->parameters},
         {"classes", impl_->classes},
+        {"decision",
+         {{"temperature", impl_->calibration.temperature},
+          {"digit_threshold", impl_->calibration.threshold},
+          {"low_confidence_threshold", impl_->calibration.low_confidence},
+          {"rejection", get("rejection")},
+          {"rule", get("threshold_rule")},
+          {"description",
+           "probabilities = softmax(outputs / temperature); an image whose digit score (the probability of "
+           "any digit) is under digit_threshold is not_a_digit; a digit whose confidence is under "
+           "low_confidence_threshold is low_confidence"}}},
         {"input",
          {{"shape", {1, kImageSide, kImageSide}},
           {"mean", impl_->mean},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,11 +15,35 @@
 
 namespace digit {
 
+// Why an answer is not a digit: the network sees no digit in it, or it is torn between two digits.
+enum class Rejection { none, not_a_digit, low_confidence };
+const char* rejection_name(Rejection reason);  // "not_a_digit", "low_confidence" ("" for none)
+
 struct Prediction {
-    int digit = 0;  // the most probable class
-    float confidence = 0.0f;
+    int digit = 0;            // the most probable class (the best guess, even when not a digit)
+    float confidence = 0.0f;  // calibrated: of answers given with confidence 0.9, about 90% are right
     std::vector<float> probabilities;  // one per class, summing to 1
+    float digit_score = 1.0f;          // how much the network takes the image for a digit at all (see decide)
+    bool is_digit = true;
+    Rejection reason = Rejection::none;
 };
+
+// How a model's outputs become an answer, read from its metadata. `temperature` divides the outputs before
+// the softmax (fitted on validation digits; 1 when absent). A model trained with rejection "class" has one
+// more output than classes, "not a digit": its digit score is the probability of all digits together, and
+// the confidence of the best digit includes the share "not a digit" took; for other models the digit score
+// is the confidence. Under `digit_threshold` (metadata; 0 when absent) the answer is not_a_digit; a digit
+// whose confidence is under `low_confidence_threshold` (0 when absent) is low_confidence.
+struct Calibration {
+    float temperature = 1.0f;
+    float threshold = 0.0f;
+    float low_confidence = 0.0f;
+    bool reject_output = false;
+};
+Calibration calibration_of(const std::map<std::string, std::string>& metadata);
+
+// The answer from one image's `outputs` raw network outputs.
+Prediction decide(const float* logits, int outputs, const Calibration& calibration);
 
 class Classifier {
   public:
@@ -37,7 +62,8 @@ class Classifier {
     // Inference Protocol's tensors. Thread-safe.
     std::vector<Prediction> predict_normalised(const float* inputs, std::size_t count) const;
 
-    int classes() const;
+    int classes() const;  // answer classes (without a "not a digit" output)
+    const Calibration& calibration() const;
 
     // Architecture, parameter count, input normalisation and the training metadata stored in the model file.
     nlohmann::json info() const;

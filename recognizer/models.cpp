@@ -33,8 +33,8 @@ cnn::Sequential make_digitnet(std::uint64_t seed) {
     return net;
 }
 
-cnn::Sequential make_network(const std::string& arch, std::uint64_t seed) {
-    if (arch == "digitnet") return make_digitnet(seed);
+cnn::Sequential make_network(const std::string& arch, std::uint64_t seed, int classes) {
+    if (arch == "digitnet" && classes == 10) return make_digitnet(seed);
     if (arch == "digitnet-bn" || arch == "digitnet-plus") {
         const bool plus = arch == "digitnet-plus";
         cnn::Sequential net({1, 28, 28});
@@ -54,7 +54,7 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed) {
         net.add<cnn::BatchNorm>(256);
         net.add<cnn::ReLU>();
         net.add<cnn::Dropout>(0.4);
-        net.add<cnn::Dense>(256, 10);
+        net.add<cnn::Dense>(256, classes);
         cnn::initialize(net, seed);
         set_digit_metadata(net, arch);
         return net;

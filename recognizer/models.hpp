@@ -23,8 +23,9 @@ inline const char* const kArchitectures[] = {"digitnet", "digitnet-bn", "digitne
 cnn::Sequential make_digitnet(std::uint64_t seed = 1);
 
 // "digitnet", "digitnet-bn" (DigitNet's trunk, a wider batch-normalised head) or "digitnet-plus" (two
-// more 3x3 convolutions, at 14x14 and 7x7). Throws std::invalid_argument for other names.
-cnn::Sequential make_network(const std::string& arch, std::uint64_t seed = 1);
+// more 3x3 convolutions, at 14x14 and 7x7), with `classes` outputs (10 digits, or 11 with "not a digit" for
+// the wider two). Throws std::invalid_argument for other names.
+cnn::Sequential make_network(const std::string& arch, std::uint64_t seed = 1, int classes = 10);
 
 // A model file's metadata value as a float; `fallback` when absent or not a number.
 float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,

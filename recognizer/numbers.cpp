@@ -324,10 +324,23 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         std::vector<double> best(n, -1e300);
         std::vector<int> via(n, -1);  // the piece ending at j on the best way
         best[0] = 0.0;
-        bool cut = units[u].box.width() >= kCutWidth * unit_height;
-        for (const Piece& piece : pieces)
-            if (piece.unit == u && piece.from == 0 && piece.to == n - 1)
-                cut = cut || piece.prediction.confidence < kCutConfidence;
+        const bool wide = units[u].box.width() >= kCutWidth * unit_height;
+        bool cut = wide, ignored = false;
+        for (const Piece& piece : pieces) {
+            if (piece.unit != u || piece.from != 0 || piece.to != n - 1) continue;
+            // A mark of a digit's proportions that reads as no digit at all is left out whole, not cut into
+            // pieces that might each pass for one.
+            if (!wide && piece.prediction.reason == Rejection::not_a_digit) {
+                ReadDigit d;
+                d.box = d.source_box = piece.box;
+                d.input = piece.input;
+                d.prediction = piece.prediction;
+                reading.ignored.push_back(std::move(d));
+                ignored = true;
+            }
+            cut = cut || piece.prediction.confidence < kCutConfidence;
+        }
+        if (ignored) continue;
         for (std::size_t j = 1; j < n; ++j) {
             for (std::size_t p = 0; p < pieces.size(); ++p) {
                 const Piece& piece = pieces[p];
@@ -349,6 +362,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             d.source_box = d.box;
             d.input = pieces[p].input;
             d.prediction = pieces[p].prediction;
+            if (d.prediction.reason == Rejection::not_a_digit) {
+                reading.ignored.push_back(std::move(d));
+                continue;
+            }
             reading.text += char('0' + d.prediction.digit);
             log_confidence += std::log(std::max(1e-12f, d.prediction.confidence));
             reading.digits.push_back(std::move(d));
@@ -362,11 +379,16 @@ NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Tr
     Trace local;
     Trace& t = trace ? *trace : local;
     find_digit_groups(std::move(decoded), t);
+    return read_found_number(t, classifier);
+}
+
+NumberReading read_found_number(Trace& t, const Classifier& classifier) {
     NumberReading reading = read_number(t.ink, t.components, [&](const std::vector<Image28>& inputs) {
         return classifier.predict_batch(inputs);
     });
-    if (reading.digits.empty()) throw_empty_image();
+    if (reading.digits.empty() && reading.ignored.empty()) throw_empty_image();
     for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
+    for (ReadDigit& d : reading.ignored) d.source_box = to_source_pixels(t.decoded, d.box);
     return reading;
 }
 

@@ -28,6 +28,8 @@ struct NumberReading {
     std::string text;         // the digits, left to right
     float confidence = 0.0f;  // product of the digits' confidences
     std::vector<ReadDigit> digits;
+    // Marks that are not digits (a smiley beside the number, a scribble), left out of `text`.
+    std::vector<ReadDigit> ignored;
 };
 
 // Reads a batch of 28x28 inputs (a Classifier's predict_batch, or a stand-in in tests).
@@ -38,6 +40,8 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
 // The steps after decoding, then read_number; boxes in source pixels too. Throws ImageError(empty_image)
 // when no ink is found. `trace` keeps what each step produced.
 NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace = nullptr);
+// The same from a trace find_digit_groups has filled (so that a blank image is known before a classifier is).
+NumberReading read_found_number(Trace& trace, const Classifier& classifier);
 // Decodes too. Throws ImageError for bad files (unsupported_media_type, image_too_large) and no ink.
 NumberReading read_number(const void* data, std::size_t size, const Classifier& classifier,
                           const DecodeOptions& options = {}, Trace* trace = nullptr);

@@ -49,7 +49,9 @@ json prediction_json(const Prediction& prediction, const Image28* input) {
     for (float p : prediction.probabilities) probabilities.push_back(rounded(p));
     json answer = {{"predicted_digit", prediction.digit},
                    {"confidence", rounded(prediction.confidence)},
-                   {"probabilities", std::move(probabilities)}};
+                   {"probabilities", std::move(probabilities)},
+                   {"is_digit", prediction.is_digit}};
+    if (!prediction.is_digit) answer["reason"] = rejection_name(prediction.reason);
     if (input != nullptr) {
         // "input": the 28x28 image the model saw, 28 rows of 28 values in [0,1], ink = 1 (the UI draws it).
         json rows = json::array();
@@ -197,8 +199,13 @@ void Metrics::record_request(const std::string& route, int status, double latenc
     histogram.sum += latency_seconds;
 }
 
-void Metrics::record_prediction(int digit) {
-    if (digit >= 0 && digit < 10) predictions_[std::size_t(digit)].fetch_add(1, std::memory_order_relaxed);
+void Metrics::record_prediction(const Prediction& prediction) {
+    if (prediction.reason == Rejection::not_a_digit)
+        rejections_[0].fetch_add(1, std::memory_order_relaxed);
+    else if (prediction.reason == Rejection::low_confidence)
+        rejections_[1].fetch_add(1, std::memory_order_relaxed);
+    else if (prediction.digit >= 0 && prediction.digit < 10)
+        predictions_[std::size_t(prediction.digit)].fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Metrics::render() const {
@@ -224,11 +231,16 @@ std::string Metrics::render() const {
             << "digit_http_request_duration_seconds_count{route=\"" << route << "\"} " << histogram.count
             << "\n";
     }
-    out << "# HELP digit_predictions_total Predictions made, by predicted digit.\n"
+    out << "# HELP digit_predictions_total Answers that were a digit, by digit.\n"
         << "# TYPE digit_predictions_total counter\n";
     for (int d = 0; d < 10; ++d)
         out << "digit_predictions_total{digit=\"" << d << "\"} " << predictions_[std::size_t(d)].load()
             << "\n";
+    out << "# HELP digit_rejections_total Answers that were not a digit (images and marks in numbers), by "
+           "reason.\n"
+        << "# TYPE digit_rejections_total counter\n"
+        << "digit_rejections_total{reason=\"not_a_digit\"} " << rejections_[0].load() << "\n"
+        << "digit_rejections_total{reason=\"low_confidence\"} " << rejections_[1].load() << "\n";
     return out.str();
 }
 
@@ -333,7 +345,7 @@ Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
     // A single image runs at once on this thread: gating it behind a few slots only adds a wake-up to every
     // request and widens the latency spread (measured with bench/load.sh); batches are gated below.
     const Prediction prediction = classifier->predict(input.image);
-    metrics_.record_prediction(prediction.digit);
+    metrics_.record_prediction(prediction);
     json answer = prediction_json(prediction, debug ? &input.image : nullptr);
     answer["digit_count"] = input.digit_count;
     return json_reply(200, answer);
@@ -371,7 +383,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
         json result;
         if (image_of_file[i] != SIZE_MAX) {
             const Prediction& prediction = predictions.at(image_of_file[i]);
-            metrics_.record_prediction(prediction.digit);
+            metrics_.record_prediction(prediction);
             result = prediction_json(prediction, debug ? &images[image_of_file[i]] : nullptr);
             result["digit_count"] = digit_counts[image_of_file[i]];
         } else {
@@ -389,23 +401,37 @@ Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
     if (file == uploads.end()) return error_reply(400, "missing_file", kMissingFileMessage);
     if (file->content.empty()) return error_reply(400, "empty_file", "the uploaded file is empty");
     try {
-        // Decoded before readiness is checked, so that a bad file gets its 4xx even while the model loads.
-        DecodedImage decoded = decode_image(file->content.data(), file->content.size(), options_.pipeline);
+        // Decoded and searched for ink before readiness is checked, so that a bad or blank file gets its 4xx
+        // even while the model loads, as on /predict.
+        Trace trace;
+        find_digit_groups(decode_image(file->content.data(), file->content.size(), options_.pipeline), trace);
         const auto classifier = std::atomic_load(&classifier_);
         if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
-        const NumberReading reading = read_number(std::move(decoded), *classifier);
+        const NumberReading reading = read_found_number(trace, *classifier);
         json digits = json::array();
         for (const ReadDigit& d : reading.digits) {
-            metrics_.record_prediction(d.prediction.digit);
+            metrics_.record_prediction(d.prediction);
             json entry = prediction_json(d.prediction, debug ? &d.input : nullptr);
             entry.erase("predicted_digit");
             entry["digit"] = d.prediction.digit;
             entry["box"] = {d.source_box.x0, d.source_box.y0, d.source_box.width(), d.source_box.height()};
             digits.push_back(std::move(entry));
         }
+        json ignored = json::array();
+        for (const ReadDigit& d : reading.ignored) {
+            metrics_.record_prediction(d.prediction);
+            json entry = {
+                {"box", {d.source_box.x0, d.source_box.y0, d.source_box.width(), d.source_box.height()}},
+                {"reason", rejection_name(d.prediction.reason)},
+                {"best_guess", d.prediction.digit},
+                {"confidence", rounded(d.prediction.confidence)}};
+            if (debug) entry["input"] = prediction_json(d.prediction, &d.input)["input"];
+            ignored.push_back(std::move(entry));
+        }
         return json_reply(200, json{{"text", reading.text},
                                     {"confidence", rounded(reading.confidence)},
-                                    {"digits", std::move(digits)}});
+                                    {"digits", std::move(digits)},
+                                    {"ignored", std::move(ignored)}});
     } catch (const ImageError& e) {
         return error_reply(http_status(e.code()), e.code_name(), e.what());
     }

@@ -74,7 +74,8 @@ Reply error_reply(int status, const std::string& code, const std::string& messag
 class Metrics {
   public:
     void record_request(const std::string& route, int status, double latency_seconds);
-    void record_prediction(int digit);
+    // An answer: counted by digit when it is one, by reason when it is not.
+    void record_prediction(const Prediction& prediction);
     std::string render() const;  // text exposition format 0.0.4
 
   private:
@@ -90,6 +91,7 @@ class Metrics {
     std::map<std::pair<std::string, int>, std::uint64_t> requests_;
     std::map<std::string, Histogram> latency_;
     std::array<std::atomic<std::uint64_t>, 10> predictions_{};
+    std::array<std::atomic<std::uint64_t>, 2> rejections_{};  // not_a_digit, low_confidence
 };
 
 // The API's logic on plain values. Thread-safe; the classifier is shared read-only once loaded.

@@ -297,7 +297,7 @@ Reply Api::v2_infer(const std::string& body) const {
     const int classes = classifier->classes();
     json probabilities = json::array();
     for (const Prediction& prediction : predictions) {
-        metrics_.record_prediction(prediction.digit);
+        metrics_.record_prediction(prediction);
         for (float p : prediction.probabilities) probabilities.push_back(fp32(p));
     }
     json answer = {{"model_name", kV2ModelName},

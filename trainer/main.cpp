@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "calibrate.hpp"
 #include "classifier.hpp"
 #include "dataset.hpp"
 #include "numbers.hpp"
@@ -84,15 +85,18 @@ int for_each_image(const std::vector<std::string>& images, const std::string& de
 int run_predict(const std::string& model_path, const std::vector<std::string>& images,
                 const std::string& debug_dir) {
     const digit::Classifier classifier(model_path);
-    return for_each_image(images, debug_dir,
-                          [&](const std::string& path, const std::vector<char>& bytes, digit::Trace& trace) {
-                              const digit::SingleDigitInput input =
-                                  digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
-                              if (!debug_dir.empty())
-                                  digit::write_debug_images(trace, &input.image, debug_dir, stem_of(path));
-                              const digit::Prediction p = classifier.predict(input.image);
-                              std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
-                          });
+    return for_each_image(
+        images, debug_dir, [&](const std::string& path, const std::vector<char>& bytes, digit::Trace& trace) {
+            const digit::SingleDigitInput input =
+                digit::prepare_digit(bytes.data(), bytes.size(), {}, &trace);
+            if (!debug_dir.empty()) digit::write_debug_images(trace, &input.image, debug_dir, stem_of(path));
+            const digit::Prediction p = classifier.predict(input.image);
+            if (p.is_digit)
+                std::printf("%s: %d (confidence %.3f)\n", path.c_str(), p.digit, p.confidence);
+            else
+                std::printf("%s: not a digit (%s; best guess %d, confidence %.3f)\n", path.c_str(),
+                            digit::rejection_name(p.reason), p.digit, p.confidence);
+        });
 }
 
 int run_read(const std::string& model_path, const std::vector<std::string>& images,
@@ -142,6 +146,44 @@ int main(int argc, char** argv) {
     train->add_flag("--resume", t.resume, "continue from the checkpoint");
     train->add_option("--metrics", t.metrics, "write per-epoch figures as JSON here");
     train->add_flag("--quiet", t.quiet, "no progress bar");
+    train->add_option("--init", t.init, "start from this model's weights (fine-tuning)");
+    train
+        ->add_option(
+            "--negatives", t.negatives,
+            "not-a-digit training: negatives per family (letters, doodles, noise, clothing); 0: none")
+        ->capture_default_str();
+    train
+        ->add_option("--rejection", t.rejection,
+                     "how negatives are taught: exposure (the uniform answer) or class (an 11th output)")
+        ->capture_default_str();
+    train->add_option("--outlier-weight", t.outlier_weight, "weight of the negatives' loss (exposure)")
+        ->capture_default_str();
+    train
+        ->add_option("--uploads", t.uploads,
+                     "also train on this many training digits drawn as uploads and read by the recognizer")
+        ->capture_default_str();
+    train->add_option("--fashion-dir", t.fashion_dir, "Fashion-MNIST IDX folder (clothing negatives)")
+        ->capture_default_str();
+
+    digit::CalibrateOptions c;
+    auto* calibrate = app.add_subcommand(
+        "calibrate",
+        "fit the temperature and the not-a-digit threshold on validation digits, into the model");
+    calibrate->add_option("--model", c.model, "model file")->required();
+    calibrate->add_option("--data", c.data_dir, "the MNIST folder the model was trained on")->required();
+    calibrate->add_option("--out", c.out, "where to write the calibrated model (default: --model)");
+    calibrate->add_option("--seed", c.seed, "the training run's seed (its validation split)")
+        ->capture_default_str();
+    calibrate->add_option("--accept", c.accept, "share of validation digits the threshold accepts")
+        ->capture_default_str();
+    calibrate
+        ->add_option("--low-accept", c.low_accept,
+                     "share of the accepted validation digits the low-confidence threshold accepts")
+        ->capture_default_str();
+    calibrate->add_option("--held-out", c.held_out, "held-out negatives per family to report on")
+        ->capture_default_str();
+    calibrate->add_option("--fashion-dir", c.fashion_dir, "Fashion-MNIST IDX folder")->capture_default_str();
+    calibrate->add_option("--threads", c.threads, "threads (default: all cores)");
 
     std::string model, data_dir;
     bool confusion = false;
@@ -185,6 +227,10 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*eval) return run_eval(model, data_dir, confusion, eval_threads);
+        if (*calibrate) {
+            digit::calibrate(c);
+            return 0;
+        }
         if (*predict) return run_predict(model, images, debug_dir);
         if (*read) return run_read(model, images, debug_dir);
     } catch (const std::exception& e) {

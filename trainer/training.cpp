@@ -15,6 +15,7 @@
 
 #include "augment.hpp"
 #include "models.hpp"
+#include "negatives.hpp"
 #include "progress.hpp"
 
 namespace digit {
@@ -121,13 +122,62 @@ void write_metrics(const std::string& path, const TrainOptions& o, const std::ve
     cnn::detail::write_file_atomically(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
+// Copies a trained network's weights and BatchNorm statistics into `net` of the same architecture; a last
+// layer with more outputs keeps its extra rows as initialised (fine-tuning with a "not a digit" output).
+void start_from(cnn::Sequential& net, cnn::Sequential trained) {
+    std::vector<cnn::Tensor*> to, from;
+    for (cnn::Param* p : net.params()) to.push_back(&p->value);
+    for (cnn::Param* p : trained.params()) from.push_back(&p->value);
+    for (size_t i = 0; i < net.size() && i < trained.size(); ++i) {
+        auto a = net.layer(i).buffers(), b = trained.layer(i).buffers();
+        for (size_t k = 0; k < a.size() && k < b.size(); ++k)
+            to.push_back(a[k].second), from.push_back(b[k].second);
+    }
+    cnn::check(net.size() == trained.size() && to.size() == from.size(),
+               "--init: the model's layers differ from --arch " + net.metadata.at("architecture"));
+    for (size_t i = 0; i < to.size(); ++i) {
+        cnn::Tensor& dst = *to[i];
+        const cnn::Tensor& src = *from[i];
+        cnn::check(dst.c() == src.c() && dst.h() == src.h() && dst.w() == src.w() && dst.n() >= src.n(),
+                   "--init: parameter shapes differ from --arch " + net.metadata.at("architecture"));
+        std::copy(src.data(), src.data() + src.size(), dst.data());
+    }
+}
+
+// Cross-entropy on the first `digits` rows; on the rest (negatives), `weight` times the cross-entropy to the
+// uniform distribution, logsumexp(z) - mean(z), whose gradient is softmax(z) - 1/K. Each part is a mean
+// over its own rows.
+cnn::LossResult outlier_exposure_loss(const cnn::Tensor& logits, const int* labels, int digits, float weight,
+                                      cnn::Tensor& dlogits) {
+    const int N = logits.n(), K = int(logits.sample_size()), negatives = N - digits;
+    dlogits.resize(N, K, 1, 1);
+    cnn::LossResult result;
+    std::vector<float> p(static_cast<size_t>(K));
+    for (int n = 0; n < N; ++n) {
+        const float* z = logits.sample(n);
+        float* dz = dlogits.sample(n);
+        cnn::softmax(z, p.data(), K);
+        if (n < digits) {
+            const int y = labels[n];
+            result.loss += -std::log(std::max(p[size_t(y)], 1e-30f)) / digits;
+            result.correct += cnn::argmax(z, K) == y;
+            for (int k = 0; k < K; ++k) dz[k] = (p[size_t(k)] - (k == y ? 1.0f : 0.0f)) / float(digits);
+        } else {
+            double mean_log_p = 0;
+            for (int k = 0; k < K; ++k) mean_log_p += std::log(std::max(p[size_t(k)], 1e-30f)) / K;
+            result.loss += -weight * mean_log_p / negatives;
+            for (int k = 0; k < K; ++k) dz[k] = weight * (p[size_t(k)] - 1.0f / float(K)) / float(negatives);
+        }
+    }
+    return result;
+}
+
 }  // namespace
 
-EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads) {
-    EvalResult result;
+std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads) {
     const int classes = int(net.output_shape().size());
-    result.confusion.assign(classes, std::vector<int>(classes, 0));
-    if (set.count == 0) return result;
+    std::vector<float> logits(set.count * size_t(classes));
+    if (set.count == 0) return logits;
     cnn::check(set.rows == net.input_shape().h && set.cols == net.input_shape().w,
                set.images_path + ": images are " + std::to_string(set.rows) + "x" + std::to_string(set.cols) +
                    ", the model expects " + net.input_shape().str());
@@ -137,21 +187,43 @@ EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads
     cnn::ThreadPool pool(resolve_threads(threads));
     cnn::FrozenNet::Workspace ws;
     const size_t per = set.pixels_per_image(), batch = 512;
-    std::vector<float> x(batch * per), logits(batch * classes);
-    int correct = 0;
+    std::vector<float> x(batch * per);
     for (size_t first = 0; first < set.count; first += batch) {
         const size_t n = std::min(batch, set.count - first);
         for (size_t i = 0; i < n * per; ++i) x[i] = (set.pixels[first * per + i] - mean) / std;
-        frozen.run(x.data(), int(n), logits.data(), ws, &pool);
-        for (size_t i = 0; i < n; ++i) {
-            int predicted = cnn::argmax(logits.data() + i * classes, classes);
-            int truth = set.labels[first + i];
-            if (truth < classes) ++result.confusion[truth][predicted];
-            correct += predicted == truth;
-        }
+        frozen.run(x.data(), int(n), logits.data() + first * size_t(classes), ws, &pool);
+    }
+    return logits;
+}
+
+EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads) {
+    EvalResult result;
+    const int classes = int(net.output_shape().size()), digits = std::min(classes, 10);
+    result.confusion.assign(digits, std::vector<int>(digits, 0));
+    if (set.count == 0) return result;
+    const std::vector<float> logits = logits_of(net, set, threads);
+    int correct = 0;
+    for (size_t i = 0; i < set.count; ++i) {
+        int predicted = cnn::argmax(logits.data() + i * size_t(classes), digits);
+        int truth = set.labels[i];
+        if (truth < digits) ++result.confusion[truth][predicted];
+        correct += predicted == truth;
     }
     result.accuracy = double(correct) / double(set.count);
     return result;
+}
+
+std::pair<std::vector<size_t>, std::vector<size_t>> split_training_set(size_t count, size_t limit,
+                                                                       size_t validation, uint64_t seed) {
+    std::vector<size_t> all(count);
+    std::iota(all.begin(), all.end(), 0);
+    std::shuffle(all.begin(), all.end(), std::mt19937_64(seed ^ 0xDA7A));
+    size_t available = limit > 0 ? std::min(limit, all.size()) : all.size();
+    size_t val_count = std::min(validation, available / 10);
+    all.resize(available);
+    std::vector<size_t> val_idx(all.end() - val_count, all.end());
+    all.resize(available - val_count);
+    return {all, val_idx};
 }
 
 TrainResult train(const TrainOptions& o) {
@@ -165,22 +237,18 @@ TrainResult train(const TrainOptions& o) {
     cnn::check(data.num_classes <= 10, o.data_dir + ": " + std::to_string(data.num_classes) +
                                            " classes, the networks have 10 outputs");
 
-    // A fixed, seeded split of the training set: the last `validation` images of a permutation.
-    std::vector<size_t> all(data.train.count);
-    std::iota(all.begin(), all.end(), 0);
-    std::shuffle(all.begin(), all.end(), std::mt19937_64(o.seed ^ 0xDA7A));
-    size_t available = o.limit > 0 ? std::min(o.limit, all.size()) : all.size();
-    size_t val_count = std::min(o.validation, available / 10);
-    all.resize(available);
-    std::vector<size_t> val_idx(all.end() - val_count, all.end());
-    all.resize(available - val_count);
+    auto [all, val_idx] = split_training_set(data.train.count, o.limit, o.validation, o.seed);
     LabelledImages train_set = select_images(data.train, all), val_set = select_images(data.train, val_idx);
     const LabelledImages& test_set = data.test;
 
     const double lr = o.lr > 0 ? o.lr : (o.optimizer == "sgd" ? 0.05 : 2e-3);
     const int64_t steps_per_epoch = int64_t((train_set.count + o.batch_size - 1) / o.batch_size);
 
-    cnn::Sequential net = make_network(o.arch, o.seed);
+    cnn::check(o.rejection == "exposure" || o.rejection == "class",
+               "unknown --rejection '" + o.rejection + "' (exposure or class)");
+    const bool reject_class = o.negatives > 0 && o.rejection == "class";
+    cnn::Sequential net = make_network(o.arch, o.seed, reject_class ? 11 : 10);
+    if (!o.init.empty()) start_from(net, cnn::load(o.init));
     int start_epoch = 0;
     int64_t start_batch = 0;
     std::vector<EpochFigures> history;
@@ -268,6 +336,36 @@ TrainResult train(const TrainOptions& o) {
         net.metadata = saved;
     };
 
+    // Digits drawn as uploads are made on another thread while the negatives are made.
+    std::future<LabelledImages> uploads_made;
+    if (o.uploads > 0)
+        uploads_made = std::async(std::launch::async, [&] {
+            std::vector<size_t> picked(std::min(train_set.count, size_t(o.uploads)));
+            std::iota(picked.begin(), picked.end(), 0);  // train_set is already in a seeded random order
+            return digits_as_uploads(select_images(train_set, picked), uint32_t(o.seed) + 5);
+        });
+    LabelledImages negative_set;
+    if (o.negatives > 0) {
+        const auto made_start = Clock::now();
+        NegativeSet made = make_negatives(NegativeSplit::training,
+                                          {NegativeFamily::letters, NegativeFamily::doodles,
+                                           NegativeFamily::noise, NegativeFamily::clothing},
+                                          o.negatives, o.fashion_dir, uint32_t(o.seed));
+        negative_set = as_labelled(made.images, 10);
+        negative_set.images_path = "negatives";
+        if (!o.quiet)
+            std::fprintf(stderr, "%zu negatives made in %.0f s; %s\n", negative_set.count,
+                         seconds_since(made_start),
+                         reject_class ? "taught as an eleventh class" : "taught the uniform answer");
+    }
+    const int negatives_per_batch = negative_set.count > 0 ? std::max(1, o.batch_size / 2) : 0;
+    LabelledImages upload_set;
+    if (uploads_made.valid()) {
+        upload_set = uploads_made.get();
+        if (!o.quiet) std::fprintf(stderr, "%zu training digits drawn as uploads\n", upload_set.count);
+    }
+    const int uploads_per_batch = upload_set.count > 0 ? std::max(1, o.batch_size / 4) : 0;
+
     TrainResult result;
     const auto run_start = Clock::now();
     const double elapsed_before = history.empty() ? 0.0 : history.back().elapsed;
@@ -284,6 +382,22 @@ TrainResult train(const TrainOptions& o) {
             int count = int(std::min<size_t>(o.batch_size, train_set.count - first));
             make_batch(train_set, order, first, count, o.augment ? &augmenter : nullptr, aug_seed, mean, std,
                        bx, by);
+            std::mt19937_64 pick_rng(aug_seed * 31 + uint64_t(b));
+            // Extra rows after the digits: digits drawn as uploads, then negatives.
+            auto append = [&](const LabelledImages& set, int rows, uint64_t salt) {
+                std::vector<size_t> picked(static_cast<size_t>(rows));
+                for (size_t& i : picked) i = size_t(pick_rng() % set.count);
+                cnn::Tensor ex;
+                std::vector<int> ey;
+                make_batch(set, picked, 0, rows, o.augment ? &augmenter : nullptr,
+                           aug_seed ^ (salt * uint64_t(b + 1)), mean, std, ex, ey);
+                const int before = bx.n();
+                bx.resize(before + rows, 1, train_set.rows, train_set.cols);
+                std::copy(ex.data(), ex.data() + ex.size(), bx.sample(before));
+                by.insert(by.end(), ey.begin(), ey.end());
+            };
+            if (uploads_per_batch > 0) append(upload_set, uploads_per_batch, 0x632BE59Bull);
+            if (negatives_per_batch > 0) append(negative_set, negatives_per_batch, 0x9E3779B9ull);
         };
         ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
                         size_t(steps_per_epoch), stderr,
@@ -302,7 +416,11 @@ TrainResult train(const TrainOptions& o) {
             optimizer->set_lr(schedule->lr(optimizer->steps()));
             net.zero_grad();
             const cnn::Tensor& logits = net.forward(x, true);
-            cnn::LossResult r = cnn::softmax_cross_entropy(logits, y.data(), &dlogits);
+            const bool exposure = negatives_per_batch > 0 && !reject_class;
+            cnn::LossResult r = exposure
+                                    ? outlier_exposure_loss(logits, y.data(), x.n() - negatives_per_batch,
+                                                            o.outlier_weight, dlogits)
+                                    : cnn::softmax_cross_entropy(logits, y.data(), &dlogits);
             net.backward(dlogits);
             optimizer->step();
             if (prepared.valid()) prepared.get();
@@ -361,6 +479,19 @@ TrainResult train(const TrainOptions& o) {
         net.metadata["training_seconds"] = buf;
     }
     net.metadata["trained_images"] = std::to_string(train_set.count);
+    if (upload_set.count > 0)
+        net.metadata["upload_digits"] = std::to_string(upload_set.count) +
+                                        " training digits also drawn as uploads and read by the recognizer";
+    if (!o.init.empty()) net.metadata["fine_tuned_from"] = o.init;
+    if (negative_set.count > 0) {
+        net.metadata["rejection"] = reject_class ? "class" : "exposure";
+        net.metadata["negatives"] =
+            std::to_string(negative_set.count) +
+            " training negatives (letters and symbols in handwriting fonts, doodles, noise textures, "
+            "Fashion-MNIST train), " +
+            (reject_class ? std::string("an eleventh output")
+                          : "outlier exposure weight " + std::to_string(o.outlier_weight));
+    }
     cnn::save(net, o.out);
     std::fprintf(stderr, "model written to %s\n", o.out.c_str());
     result.epochs = history;

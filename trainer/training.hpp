@@ -34,7 +34,26 @@ struct TrainOptions {
     bool resume = false;
     std::string metrics;  // JSON per-epoch figures, written after each epoch
     bool quiet = false;   // no progress bar (tests)
+    // Fine-tuning: start from this model's weights (a fresh network when empty).
+    std::string init;
+    // Not-a-digit training: this many negatives per family (letters, doodles, noise, clothing; the training
+    // kinds of negatives.hpp), half a batch of them beside each batch of digits. 0: digits only.
+    int negatives = 0;
+    // "exposure": negatives are taught the uniform answer (Outlier Exposure, weighted by outlier_weight);
+    // "class": an eleventh output, "not a digit".
+    std::string rejection = "exposure";
+    float outlier_weight = 0.5f;
+    std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
+    // This many training digits also drawn as uploads (canvas or paper, bold, faint, thumbnails, a small
+    // digit in a large photo) and read by the recognizer; a quarter batch of them beside each batch.
+    int uploads = 0;
 };
+
+// The fixed, seeded split of a training set of `count` images that training keeps for validation: the
+// last `validation` (at most a tenth) of a seeded permutation. Returns {training indices, validation
+// indices}; calibration uses the same split.
+std::pair<std::vector<size_t>, std::vector<size_t>> split_training_set(size_t count, size_t limit,
+                                                                       size_t validation, uint64_t seed);
 
 struct EpochFigures {
     int epoch = 0;
@@ -56,7 +75,11 @@ struct EvalResult {
     double accuracy = 0;
     std::vector<std::vector<int>> confusion;  // [true][predicted]
 };
-// Accuracy of a model on a labelled set; inputs normalised with the model's input_mean / input_std.
+// Accuracy of a model on a labelled set; inputs normalised with the model's input_mean / input_std. A model
+// with a "not a digit" output is scored on its best digit.
 EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads);
+
+// The network's raw outputs for every image of a set, `classes` per image.
+std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads);
 
 }  // namespace digit

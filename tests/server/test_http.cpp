@@ -32,6 +32,7 @@
 
 #include "app.hpp"
 #include "connection.hpp"
+#include "negatives.hpp"
 #include "test_images.hpp"
 
 extern char** environ;
@@ -673,6 +674,88 @@ TEST_CASE("/read: a number drawn on a wide canvas, its digits left to right with
           std::string::npos);
 }
 
+// Ink coverage (a glyph, a doodle) drawn dark into `canvas` with its top-left corner at (x, y).
+void draw_coverage(Rgba& canvas, const digit::Coverage& ink, int x, int y) {
+    for (int j = 0; j < ink.height; ++j)
+        for (int i = 0; i < ink.width; ++i) {
+            if (x + i < 0 || y + j < 0 || x + i >= canvas.width || y + j >= canvas.height) continue;
+            std::uint8_t* p = canvas.at(x + i, y + j);
+            const auto v = std::uint8_t(std::lround(255.0f * (1.0f - std::clamp(ink(i, j), 0.0f, 1.0f))));
+            p[0] = std::min(p[0], v), p[1] = std::min(p[1], v), p[2] = std::min(p[2], v);
+        }
+}
+
+TEST_CASE("not a digit: is_digit on a digit, a letter and a doodle; a doodle beside a number is ignored",
+          "[http]") {
+    ServerProcess server({});
+    REQUIRE(server.started());
+    auto c = client(server.api_port());
+    auto model = c.Get("/model");
+    REQUIRE(model);
+    const json decision = json::parse(model->body)["decision"];
+    INFO(decision.dump());
+    CHECK(decision["temperature"].get<double>() > 0);
+    REQUIRE(decision["digit_threshold"].get<double>() > 0);
+
+    const auto predict = [&](const Rgba& image) {
+        auto r = c.Post("/predict", httplib::MultipartFormDataItems{{"file", testimg::encode_png_rgba(image),
+                                                                     "upload.png", "image/png"}});
+        REQUIRE(r);
+        INFO(r->body);
+        REQUIRE(r->status == 200);
+        return json::parse(r->body);
+    };
+    const json seven = predict(canvas_digit(7));
+    CHECK(seven["is_digit"] == true);
+    CHECK_FALSE(seven.contains("reason"));
+
+    const auto fonts = digit::handwriting_fonts(digit::NegativeSplit::held_out);
+    REQUIRE_FALSE(fonts.empty());
+    std::ifstream font_in(fonts.front(), std::ios::binary);
+    const std::vector<std::uint8_t> font{std::istreambuf_iterator<char>(font_in),
+                                         std::istreambuf_iterator<char>()};
+    for (char32_t letter : {U'M', U'W', U'#'}) {
+        Rgba canvas(280, 280);
+        draw_coverage(canvas, digit::render_glyph(font, letter, 160), 50, 40);
+        const json answer = predict(canvas);
+        INFO("glyph " << char(letter) << ": " << answer.dump());
+        CHECK(answer["is_digit"] == false);
+        CHECK(answer["reason"] == "not_a_digit");
+        CHECK(answer["probabilities"].size() == 10);
+        CHECK(answer.contains("predicted_digit"));
+    }
+    std::mt19937 rng(7);
+    Rgba doodle(300, 300);
+    draw_coverage(doodle, digit::draw_doodle("house", 200, rng), 10, 10);
+    const json house = predict(doodle);
+    INFO(house.dump());
+    CHECK(house["is_digit"] == false);
+
+    // "42" and a doodle to its right: the text is 42, the doodle is listed as ignored, with its box.
+    Rgba line(1000, 300);
+    testimg::draw_digit(line, 4, 120, 70, 100, 160, 14, {0, 0, 0, 255});
+    testimg::draw_digit(line, 2, 290, 70, 100, 160, 14, {0, 0, 0, 255});
+    draw_coverage(line, digit::draw_doodle("sun", 150, rng), 620, 50);
+    auto read = c.Post("/read", httplib::MultipartFormDataItems{
+                                    {"file", testimg::encode_png_rgba(line), "line.png", "image/png"}});
+    REQUIRE(read);
+    INFO(read->body);
+    REQUIRE(read->status == 200);
+    const json reading = json::parse(read->body);
+    CHECK(reading["text"] == "42");
+    REQUIRE(reading["ignored"].size() == 1);
+    const json& box = reading["ignored"][0]["box"];
+    CHECK(box[0].get<int>() >= 560);
+    CHECK(reading["ignored"][0]["reason"] == "not_a_digit");
+
+    auto metrics = c.Get("/metrics");
+    REQUIRE(metrics);
+    const std::string counter = "digit_rejections_total{reason=\"not_a_digit\"} ";
+    const std::size_t at = metrics->body.find(counter);
+    REQUIRE(at != std::string::npos);
+    CHECK(std::stoi(metrics->body.substr(at + counter.size())) >= 4);  // the letters, the doodles
+}
+
 TEST_CASE("many slow clients at once: read timeouts free the threads", "[http][slow]") {
     ServerProcess server({"--threads", "4"});
     REQUIRE(server.started());
@@ -1192,6 +1275,18 @@ TEST_CASE("readiness: 503 until the model is loaded (in process)", "[http]") {
     auto early = c.Post("/predict", testimg::encode_png_rgba(canvas_digit(7)), "image/png");
     REQUIRE(early);
     CHECK(early->status == 503);
+    auto early_read = c.Post("/read", testimg::encode_png_rgba(canvas_digit(7)), "image/png");
+    REQUIRE(early_read);
+    CHECK(early_read->status == 503);
+    // A blank image is known to be blank before any model: 422 on both routes, loaded or not.
+    const std::string blank = testimg::encode_png_rgba(Rgba(200, 100));
+    for (const char* route : {"/predict", "/read"}) {
+        auto r = c.Post(route, blank, "image/png");
+        REQUIRE(r);
+        INFO(route << ": " << r->body);
+        CHECK(r->status == 422);
+        CHECK(json::parse(r->body)["code"] == "empty_image");
+    }
     app.load_model();
     auto after = c.Get("/readyz");
     REQUIRE(after);

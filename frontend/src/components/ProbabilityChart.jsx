@@ -7,10 +7,14 @@ export function formatPercent(p) {
   return `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
 }
 
-export default function ProbabilityChart({ probabilities, predicted }) {
+// `ifDigit`: the image was not taken for a digit, and the columns are the probabilities among the digits
+// only, should it be one after all.
+export default function ProbabilityChart({ probabilities, predicted, ifDigit = false }) {
   return (
     <figure className="chart">
-      <figcaption className="section-title">Probability of each digit</figcaption>
+      <figcaption className="section-title">
+        {ifDigit ? 'If it is a digit at all: probability of each' : 'Probability of each digit'}
+      </figcaption>
       <ol className="bars" data-testid="probability-bars">
         {probabilities.map((p, digit) => (
           <li

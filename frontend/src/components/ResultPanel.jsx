@@ -122,7 +122,11 @@ function SingleDigit({ result, stale, onReadAsNumber }) {
           {unsure && <LowConfidenceHint result={result} />}
         </div>
       )}
-      <ProbabilityChart probabilities={result.probabilities} predicted={result.digit} />
+      <ProbabilityChart
+        probabilities={result.probabilities}
+        predicted={result.digit}
+        ifDigit={result.isDigit === false}
+      />
       {result.input && <ModelInput input={result.input} />}
     </div>
   );

@@ -67,6 +67,8 @@ describe('ResultPanel: not a digit', () => {
     expect(screen.getByTestId('best-guess')).toHaveTextContent('best guess: 3, 41%');
     expect(screen.queryByTestId('predicted-digit')).not.toBeInTheDocument();
     expect(screen.queryByTestId('low-confidence')).not.toBeInTheDocument();
+    // The columns are the digits' shares should it be a digit after all, and the chart says so.
+    expect(screen.getByText('If it is a digit at all: probability of each')).toBeInTheDocument();
   });
 
   it('says it is not sure it is a digit when that is the reason', () => {
@@ -81,6 +83,7 @@ describe('ResultPanel: not a digit', () => {
     rerender(<ResultPanel state={done({ ...prediction(5, 0.95), isDigit: true })} />);
     expect(screen.getByTestId('predicted-digit')).toHaveTextContent('5');
     expect(screen.queryByTestId('not-a-digit')).not.toBeInTheDocument();
+    expect(screen.getByText('Probability of each digit')).toBeInTheDocument();
   });
 });
 

@@ -1,0 +1,286 @@
+// "Not a digit" and calibration, measured on what training never saw: letters and symbols in held-out
+// handwriting fonts photographed on paper, held-out doodle kinds drawn on a canvas, Fashion-MNIST's test
+// split, held-out noise textures, each uploaded as a file and read by the shipped model through the whole
+// pipeline. A blank answer (empty_image) counts as refused. Beside them, the real digits: the stress suite's
+// kinds (drawn from MNIST test digits) and the MNIST test set, which must nearly all be accepted. Prints per
+// family the refusals and the AUROC against the stress suite's digits, the digits' acceptance, and the
+// expected calibration error before and after the model's temperature.
+//
+// NEGATIVE_DUMP_DIR=dir writes every negative taken for a digit: the upload and the 28x28 the model saw (x8),
+// as family_index_guess.{png,jpg} and ..._input.png.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "calibrate.hpp"
+#include "classifier.hpp"
+#include "models.hpp"
+#include "negatives.hpp"
+#include "recognizer.hpp"
+#include "stress_images.hpp"
+#include "test_images.hpp"
+
+namespace {
+
+constexpr int kPerFamily = 120;
+constexpr int kStressPerKind = 60;
+
+std::string encode(const digit::GreyImage& grey, bool jpeg) {
+    testimg::Rgba image(grey.width, grey.height);
+    for (int y = 0; y < grey.height; ++y)
+        for (int x = 0; x < grey.width; ++x) {
+            const auto v = std::uint8_t(std::lround(std::clamp(grey(x, y), 0.0f, 1.0f) * 255.0f));
+            std::uint8_t* p = image.at(x, y);
+            p[0] = p[1] = p[2] = v;
+            p[3] = 255;
+        }
+    return jpeg ? testimg::encode_jpeg(image, 85) : testimg::encode_png_rgba(image);
+}
+
+struct Answer {
+    digit::Image28 input{};
+    bool refused = false;
+    float score = 0.0f;  // the digit score; 0 for a blank image
+    digit::Prediction prediction;
+    bool blank = false;
+};
+
+Answer read_upload(const digit::Classifier& classifier, const std::string& file) {
+    Answer a;
+    try {
+        a.input = digit::prepare_digit(file.data(), file.size()).image;
+        a.prediction = classifier.predict(a.input);
+        a.score = a.prediction.digit_score;
+        a.refused = !a.prediction.is_digit;
+    } catch (const digit::ImageError&) {
+        a.refused = a.blank = true;
+    }
+    return a;
+}
+
+void write_dump(const std::string& stem, const std::string& file, bool jpeg, const digit::Image28& input) {
+    std::ofstream(stem + (jpeg ? ".jpg" : ".png"), std::ios::binary) << file;
+    testimg::Rgba big(28 * 8, 28 * 8);
+    for (int y = 0; y < 28 * 8; ++y)
+        for (int x = 0; x < 28 * 8; ++x) {
+            const auto v = std::uint8_t(std::lround(255.0f * input[std::size_t((y / 8) * 28 + x / 8)]));
+            std::uint8_t* p = big.at(x, y);
+            p[0] = p[1] = p[2] = v;
+        }
+    std::ofstream(stem + "_input.png", std::ios::binary) << testimg::encode_png_rgba(big);
+}
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("not a digit: held-out letters, doodles, clothing and noise are refused, real digits are not",
+          "[negatives]") {
+    const std::string source = DIGIT_SOURCE_DIR;
+    const digit::Classifier classifier(source + "/models/digitnet.cnn");
+    const float temperature = classifier.calibration().temperature;
+    // The same model without its temperature, for the calibration error before it.
+    cnn::Sequential plain_net = cnn::load(source + "/models/digitnet.cnn");
+    plain_net.metadata["temperature"] = "1";
+    const std::string plain_path = std::string(DIGIT_BUILD_DIR) + "/uncalibrated.cnn";
+    cnn::save(plain_net, plain_path);
+    const digit::Classifier uncalibrated(plain_path);
+    REQUIRE(classifier.calibration().threshold > 0.0f);
+    testimg::Mnist mnist;
+    if (!testimg::load_mnist_test(source + "/data/mnist", mnist))
+        FAIL("MNIST test set missing in " << source << "/data/mnist (data/fetch-mnist.sh fetches it)");
+
+    // The digits: the stress suite's kinds, and MNIST test as it is.
+    std::vector<float> digit_scores;
+    std::vector<float> stress_confidence, stress_before;
+    std::vector<bool> stress_correct;
+    int stress_accepted = 0, stress_count = 0;
+    const auto& kinds = stress::kinds();
+    for (std::size_t k = 0; k < kinds.size(); ++k)
+        for (int number = 0; number < kStressPerKind; ++number) {
+            const int index = stress::mnist_index_for(mnist, int(k), number, 0);
+            const stress::Sample sample = kinds[k].make(
+                mnist, index, number, 0x51ED270Bu * std::uint32_t(k + 1) + 7919u * std::uint32_t(number));
+            const Answer a = read_upload(classifier, sample.file);
+            ++stress_count;
+            stress_accepted += !a.refused;
+            digit_scores.push_back(a.score);
+            if (!a.blank) {
+                stress_confidence.push_back(a.prediction.confidence);
+                stress_before.push_back(
+                    uncalibrated.predict(digit::prepare_digit(sample.file.data(), sample.file.size()).image)
+                        .confidence);
+                stress_correct.push_back(a.prediction.digit == sample.label);
+            }
+        }
+    std::vector<digit::Image28> test_images(std::size_t(mnist.count));
+    for (int i = 0; i < mnist.count; ++i)
+        for (int p = 0; p < digit::kImagePixels; ++p)
+            test_images[std::size_t(i)][std::size_t(p)] =
+                mnist.images[std::size_t(i) * 784 + std::size_t(p)] / 255.0f;
+    const std::vector<digit::Prediction> test_answers = classifier.predict_batch(test_images),
+                                         test_plain = uncalibrated.predict_batch(test_images);
+    std::vector<float> test_confidence, test_before;
+    std::vector<bool> test_correct;
+    int test_accepted = 0;
+    for (int i = 0; i < mnist.count; ++i) {
+        const digit::Prediction& p = test_answers[std::size_t(i)];
+        test_accepted += p.is_digit;
+        test_confidence.push_back(p.confidence);
+        test_before.push_back(test_plain[std::size_t(i)].confidence);
+        test_correct.push_back(p.digit == mnist.labels[std::size_t(i)]);
+    }
+
+    // The negatives, from kinds kept out of training.
+    struct Family {
+        const char* name = "";
+        int refused = 0, blank = 0, count = 0;
+        std::vector<float> scores;
+    };
+    std::vector<Family> families(4);
+    families[0].name = "letters (held-out fonts, paper photo)";
+    families[1].name = "doodles (held-out kinds, canvas)";
+    families[2].name = "clothing (Fashion-MNIST test)";
+    families[3].name = "noise (held-out textures)";
+    std::mt19937 rng(20261129);
+    const auto fonts = digit::handwriting_fonts(digit::NegativeSplit::held_out);
+    REQUIRE(fonts.size() >= 3);
+    std::vector<std::vector<std::uint8_t>> font_files;
+    for (const auto& f : fonts) font_files.push_back(read_bytes(f));
+    const digit::LabelledImages fashion =
+        digit::load_labelled_images(std::string(digit::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz",
+                                    std::string(digit::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz");
+    const auto& doodles = digit::doodle_kinds(digit::NegativeSplit::held_out);
+    const auto& noises = digit::noise_kinds(digit::NegativeSplit::held_out);
+    const std::u32string& glyphs = digit::letter_glyphs();
+    const char* dump_env = std::getenv("NEGATIVE_DUMP_DIR");
+    const std::string dump_dir = dump_env != nullptr ? dump_env : "";
+    if (!dump_dir.empty()) std::filesystem::create_directories(dump_dir);
+    for (std::size_t f = 0; f < families.size(); ++f) {
+        Family& family = families[f];
+        for (int i = 0; i < kPerFamily; ++i) {
+            std::string file;
+            if (f == 0) {
+                const auto& font = font_files[std::size_t(i) % font_files.size()];
+                const char32_t glyph = glyphs[std::size_t(i * 7) % glyphs.size()];
+                const digit::Coverage c =
+                    digit::render_glyph(font, glyph, std::uniform_real_distribution<float>(50, 150)(rng));
+                if (c.empty()) continue;
+                file = encode(digit::put_on_surface(c, digit::Surface::paper, rng), true);
+            } else if (f == 1) {
+                const int side = std::uniform_int_distribution<int>(80, 260)(rng);
+                file = encode(digit::put_on_surface(
+                                  digit::draw_doodle(doodles[std::size_t(i) % doodles.size()], side, rng),
+                                  digit::Surface::canvas, rng),
+                              false);
+            } else if (f == 2) {
+                const std::size_t item = std::size_t(i) * 83 % fashion.count;
+                const int side = std::uniform_int_distribution<int>(60, 220)(rng);
+                const auto surface = i % 2 ? digit::Surface::paper : digit::Surface::canvas;
+                file = encode(digit::put_on_surface(digit::enlarge(fashion.image(item), 28, 28, side, 0.15f),
+                                                    surface, rng),
+                              i % 2 == 1);
+            } else {
+                const int w = std::uniform_int_distribution<int>(60, 300)(rng);
+                const int h = std::uniform_int_distribution<int>(60, 300)(rng);
+                file =
+                    encode(digit::draw_noise(noises[std::size_t(i) % noises.size()], w, h, rng), i % 3 == 0);
+            }
+            const Answer a = read_upload(classifier, file);
+            if (!dump_dir.empty() && !a.refused)
+                write_dump(dump_dir + "/" + std::to_string(f) + "_" + std::to_string(i) + "_" +
+                               std::to_string(a.prediction.digit),
+                           file, file.size() > 2 && std::uint8_t(file[0]) == 0xFF, a.input);
+            ++family.count;
+            family.refused += a.refused;
+            family.blank += a.blank;
+            family.scores.push_back(a.score);
+        }
+    }
+
+    const double stress_acceptance = double(stress_accepted) / stress_count;
+    const double test_acceptance = double(test_accepted) / mnist.count;
+    std::printf("\nnot a digit: threshold %.4f, temperature %.4f (from the model file)\n",
+                classifier.calibration().threshold, temperature);
+    std::printf("%-40s %6s %8s %6s %7s\n", "held-out family", "images", "refused", "blank", "AUROC");
+    for (const Family& f : families)
+        std::printf("%-40s %6d %7.1f%% %6d %7.4f\n", f.name, f.count,
+                    100.0 * f.refused / std::max(1, f.count), f.blank, digit::auroc(digit_scores, f.scores));
+    std::printf("%-40s %6d %7.2f%% accepted\n", "digits: stress suite kinds", stress_count,
+                100 * stress_acceptance);
+    std::printf("%-40s %6d %7.2f%% accepted\n", "digits: MNIST test", mnist.count, 100 * test_acceptance);
+    std::printf("expected calibration error (15 bins)     before    after\n");
+    std::printf("%-40s %8.4f %8.4f\n", "MNIST test",
+                digit::expected_calibration_error(test_before, test_correct),
+                digit::expected_calibration_error(test_confidence, test_correct));
+    std::printf("%-40s %8.4f %8.4f\n", "stress suite kinds",
+                digit::expected_calibration_error(stress_before, stress_correct),
+                digit::expected_calibration_error(stress_confidence, stress_correct));
+    std::printf(
+        "AUROC: the chance that a stress-suite digit gets a higher digit score than the negative (a blank "
+        "answer scores 0).\n");
+    std::fflush(stdout);
+
+    CHECK(stress_acceptance >= 0.99);
+    CHECK(test_acceptance >= 0.99);
+    // Clothing and noise: 95%. Letters and doodles: the aim is 85%; the shipped model refuses about 79% of
+    // each, and these floors keep it from slipping back.
+    const double floors[] = {0.75, 0.75, 0.95, 0.95};
+    for (std::size_t f = 0; f < families.size(); ++f) {
+        INFO(families[f].name << ": refused " << families[f].refused << "/" << families[f].count);
+        CHECK(families[f].count >= 100);
+        CHECK(families[f].refused >= floors[f] * families[f].count);
+    }
+}
+
+TEST_CASE("the temperature and the threshold are read from the model file and change the answer",
+          "[negatives]") {
+    cnn::Sequential net = digit::make_network("digitnet", 3);
+    const std::string path = std::string(DIGIT_BUILD_DIR) + "/calibration-test.cnn";
+    digit::Image28 image{};
+    for (int y = 6; y < 22; ++y) image[std::size_t(y * 28 + 14)] = 1.0f;  // a stroke: some digit
+
+    cnn::save(net, path);
+    const digit::Prediction plain = digit::Classifier(path).predict(image);
+    CHECK(plain.is_digit);  // no threshold: everything is a digit
+    CHECK(digit::Classifier(path).calibration().temperature == 1.0f);
+
+    net.metadata["temperature"] = "4";
+    net.metadata["digit_threshold"] = "0.999";
+    cnn::save(net, path);
+    const digit::Classifier calibrated(path);
+    CHECK(calibrated.calibration().temperature == 4.0f);
+    CHECK(calibrated.calibration().threshold == Approx(0.999f));
+    const digit::Prediction p = calibrated.predict(image);
+    CHECK(p.digit == plain.digit);           // the temperature keeps the order of the classes
+    CHECK(p.confidence < plain.confidence);  // and spreads the probabilities
+    CHECK_FALSE(p.is_digit);
+    CHECK(p.reason != digit::Rejection::none);
+
+    // decide() on chosen outputs: a clear answer, two digits in a tie, nothing stands out.
+    const digit::Calibration c{1.0f, 0.3f, 0.8f, false};
+    const float clear[10] = {0, 0, 0, 9, 0, 0, 0, 0, 0, 0}, tie[10] = {0, 0, 0, 6, 0, 0, 0, 0, 6, 0},
+                flat[10] = {0.1f, 0, 0.2f, 0, 0.1f, 0, 0, 0.3f, 0, 0};
+    CHECK(digit::decide(clear, 10, c).is_digit);
+    CHECK(digit::decide(tie, 10, c).reason == digit::Rejection::low_confidence);
+    CHECK(digit::decide(flat, 10, c).reason == digit::Rejection::not_a_digit);
+    // A model with a "not a digit" output: its share lowers the confidence, the probabilities stay 10.
+    const float with_reject[11] = {0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 5};
+    const digit::Prediction r = digit::decide(with_reject, 11, {1.0f, 0.5f, 0.0f, true});
+    CHECK(r.probabilities.size() == 10);
+    CHECK(r.digit == 3);
+    CHECK_FALSE(r.is_digit);
+    CHECK(r.reason == digit::Rejection::not_a_digit);
+}

@@ -1,0 +1,82 @@
+// Images that are not digits, made the way people upload them: letters and symbols in handwriting fonts,
+// doodles drawn with a round brush, noise textures and clothing (Fashion-MNIST), on paper or a canvas. They
+// teach the network to say "not a digit" and measure how well it does.
+//
+// Every family is split into kinds used for training and kinds kept out of it (other fonts, other doodles,
+// other textures, Fashion-MNIST's test split), so that what was never seen can be measured.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dataset.hpp"
+#include "image.hpp"
+
+namespace digit {
+
+enum class NegativeFamily { letters, doodles, noise, clothing };
+enum class NegativeSplit { training, held_out };
+
+const char* family_name(NegativeFamily family);
+
+// Glyphs of handwriting fonts that nobody would read as a digit: none of O o D Q I l i j J | Z z S s B G b g
+// q (0, 1, 2, 5, 6, 8, 9), T Y y r v ^ < > ? ~ (1, 4, 7, 2), no strokes or rings alone, never the fonts'
+// digits.
+const std::u32string& letter_glyphs();
+
+// Handwriting fonts installed from Debian's font packages (the test and training set-up installs them),
+// those of `split`; only files that exist are returned.
+std::vector<std::string> handwriting_fonts(NegativeSplit split);
+
+// A brush drawing or a rendered glyph: ink coverage in [0,1], 0 = no ink.
+using Coverage = Plane;
+
+// The doodle kinds of a split ("smiley", "star", ... for training; "heart", "house", ... held out).
+const std::vector<std::string>& doodle_kinds(NegativeSplit split);
+Coverage draw_doodle(const std::string& kind, int side, std::mt19937& rng);
+
+const std::vector<std::string>& noise_kinds(NegativeSplit split);
+// Noise textures are whole grey images (0 = black, 1 = white), not ink.
+GreyImage draw_noise(const std::string& kind, int width, int height, std::mt19937& rng);
+
+// A glyph of a font file, `pixel_height` tall, padded by a margin; empty when the font lacks it.
+Coverage render_glyph(const std::vector<std::uint8_t>& font_file, char32_t glyph, float pixel_height);
+
+// A small image (a 28x28 of MNIST or Fashion-MNIST, 0 = background) enlarged bilinearly to `side` px inside
+// a margin of `margin` x side on every edge, as ink coverage.
+Coverage enlarge(const float* pixels, int rows, int cols, int side, float margin);
+
+// Ink as it would be uploaded: a web canvas (plain, either polarity) or a phone photo of paper (uneven
+// light, grain, grey ink, soft edges). Returns the grey image.
+enum class Surface { canvas, paper };
+GreyImage put_on_surface(const Coverage& ink, Surface surface, std::mt19937& rng);
+
+// A grey image as the recognizer reads it, to the 28x28 the network would see; nullopt when the recognizer
+// finds no ink in it (an upload it would refuse as blank).
+std::optional<Image28> model_input(const GreyImage& grey);
+
+// Generates negatives of one split: `count` 28x28 inputs per family in `families`, cycling through the
+// split's kinds. Fashion-MNIST comes from `fashion_dir` (its train split for training, t10k for held out).
+struct NegativeSet {
+    std::vector<Image28> images;
+    std::vector<NegativeFamily> family;
+    std::vector<std::string> kind;
+};
+NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily>& families, int count,
+                           const std::string& fashion_dir, std::uint32_t seed);
+
+// The folder Debian's dataset-fashion-mnist package installs.
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// Digits drawn as uploads (enlarged, on canvas or paper, through the recognizer): validation digits that
+// look like what people send, for calibrating and choosing the decision threshold. Digits the recognizer
+// finds no ink in are left out.
+LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed);
+
+// A set of 28x28 inputs as LabelledImages, all with `label`.
+LabelledImages as_labelled(const std::vector<Image28>& images, int label);
+
+}  // namespace digit
