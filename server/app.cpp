@@ -44,6 +44,23 @@ int http_status(ErrorCode code) {
     return 400;
 }
 
+// "input": the 28x28 image the model saw, 28 rows of 28 values in [0,1], ink = 1 (the UI draws it).
+json input_json(const Image28& input) {
+    json rows = json::array();
+    for (int y = 0; y < kImageSide; ++y) {
+        json row = json::array();
+        for (int x = 0; x < kImageSide; ++x)
+            row.push_back(rounded(input[std::size_t(y * kImageSide + x)], 1e4));
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+// [x, y, width, height]
+json box_json(const Box& box) {
+    return {box.x0, box.y0, box.width(), box.height()};
+}
+
 json prediction_json(const Prediction& prediction, const Image28* input) {
     json probabilities = json::array();
     for (float p : prediction.probabilities) probabilities.push_back(rounded(p));
@@ -52,17 +69,7 @@ json prediction_json(const Prediction& prediction, const Image28* input) {
                    {"probabilities", std::move(probabilities)},
                    {"is_digit", prediction.is_digit}};
     if (!prediction.is_digit) answer["reason"] = rejection_name(prediction.reason);
-    if (input != nullptr) {
-        // "input": the 28x28 image the model saw, 28 rows of 28 values in [0,1], ink = 1 (the UI draws it).
-        json rows = json::array();
-        for (int y = 0; y < kImageSide; ++y) {
-            json row = json::array();
-            for (int x = 0; x < kImageSide; ++x)
-                row.push_back(rounded((*input)[std::size_t(y * kImageSide + x)], 1e4));
-            rows.push_back(std::move(row));
-        }
-        answer["input"] = std::move(rows);
-    }
+    if (input != nullptr) answer["input"] = input_json(*input);
     return answer;
 }
 
@@ -414,18 +421,17 @@ Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
             json entry = prediction_json(d.prediction, debug ? &d.input : nullptr);
             entry.erase("predicted_digit");
             entry["digit"] = d.prediction.digit;
-            entry["box"] = {d.source_box.x0, d.source_box.y0, d.source_box.width(), d.source_box.height()};
+            entry["box"] = box_json(d.source_box);
             digits.push_back(std::move(entry));
         }
         json ignored = json::array();
         for (const ReadDigit& d : reading.ignored) {
             metrics_.record_prediction(d.prediction);
-            json entry = {
-                {"box", {d.source_box.x0, d.source_box.y0, d.source_box.width(), d.source_box.height()}},
-                {"reason", rejection_name(d.prediction.reason)},
-                {"best_guess", d.prediction.digit},
-                {"confidence", rounded(d.prediction.confidence)}};
-            if (debug) entry["input"] = prediction_json(d.prediction, &d.input)["input"];
+            json entry = {{"box", box_json(d.source_box)},
+                          {"reason", rejection_name(d.prediction.reason)},
+                          {"best_guess", d.prediction.digit},
+                          {"confidence", rounded(d.prediction.confidence)}};
+            if (debug) entry["input"] = input_json(d.input);
             ignored.push_back(std::move(entry));
         }
         return json_reply(200, json{{"text", reading.text},

@@ -337,12 +337,6 @@ Plane value_noise(int width, int height, float cell, std::mt19937& rng) {
     return out;
 }
 
-std::vector<std::uint8_t> read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(path + ": cannot open the font");
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 bool file_exists(const std::string& path) {
     struct stat st;
     return ::stat(path.c_str(), &st) == 0;
@@ -490,6 +484,12 @@ GreyImage draw_noise(const std::string& kind, int width, int height, std::mt1993
     return g;
 }
 
+std::vector<std::uint8_t> read_font(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error(path + ": cannot open the font");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 Coverage render_glyph(const std::vector<std::uint8_t>& font_file, char32_t glyph, float pixel_height) {
     stbtt_fontinfo font;
     const int offset = stbtt_GetFontOffsetForIndex(font_file.data(), 0);
@@ -507,23 +507,6 @@ Coverage render_glyph(const std::vector<std::uint8_t>& font_file, char32_t glyph
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) c(x + pad, y + pad) = bitmap[y * w + x] / 255.0f;
     stbtt_FreeBitmap(bitmap, nullptr);
-    return c;
-}
-
-Coverage enlarge(const float* pixels, int rows, int cols, int side, float margin) {
-    const int pad = int(side * margin);
-    Coverage c(side + 2 * pad, side + 2 * pad);
-    for (int y = 0; y < side; ++y)
-        for (int x = 0; x < side; ++x) {
-            const float sx = (x + 0.5f) * cols / side - 0.5f, sy = (y + 0.5f) * rows / side - 0.5f;
-            const int x0 = std::clamp(int(std::floor(sx)), 0, cols - 1),
-                      y0 = std::clamp(int(std::floor(sy)), 0, rows - 1);
-            const int x1 = std::min(x0 + 1, cols - 1), y1 = std::min(y0 + 1, rows - 1);
-            const float tx = std::clamp(sx - x0, 0.0f, 1.0f), ty = std::clamp(sy - y0, 0.0f, 1.0f);
-            auto p = [&](int a, int b) { return pixels[b * cols + a]; };
-            c(x + pad, y + pad) = (p(x0, y0) * (1 - tx) + p(x1, y0) * tx) * (1 - ty) +
-                                  (p(x0, y1) * (1 - tx) + p(x1, y1) * tx) * ty;
-        }
     return c;
 }
 
@@ -546,6 +529,17 @@ GreyImage resize_bilinear(const GreyImage& in, int out_w, int out_h) {
 }
 
 }  // namespace
+
+Coverage enlarge(const float* pixels, int rows, int cols, int side, float margin) {
+    Plane small(cols, rows);
+    std::copy(pixels, pixels + std::size_t(rows) * std::size_t(cols), small.v.begin());
+    const Plane big = resize_bilinear(small, side, side);
+    const int pad = int(side * margin);
+    Coverage c(side + 2 * pad, side + 2 * pad);
+    for (int y = 0; y < side; ++y)
+        std::copy_n(&big.v[std::size_t(y) * std::size_t(side)], side, &c(pad, y + pad));
+    return c;
+}
 
 GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& rng) {
     std::normal_distribution<float> gauss(0.0f, 1.0f);
@@ -633,7 +627,7 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
         LabelledImages fashion;
         if (family == NegativeFamily::letters) {
             for (const auto& path : handwriting_fonts(split)) {
-                fonts.push_back(read_bytes(path));
+                fonts.push_back(read_font(path));
                 font_names.push_back(path.substr(path.find_last_of('/') + 1));
             }
             if (fonts.empty())

@@ -42,6 +42,9 @@ const std::vector<std::string>& noise_kinds(NegativeSplit split);
 // Noise textures are whole grey images (0 = black, 1 = white), not ink.
 GreyImage draw_noise(const std::string& kind, int width, int height, std::mt19937& rng);
 
+// A font file's bytes, for render_glyph; throws std::runtime_error naming the file when it cannot be read.
+std::vector<std::uint8_t> read_font(const std::string& path);
+
 // A glyph of a font file, `pixel_height` tall, padded by a margin; empty when the font lacks it.
 Coverage render_glyph(const std::vector<std::uint8_t>& font_file, char32_t glyph, float pixel_height);
 

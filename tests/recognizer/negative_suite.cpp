@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,11 +76,6 @@ void write_dump(const std::string& stem, const std::string& file, bool jpeg, con
             p[0] = p[1] = p[2] = v;
         }
     std::ofstream(stem + "_input.png", std::ios::binary) << testimg::encode_png_rgba(big);
-}
-
-std::vector<std::uint8_t> read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace
@@ -158,7 +152,7 @@ TEST_CASE("not a digit: held-out letters, doodles, clothing and noise are refuse
     const auto fonts = digit::handwriting_fonts(digit::NegativeSplit::held_out);
     REQUIRE(fonts.size() >= 3);
     std::vector<std::vector<std::uint8_t>> font_files;
-    for (const auto& f : fonts) font_files.push_back(read_bytes(f));
+    for (const auto& f : fonts) font_files.push_back(digit::read_font(f));
     const digit::LabelledImages fashion =
         digit::load_labelled_images(std::string(digit::kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz",
                                     std::string(digit::kFashionMnistDir) + "/t10k-labels-idx1-ubyte.gz");

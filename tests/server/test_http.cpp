@@ -711,9 +711,7 @@ TEST_CASE("not a digit: is_digit on a digit, a letter and a doodle; a doodle bes
 
     const auto fonts = digit::handwriting_fonts(digit::NegativeSplit::held_out);
     REQUIRE_FALSE(fonts.empty());
-    std::ifstream font_in(fonts.front(), std::ios::binary);
-    const std::vector<std::uint8_t> font{std::istreambuf_iterator<char>(font_in),
-                                         std::istreambuf_iterator<char>()};
+    const std::vector<std::uint8_t> font = digit::read_font(fonts.front());
     for (char32_t letter : {U'M', U'W', U'#'}) {
         Rgba canvas(280, 280);
         draw_coverage(canvas, digit::render_glyph(font, letter, 160), 50, 40);
