@@ -35,36 +35,83 @@ std::vector<float> cell_percentiles(const Plane& image, const Grid& grid, double
     return result;
 }
 
-// A plane a0 + a1 u + a2 v over the image (u, v in [-1, 1]): light falling off across a page. Anything less
-// even is left to the residual of the paper cells (a quadratic would bend into a band of table along an
-// edge and call it paper).
+// The paper's level over the image: a quadratic in the image's coordinates u, v (each -1..1). Light falls
+// off smoothly towards a corner or the edges of a phone photo (vignetting, a lamp to one side), which a
+// plane cannot follow; a quadratic can, and still cannot bend round a digit's strokes.
 struct Surface {
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0;
-    double operator()(double u, double v) const { return a0 + a1 * u + a2 * v; }
+    std::array<double, 6> a{};  // 1, u, v, u^2, uv, v^2
+    double operator()(double u, double v) const {
+        return a[0] + a[1] * u + a[2] * v + a[3] * u * u + a[4] * u * v + a[5] * v * v;
+    }
 };
 
-// Weighted least squares; a flat level where the cells do not span both directions.
-Surface fit_plane(const std::vector<double>& u, const std::vector<double>& v, const std::vector<float>& z,
-                  const std::vector<double>& weight) {
-    double sw = 0, su = 0, sv = 0, sz = 0, suu = 0, svv = 0, suv = 0, suz = 0, svz = 0;
+// Solves m x = b (n unknowns) by elimination with partial pivoting; false when m is singular.
+template <std::size_t N>
+bool solve(std::array<std::array<double, N>, N> m, std::array<double, N> b, std::array<double, N>& x) {
+    for (std::size_t c = 0; c < N; ++c) {
+        std::size_t pivot = c;
+        for (std::size_t r = c + 1; r < N; ++r)
+            if (std::abs(m[r][c]) > std::abs(m[pivot][c])) pivot = r;
+        if (std::abs(m[pivot][c]) < 1e-12) return false;
+        std::swap(m[c], m[pivot]);
+        std::swap(b[c], b[pivot]);
+        for (std::size_t r = c + 1; r < N; ++r) {
+            const double f = m[r][c] / m[c][c];
+            for (std::size_t k = c; k < N; ++k) m[r][k] -= f * m[c][k];
+            b[r] -= f * b[c];
+        }
+    }
+    for (std::size_t c = N; c-- > 0;) {
+        double sum = b[c];
+        for (std::size_t k = c + 1; k < N; ++k) sum -= m[c][k] * x[k];
+        x[c] = sum / m[c][c];
+    }
+    return true;
+}
+
+// Weighted least squares. The quadratic terms only when most cells are paper, enough to pin them (and a
+// little damped): round a digit that fills the picture a quadratic would bend. Otherwise a plane, or a flat
+// level where the cells do not span both directions.
+Surface fit_surface(const std::vector<double>& u, const std::vector<double>& v, const std::vector<float>& z,
+                    const std::vector<double>& weight) {
+    auto terms = [&](std::size_t i) {
+        return std::array<double, 6>{1.0, u[i], v[i], u[i] * u[i], u[i] * v[i], v[i] * v[i]};
+    };
+    std::array<std::array<double, 6>, 6> m{};
+    std::array<double, 6> b{};
+    double sw = 0.0, sz = 0.0;
+    std::size_t used = 0;
     for (std::size_t i = 0; i < z.size(); ++i) {
         const double w = weight[i];
-        sw += w, su += w * u[i], sv += w * v[i], sz += w * z[i];
-        suu += w * u[i] * u[i], svv += w * v[i] * v[i], suv += w * u[i] * v[i];
-        suz += w * u[i] * z[i], svz += w * v[i] * z[i];
+        if (w <= 0.0) continue;
+        ++used;
+        sw += w, sz += w * z[i];
+        const std::array<double, 6> t = terms(i);
+        for (std::size_t r = 0; r < 6; ++r) {
+            b[r] += w * t[r] * z[i];
+            for (std::size_t c = 0; c < 6; ++c) m[r][c] += w * t[r] * t[c];
+        }
     }
-    Surface plane;
-    if (sw <= 0.0) return plane;
-    plane.a0 = sz / sw;
-    // Centred normal equations for the two slopes.
-    const double cuu = suu - su * su / sw, cvv = svv - sv * sv / sw, cuv = suv - su * sv / sw;
-    const double cuz = suz - su * sz / sw, cvz = svz - sv * sz / sw;
-    const double det = cuu * cvv - cuv * cuv;
-    if (det <= 1e-9 * std::max(1.0, cuu * cvv)) return plane;
-    plane.a1 = (cuz * cvv - cvz * cuv) / det;
-    plane.a2 = (cvz * cuu - cuz * cuv) / det;
-    plane.a0 = (sz - plane.a1 * su - plane.a2 * sv) / sw;
-    return plane;
+    Surface surface;
+    if (sw <= 0.0) return surface;
+    surface.a[0] = sz / sw;
+    if (used >= 24 && used >= 0.6 * double(z.size())) {
+        std::array<std::array<double, 6>, 6> damped = m;
+        for (std::size_t r = 3; r < 6; ++r) damped[r][r] += 1e-3 * sw;
+        std::array<double, 6> x{};
+        if (solve(damped, b, x)) {
+            surface.a = x;
+            return surface;
+        }
+    }
+    std::array<std::array<double, 3>, 3> m3{};
+    std::array<double, 3> b3{}, x3{};
+    for (std::size_t r = 0; r < 3; ++r) {
+        b3[r] = b[r];
+        for (std::size_t c = 0; c < 3; ++c) m3[r][c] = m[r][c];
+    }
+    if (solve(m3, b3, x3)) surface.a = {x3[0], x3[1], x3[2], 0.0, 0.0, 0.0};
+    return surface;
 }
 
 }  // namespace
@@ -132,7 +179,7 @@ Plane estimate_background(const Plane& signal) {
     std::vector<float> residual(cells);
     float spread = 0.0f;
     for (int iteration = 0; iteration < 4; ++iteration) {
-        surface = fit_plane(u, v, level, weight);
+        surface = fit_surface(u, v, level, weight);
         // Ink only ever lies above the surface, so the paper's own spread is read from the cells below it:
         // however many cells thick strokes cover, they cannot widen what counts as paper.
         std::vector<float> below;
@@ -148,20 +195,24 @@ Plane estimate_background(const Plane& signal) {
         residual[i] = weight[i] > 0.0 ? std::max(residual[i], -2.5f * spread) : 0.0f;
     // Bilinear between cell centres, the weights of each column worked out once.
     std::vector<int> col0(std::size_t(w), 0), col1(std::size_t(w), 0);
-    std::vector<float> col_t(std::size_t(w), 0.0f), plane_x(std::size_t(w), 0.0f);
+    std::vector<float> col_t(std::size_t(w), 0.0f);
+    std::vector<double> col_u(std::size_t(w), 0.0);
     for (int x = 0; x < w; ++x) {
         const double fx = (x + 0.5) / grid.cell - 0.5;
         col0[std::size_t(x)] = std::clamp(int(std::floor(fx)), 0, grid.nx - 1);
         col1[std::size_t(x)] = std::min(grid.nx - 1, col0[std::size_t(x)] + 1);
         col_t[std::size_t(x)] = float(std::clamp(fx - col0[std::size_t(x)], 0.0, 1.0));
-        plane_x[std::size_t(x)] = float(surface.a1 * (2.0 * (x + 0.5) / w - 1.0));
+        col_u[std::size_t(x)] = 2.0 * (x + 0.5) / w - 1.0;
     }
+    const std::array<double, 6>& a = surface.a;
     Plane background(w, h);
     for (int y = 0; y < h; ++y) {
         const double fy = (y + 0.5) / grid.cell - 0.5;
         const int y0 = std::clamp(int(std::floor(fy)), 0, grid.ny - 1), y1 = std::min(grid.ny - 1, y0 + 1);
         const float ty = float(std::clamp(fy - y0, 0.0, 1.0));
-        const float plane_y = float(surface.a0 + surface.a2 * (2.0 * (y + 0.5) / h - 1.0));
+        const double vv = 2.0 * (y + 0.5) / h - 1.0;
+        // The surface along this row: c0 + c1 u + c2 u^2.
+        const double c0 = a[0] + a[2] * vv + a[5] * vv * vv, c1 = a[1] + a[4] * vv, c2 = a[3];
         const float* upper = &residual[std::size_t(y0) * std::size_t(grid.nx)];
         const float* lower = &residual[std::size_t(y1) * std::size_t(grid.nx)];
         float* out = &background.v[std::size_t(y) * std::size_t(w)];
@@ -170,7 +221,8 @@ Plane estimate_background(const Plane& signal) {
             const float tx = col_t[i];
             const float top = (1 - tx) * upper[col0[i]] + tx * upper[col1[i]];
             const float bottom = (1 - tx) * lower[col0[i]] + tx * lower[col1[i]];
-            out[x] = plane_y + plane_x[i] + (1 - ty) * top + ty * bottom;
+            const double uu = col_u[i];
+            out[x] = float(c0 + (c1 + c2 * uu) * uu) + (1 - ty) * top + ty * bottom;
         }
     }
     return background;
@@ -214,9 +266,11 @@ Mask hysteresis(const Plane& strength, float low, float high) {
     return mask;
 }
 
-void remove_ruled_lines(Mask& mask) {
+namespace {
+
+// Rows of straight, full-width runs: a line printed or photographed level.
+void remove_level_lines(Mask& mask) {
     const int w = mask.width, h = mask.height;
-    if (w < 64) return;
     const int min_run = int(0.75 * w);
     std::vector<std::uint8_t> on_line(std::size_t(w) * std::size_t(h), 0);
     bool any = false;
@@ -249,6 +303,96 @@ void remove_ruled_lines(Mask& mask) {
             y = end;
         }
     }
+}
+
+// Thin lines across the page that a photo tilts a little and faint printing breaks up: straight paths of
+// thin ink (at most a few rows high) along most of the width, found by trying slopes and offsets. Only the
+// thin ink on such a path goes; where a stroke crosses or rests on the line, the ink there is not thin and
+// stays.
+void remove_slanted_lines(Mask& mask) {
+    const int w = mask.width, h = mask.height;
+    const int thin_max = std::max(4, int(std::lround(0.008 * std::max(w, h))));
+    // thin[i]: pixel i lies on a vertical run of ink at most thin_max long.
+    std::vector<std::uint8_t> thin(std::size_t(w) * std::size_t(h), 0);
+    std::vector<int> row_count(std::size_t(h), 0);
+    for (int x = 0; x < w; ++x) {
+        for (int y = 0; y < h;) {
+            if (!mask(x, y)) {
+                ++y;
+                continue;
+            }
+            int end = y;
+            while (end < h && mask(x, end)) ++end;
+            if (end - y <= thin_max)
+                for (int i = y; i < end; ++i)
+                    thin[std::size_t(i) * std::size_t(w) + std::size_t(x)] = 1, ++row_count[std::size_t(i)];
+            y = end;
+        }
+    }
+    // A ruled line runs across the page: most of its width, and longer than the page is high would make a
+    // tightly cropped 7's bar a line, so at least 60% of the height too.
+    const int min_cover = std::max(int(0.6 * w), int(0.6 * h));
+    if (min_cover > w) return;
+    const double max_slope = 0.035;
+    const double slope_step = 1.5 / w;
+    const int slopes = int(max_slope / slope_step);
+    const int reach = int(std::ceil(max_slope * w)) + 2;
+    std::vector<int> band(std::size_t(h) + 1, 0);  // prefix sums of row_count
+    for (int y = 0; y < h; ++y) band[std::size_t(y) + 1] = band[std::size_t(y)] + row_count[std::size_t(y)];
+    auto thin_at = [&](int x, int y) {
+        return y >= 0 && y < h && thin[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+    };
+    struct Line {
+        int cover = 0;
+        double y0 = 0, slope = 0;
+    };
+    std::vector<Line> best(std::size_t(h + 2 * reach));
+    for (int k = -slopes; k <= slopes; ++k) {
+        const double slope = k * slope_step;
+        for (int o = -reach; o < h + reach; ++o) {
+            // The line from (0, o) stays within rows [lo, hi]: no more thin ink there than cover needs, skip.
+            const int lo = std::max(0, std::min(o, int(o + slope * w)) - 1);
+            const int hi = std::min(h - 1, std::max(o, int(o + slope * w)) + 1);
+            if (lo > hi || band[std::size_t(hi) + 1] - band[std::size_t(lo)] < min_cover) continue;
+            int cover = 0;
+            for (int x = 0; x < w; ++x) {
+                const int y = int(std::lround(o + slope * x));
+                cover += thin_at(x, y) || thin_at(x, y - 1) || thin_at(x, y + 1);
+            }
+            Line& b = best[std::size_t(o + reach)];
+            if (cover > b.cover) b = {cover, double(o), slope};
+        }
+    }
+    // Each line once: the offsets whose cover is the largest within a few rows.
+    for (int o = 0; o < int(best.size()); ++o) {
+        const Line& line = best[std::size_t(o)];
+        if (line.cover < min_cover) continue;
+        bool peak = true;
+        for (int d = -thin_max; d <= thin_max && peak; ++d) {
+            const int other = o + d;
+            if (d == 0 || other < 0 || other >= int(best.size())) continue;
+            const int c = best[std::size_t(other)].cover;
+            peak = line.cover > c || (line.cover == c && d > 0);
+        }
+        if (!peak) continue;
+        // The whole thin run that the line passes through, in each column.
+        for (int x = 0; x < w; ++x) {
+            const int yc = int(std::lround(line.y0 + line.slope * x));
+            for (int y = yc - 1; y <= yc + 1; ++y) {
+                if (!thin_at(x, y)) continue;
+                for (int up = y; up >= 0 && thin_at(x, up); --up) mask(x, up) = 0;
+                for (int down = y + 1; down < h && thin_at(x, down); ++down) mask(x, down) = 0;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void remove_ruled_lines(Mask& mask) {
+    if (mask.width < 64) return;
+    remove_level_lines(mask);
+    remove_slanted_lines(mask);
 }
 
 InkMap find_ink(const GreyImage& grey) {

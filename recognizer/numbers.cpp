@@ -12,23 +12,32 @@ namespace {
 constexpr double kStackedOverlap = 0.6;
 // ... and is shorter than this fraction of the taller (two full-height marks side by side are two digits).
 constexpr double kPieceHeight = 0.75;
+// ... and the gap between them is at most this fraction of the taller.
+constexpr double kStackedGap = 0.3;
 // Marks lower than this fraction of the line's height are pieces of the digit next to them, or not digits.
 constexpr double kSmallMark = 0.4;
 // Marks lower than this fraction of the line's height are parts of a digit when this close beside one.
 constexpr double kPartHeight = 0.7, kPartGap = 0.15;
 // A small mark this close to a digit (fraction of the line's height) is a piece of it.
 constexpr double kPieceGap = 0.25;
+// A flat mark no lower than this fraction of a digit's height below its top may be its bar.
+constexpr double kBarDepth = 0.25;
 // Groups at least this wide (fraction of the line's height) may be several digits; they are cut when at
 // least kCutWidth of their own height wide, or when read whole with less than kCutConfidence.
 constexpr double kTryCutWidth = 0.45;
 constexpr double kCutWidth = 1.0;
 constexpr float kCutConfidence = 0.5f;
+// A mark that reads as no digit whole is read as digits only when it parts into pieces each this sure.
+constexpr float kPartedConfidence = 0.8f;
 // The pieces of a cut group are digits of the same line: each at least this fraction of the group's height.
 constexpr double kMinPieceHeight = 0.6;
 // Pieces of a cut group are this wide at least and at most (fractions of the group's height).
 constexpr double kMinPieceWidth = 0.1, kMaxPieceWidth = 1.4;
 // At most this many candidate cuts per group, the deepest valleys first.
 constexpr std::size_t kMaxCuts = 10;
+// A cut path strays at most this fraction of the group's height from the valley it starts at; straying
+// costs a little, and so does each column it steps sideways (per row), against 1 for each stroke cut.
+constexpr double kCutReach = 0.25, kDrift = 0.02, kStep = 0.04;
 
 struct Unit {
     std::vector<int> members;
@@ -71,7 +80,10 @@ std::vector<Unit> stacked_units(const Components& components) {
                 const bool stacked = overlap(A.x0, A.x1, B.x0, B.x1) >= kStackedOverlap * narrow;
                 const bool piece =
                     std::min(A.height(), B.height()) < kPieceHeight * std::max(A.height(), B.height());
-                if (!stacked || !piece) continue;
+                // ... and near: a speck far under a digit is not a piece of it.
+                const bool near =
+                    gap_between(A.y0, A.y1, B.y0, B.y1) <= kStackedGap * std::max(A.height(), B.height());
+                if (!stacked || !piece || !near) continue;
                 parent[std::size_t(rb)] = ra;
                 merged = true;
             }
@@ -138,10 +150,13 @@ std::vector<Unit> attach_small_marks(std::vector<Unit> units, int height) {
             if (gap < best_gap) best_gap = gap, best = int(d);
         }
         if (best < 0 || best_gap > kPieceGap * height) continue;
-        // A long flat mark beside a digit rather than over or under it is a piece of a ruled line or a dash.
+        // A long flat mark beside a digit rather than over or under it is a piece of a ruled line or a dash;
+        // one at the height of the digit's top that reaches over it is the bar of a 5 or a 7 come apart.
         const Box& b = digits[std::size_t(best)].box;
         const bool flat = s.box.width() >= kSmallMark * height;
-        if (flat && overlap(s.box.x0, s.box.x1, b.x0, b.x1) < 0.5 * s.box.width()) continue;
+        const int over = overlap(s.box.x0, s.box.x1, b.x0, b.x1);
+        const bool bar = over > 0 && s.box.y1 <= b.y0 + kBarDepth * b.height();
+        if (flat && over < 0.5 * s.box.width() && !bar) continue;
         Unit& d = digits[std::size_t(best)];
         d.members.insert(d.members.end(), s.members.begin(), s.members.end());
         d.box.include(s.box);
@@ -153,18 +168,10 @@ std::vector<Unit> attach_small_marks(std::vector<Unit> units, int height) {
 }
 
 // Candidate cuts of a unit: columns at the bottom of valleys of its ink profile, away from its edges.
-std::vector<int> candidate_cuts(const InkMap& ink, const Components& components, const Unit& unit) {
-    const int w = ink.strength.width;
-    std::vector<std::uint8_t> in_unit(components.list.size(), 0);
-    for (int m : unit.members) in_unit[std::size_t(m)] = 1;
-    const Box& b = unit.box;
+std::vector<int> candidate_columns(const Mask& unit_ink, const Box& b) {
     std::vector<double> profile(std::size_t(b.width()), 0.0);
-    for (int y = b.y0; y <= b.y1; ++y) {
-        for (int x = b.x0; x <= b.x1; ++x) {
-            const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
-            if (label >= 0 && in_unit[std::size_t(label)]) profile[std::size_t(x - b.x0)] += 1.0;
-        }
-    }
+    for (int y = 0; y < b.height(); ++y)
+        for (int x = 0; x < b.width(); ++x) profile[std::size_t(x)] += unit_ink(x, y);
     const int smooth = std::max(1, b.height() / 40);
     std::vector<double> smoothed(profile.size(), 0.0);
     for (int x = 0; x < int(profile.size()); ++x) {
@@ -185,14 +192,73 @@ std::vector<int> candidate_cuts(const InkMap& ink, const Components& components,
             lowest = smoothed[std::size_t(x)] < smoothed[std::size_t(at)] ||
                      (smoothed[std::size_t(x)] == smoothed[std::size_t(at)] && dx > 0);
         }
-        if (lowest) valleys.push_back({smoothed[std::size_t(x)], x + b.x0});
+        if (lowest) valleys.push_back({smoothed[std::size_t(x)], x});
     }
     std::sort(valleys.begin(), valleys.end());
     if (valleys.size() > kMaxCuts) valleys.resize(kMaxCuts);
-    std::vector<int> cuts;
-    for (const auto& v : valleys) cuts.push_back(v.second);
-    std::sort(cuts.begin(), cuts.end());
-    return cuts;
+    std::vector<int> columns;
+    for (const auto& v : valleys) columns.push_back(v.second);
+    std::sort(columns.begin(), columns.end());
+    return columns;
+}
+
+// The path of least ink from the top of a unit to its bottom, starting from a column: it may bend round a
+// stroke of a neighbour that leans over (overlapping digits, which no straight cut parts), and crosses ink
+// only where the digits touch. Columns are the unit's (0 = its left edge).
+Cut cut_path(const Mask& unit_ink, int y0, int column) {
+    const int w = unit_ink.width, h = unit_ink.height;
+    const int reach = std::max(2, int(kCutReach * h));
+    const int lo = std::max(1, column - reach), hi = std::min(w - 1, column + reach);
+    const int span = hi - lo + 1;
+    // cost of a cut just left of column x in row y: ink on both sides of it is a stroke cut through.
+    auto crossing = [&](int x, int y) {
+        return unit_ink(x - 1, y) && unit_ink(x, y) ? 1.0 : unit_ink(x, y) ? 0.3 : 0.0;
+    };
+    std::vector<double> total(std::size_t(span) * std::size_t(h));
+    std::vector<int> from(std::size_t(span) * std::size_t(h), 0);
+    for (int y = 0; y < h; ++y) {
+        for (int i = 0; i < span; ++i) {
+            const int x = lo + i;
+            const double own = crossing(x, y) + kDrift * std::abs(x - column) / reach;
+            if (y == 0) {
+                total[std::size_t(i)] = own;
+                continue;
+            }
+            double best = 1e300;
+            int via = i;
+            for (int d = -2; d <= 2; ++d) {
+                const int j = i + d;
+                if (j < 0 || j >= span) continue;
+                const double c =
+                    total[std::size_t(y - 1) * std::size_t(span) + std::size_t(j)] + kStep * std::abs(d);
+                if (c < best) best = c, via = j;
+            }
+            total[std::size_t(y) * std::size_t(span) + std::size_t(i)] = best + own;
+            from[std::size_t(y) * std::size_t(span) + std::size_t(i)] = via;
+        }
+    }
+    int at = 0;
+    for (int i = 1; i < span; ++i)
+        if (total[std::size_t(h - 1) * std::size_t(span) + std::size_t(i)] <
+            total[std::size_t(h - 1) * std::size_t(span) + std::size_t(at)])
+            at = i;
+    Cut cut;
+    cut.y0 = y0;
+    cut.x.assign(std::size_t(h), 0);
+    for (int y = h - 1; y >= 0; --y) {
+        cut.x[std::size_t(y)] = lo + at;
+        at = from[std::size_t(y) * std::size_t(span) + std::size_t(at)];
+    }
+    cut.mean = std::accumulate(cut.x.begin(), cut.x.end(), 0.0) / h;
+    return cut;
+}
+
+Cut straight_cut(int column, int y0, int rows) {
+    Cut cut;
+    cut.y0 = y0;
+    cut.x.assign(std::size_t(rows), column);
+    cut.mean = column;
+    return cut;
 }
 
 // How plausible a piece's shape is for one digit, as a log-probability: wider than high is unlikely.
@@ -207,7 +273,7 @@ constexpr double kPieceCost = 0.7;
 }  // namespace
 
 Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
-                        int column0, int column1, Box* box) {
+                        const Cut& left, const Cut& right, Box* box) {
     const int w = ink.strength.width, h = ink.strength.height;
     std::vector<std::uint8_t> in_members(components.list.size(), 0);
     Box outer;
@@ -215,10 +281,12 @@ Image28 normalise_piece(const InkMap& ink, const Components& components, const s
         in_members[std::size_t(m)] = 1;
         outer.include(components.list[std::size_t(m)].box);
     }
-    outer.x0 = std::max(outer.x0, column0), outer.x1 = std::min(outer.x1, column1 - 1);
     auto in_piece = [&](int x, int y) {
         const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
-        return label >= 0 && in_members[std::size_t(label)] && x >= column0 && x < column1;
+        if (label < 0 || !in_members[std::size_t(label)]) return false;
+        const int l = y - left.y0, r = y - right.y0;
+        return l >= 0 && l < int(left.x.size()) && r >= 0 && r < int(right.x.size()) &&
+               x >= left.x[std::size_t(l)] && x < right.x[std::size_t(r)];
     };
     Box tight;
     for (int y = outer.y0; y <= outer.y1; ++y)
@@ -274,33 +342,51 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     // Every piece worth reading: each unit whole, and for wide units the spans between candidate cuts.
     struct Piece {
         std::size_t unit;
-        std::size_t from, to;  // indices into the unit's cut positions
+        std::size_t from, to;  // indices into the unit's cuts
         Box box;
         Image28 input{};
         Prediction prediction;
     };
-    std::vector<std::vector<int>> positions(units.size());  // per unit: x0, cuts..., x1 + 1
+    std::vector<std::vector<Cut>> cuts(units.size());  // per unit: its left edge, cuts..., its right edge
     std::vector<Piece> pieces;
+    const int w = ink.strength.width;
     for (std::size_t u = 0; u < units.size(); ++u) {
         const Box& b = units[u].box;
-        positions[u].push_back(b.x0);
+        cuts[u].push_back(straight_cut(b.x0, b.y0, b.height()));
         if (b.width() >= kTryCutWidth * height) {
-            const std::vector<int> cuts = candidate_cuts(ink, components, units[u]);
-            positions[u].insert(positions[u].end(), cuts.begin(), cuts.end());
+            Mask unit_ink(b.width(), b.height());
+            std::vector<std::uint8_t> in_unit(components.list.size(), 0);
+            for (int m : units[u].members) in_unit[std::size_t(m)] = 1;
+            for (int y = b.y0; y <= b.y1; ++y)
+                for (int x = b.x0; x <= b.x1; ++x) {
+                    const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+                    unit_ink(x - b.x0, y - b.y0) = label >= 0 && in_unit[std::size_t(label)];
+                }
+            for (int column : candidate_columns(unit_ink, b)) {
+                Cut cut = cut_path(unit_ink, b.y0, column);
+                for (int& x : cut.x) x += b.x0;
+                cut.mean += b.x0;
+                cuts[u].push_back(std::move(cut));
+                // The straight cut too, where the path bent: of the two, the reader keeps the better.
+                if (cuts[u].back().x != std::vector<int>(cuts[u].back().x.size(), column + b.x0))
+                    cuts[u].push_back(straight_cut(column + b.x0, b.y0, b.height()));
+            }
+            std::sort(cuts[u].begin() + 1, cuts[u].end(),
+                      [](const Cut& a, const Cut& c) { return a.mean < c.mean; });
         }
-        positions[u].push_back(b.x1 + 1);
-        const std::size_t n = positions[u].size();
+        cuts[u].push_back(straight_cut(b.x1 + 1, b.y0, b.height()));
+        const std::size_t n = cuts[u].size();
         const int unit_height = std::max(b.height(), 1);
         for (std::size_t i = 0; i + 1 < n; ++i) {
             for (std::size_t j = i + 1; j < n; ++j) {
-                const int width = positions[u][j] - positions[u][i];
+                const double width = cuts[u][j].mean - cuts[u][i].mean;
                 const bool whole = i == 0 && j == n - 1;
                 if (!whole && (width < kMinPieceWidth * unit_height || width > kMaxPieceWidth * unit_height))
                     continue;
                 Piece piece{u, i, j, {}, {}, {}};
                 try {
-                    piece.input = normalise_piece(ink, components, units[u].members, positions[u][i],
-                                                  positions[u][j], &piece.box);
+                    piece.input = normalise_piece(ink, components, units[u].members, cuts[u][i], cuts[u][j],
+                                                  &piece.box);
                 } catch (const ImageError&) {
                     continue;
                 }
@@ -317,45 +403,58 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].prediction = predictions[i];
 
     // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
+    // Cuts that cross each other cannot both be taken: a piece must end where the next begins.
     double log_confidence = 0.0;
     for (std::size_t u = 0; u < units.size(); ++u) {
-        const std::size_t n = positions[u].size();
+        const std::size_t n = cuts[u].size();
         const int unit_height = std::max(units[u].box.height(), 1);
-        std::vector<double> best(n, -1e300);
-        std::vector<int> via(n, -1);  // the piece ending at j on the best way
-        best[0] = 0.0;
         const bool wide = units[u].box.width() >= kCutWidth * unit_height;
-        bool cut = wide, ignored = false;
-        for (const Piece& piece : pieces) {
-            if (piece.unit != u || piece.from != 0 || piece.to != n - 1) continue;
-            // A mark of a digit's proportions that reads as no digit at all is left out whole, not cut into
-            // pieces that might each pass for one.
-            if (!wide && piece.prediction.reason == Rejection::not_a_digit) {
+        const Piece* whole = nullptr;
+        for (const Piece& piece : pieces)
+            if (piece.unit == u && piece.from == 0 && piece.to == n - 1) whole = &piece;
+        // A unit read whole with confidence is one digit, unless it is as wide as two.
+        const bool cut = wide || !whole || whole->prediction.confidence < kCutConfidence;
+        auto best_way = [&](bool allow_cuts) {
+            std::vector<double> best(n, -1e300);
+            std::vector<int> via(n, -1);  // the piece ending at j on the best way
+            best[0] = 0.0;
+            for (std::size_t j = 1; j < n; ++j) {
+                for (std::size_t p = 0; p < pieces.size(); ++p) {
+                    const Piece& piece = pieces[p];
+                    if (piece.unit != u || piece.to != j || best[piece.from] <= -1e299) continue;
+                    if (!allow_cuts && !(piece.from == 0 && piece.to == n - 1)) continue;
+                    const double score = best[piece.from] +
+                                         std::log(std::max(1e-6f, piece.prediction.confidence)) +
+                                         shape_prior(piece.box, unit_height) - kPieceCost;
+                    if (score > best[j]) best[j] = score, via[j] = int(p);
+                }
+            }
+            std::vector<std::size_t> chosen;
+            for (std::size_t j = n - 1; j > 0 && via[j] >= 0; j = pieces[std::size_t(via[j])].from)
+                chosen.push_back(std::size_t(via[j]));
+            std::reverse(chosen.begin(), chosen.end());
+            return chosen;
+        };
+        std::vector<std::size_t> chosen = best_way(cut);
+        // A mark of a digit's proportions that reads as no digit at all is left out whole, unless it parts
+        // into digits each read clearly (two digits written into each other): not cut into pieces that
+        // might each pass for one.
+        if (!wide && whole && whole->prediction.reason == Rejection::not_a_digit) {
+            const std::vector<std::size_t> parted = best_way(true);
+            bool digits = parted.size() >= 2;
+            for (std::size_t p : parted)
+                digits = digits && pieces[p].prediction.is_digit &&
+                         pieces[p].prediction.confidence >= kPartedConfidence;
+            if (!digits) {
                 ReadDigit d;
-                d.box = d.source_box = piece.box;
-                d.input = piece.input;
-                d.prediction = piece.prediction;
+                d.box = d.source_box = whole->box;
+                d.input = whole->input;
+                d.prediction = whole->prediction;
                 reading.ignored.push_back(std::move(d));
-                ignored = true;
+                continue;
             }
-            cut = cut || piece.prediction.confidence < kCutConfidence;
+            chosen = parted;
         }
-        if (ignored) continue;
-        for (std::size_t j = 1; j < n; ++j) {
-            for (std::size_t p = 0; p < pieces.size(); ++p) {
-                const Piece& piece = pieces[p];
-                if (piece.unit != u || piece.to != j || best[piece.from] <= -1e299) continue;
-                if (!cut && !(piece.from == 0 && piece.to == n - 1)) continue;
-                const double score = best[piece.from] +
-                                     std::log(std::max(1e-6f, piece.prediction.confidence)) +
-                                     shape_prior(piece.box, unit_height) - kPieceCost;
-                if (score > best[j]) best[j] = score, via[j] = int(p);
-            }
-        }
-        std::vector<std::size_t> chosen;
-        for (std::size_t j = n - 1; j > 0 && via[j] >= 0; j = pieces[std::size_t(via[j])].from)
-            chosen.push_back(std::size_t(via[j]));
-        std::reverse(chosen.begin(), chosen.end());
         for (std::size_t p : chosen) {
             ReadDigit d;
             d.box = pieces[p].box;

@@ -2,8 +2,9 @@
 // its box and the classifier's answer. Pieces of one digit (the bar of a 5, a 4 in two strokes, a stroke
 // broken by faint ink) stand one above the other and are merged; neighbours are never merged. A group too
 // wide for one digit (neighbours touching or overlapping, "00", "11") is cut at valleys of its column ink
-// profile, and of the ways to cut it the one whose pieces the classifier reads most confidently wins (a
-// small dynamic programme over the candidate cuts). Marks far smaller than the digits (dashes, dots) are
+// profile -- along the path of least ink from there, which bends round a stroke that leans over its
+// neighbour -- and of the ways to cut it the one whose pieces the classifier reads most confidently wins
+// (a small dynamic programme over the candidate cuts). Marks far smaller than the digits (dashes, dots) are
 // left out.
 #pragma once
 
@@ -46,10 +47,18 @@ NumberReading read_found_number(Trace& trace, const Classifier& classifier);
 NumberReading read_number(const void* data, std::size_t size, const Classifier& classifier,
                           const DecodeOptions& options = {}, Trace* trace = nullptr);
 
-// The 28x28 of the ink of `members` whose columns lie in [column0, column1) (a piece of a group cut at
-// those columns); `box` receives the piece's box. Throws ImageError(empty_image) when the piece holds no ink.
+// A cut through a group of ink from its top row y0 down: in each row, the first column right of the cut.
+struct Cut {
+    int y0 = 0;
+    std::vector<int> x;  // per row from y0
+    double mean = 0.0;   // the mean of x
+};
+
+// The 28x28 of the ink of `members` between two cuts (right of `left`, left of `right`; rows outside the
+// cuts belong to neither), a piece of a group; `box` receives the piece's box. Throws
+// ImageError(empty_image) when the piece holds no ink.
 Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
-                        int column0, int column1, Box* box = nullptr);
+                        const Cut& left, const Cut& right, Box* box = nullptr);
 
 // PNGs of a reading into `directory`: <stem>.5-digits.png (the grey image with each digit's box) and
 // <stem>.6-digit-N.png (each 28x28, enlarged), after write_debug_images' stages. Returns the paths written.

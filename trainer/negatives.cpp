@@ -342,6 +342,16 @@ bool file_exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
+// True when the ink of a 28x28 is at least 0.8 times as wide as high (both digits of a pair are in it).
+bool wide_ink(const Image28& input) {
+    int x0 = kImageSide, x1 = -1, y0 = kImageSide, y1 = -1;
+    for (int y = 0; y < kImageSide; ++y)
+        for (int x = 0; x < kImageSide; ++x)
+            if (input[std::size_t(y * kImageSide + x)] > 0.2f)
+                x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+    return x1 >= x0 && (x1 - x0 + 1) >= 0.8 * (y1 - y0 + 1);
+}
+
 }  // namespace
 
 const char* family_name(NegativeFamily family) {
@@ -352,6 +362,8 @@ const char* family_name(NegativeFamily family) {
             return "doodles";
         case NegativeFamily::noise:
             return "noise";
+        case NegativeFamily::pairs:
+            return "pairs";
         case NegativeFamily::clothing:
             return "clothing";
     }
@@ -615,8 +627,62 @@ std::optional<Image28> model_input(const GreyImage& grey) {
     }
 }
 
+Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size_t second, int height,
+                      std::mt19937& rng) {
+    // Each digit's ink box in its 28x28, then both at a common scale: the line is 28 * scale px tall.
+    struct Placed {
+        const float* pixels;
+        int x0, x1;
+        float size, lift;
+    };
+    auto placed = [&](std::size_t i) {
+        const float* px = digits.image(i);
+        int x0 = digits.cols, x1 = -1;
+        for (int y = 0; y < digits.rows; ++y)
+            for (int x = 0; x < digits.cols; ++x)
+                if (px[y * digits.cols + x] > 0.1f) x0 = std::min(x0, x), x1 = std::max(x1, x);
+        if (x1 < x0) x0 = 0, x1 = digits.cols - 1;
+        return Placed{px, x0, x1, uniform(rng, 0.85f, 1.15f), uniform(rng, -0.08f, 0.08f)};
+    };
+    const Placed a = placed(first), b = placed(second);
+    const float scale = float(height) / float(digits.rows);
+    const float margin = 0.15f * float(height);
+    // Where each digit's 28x28 starts: the second's ink from the first's right edge, moved by the gap.
+    const float gap = uniform(rng, -0.2f, 0.06f) * float(height);
+    const float ax = margin - float(a.x0) * scale * a.size;
+    const float bx = ax + float(a.x1 + 1) * scale * a.size + gap - float(b.x0) * scale * b.size;
+    const int width = int(std::ceil(
+        std::max(ax + float(a.x1 + 1) * scale * a.size, bx + float(b.x1 + 1) * scale * b.size) + margin));
+    Coverage c(std::max(width, 1), int(std::ceil(float(height) * 1.3f + 2 * margin)));
+    for (const Placed* p : {&a, &b}) {
+        const float left = p == &a ? ax : bx;
+        const float s = scale * p->size;
+        const float top = margin + 0.15f * float(height) + p->lift * float(height) +
+                          (float(height) - float(digits.rows) * s) / 2;
+        for (int y = 0; y < c.height; ++y) {
+            const float sy = (float(y) + 0.5f - top) / s - 0.5f;
+            if (sy < -1 || sy > float(digits.rows)) continue;
+            for (int x = 0; x < c.width; ++x) {
+                const float sx = (float(x) + 0.5f - left) / s - 0.5f;
+                if (sx < -1 || sx > float(digits.cols)) continue;
+                const int x0 = int(std::floor(sx)), y0 = int(std::floor(sy));
+                const float fx = sx - float(x0), fy = sy - float(y0);
+                auto at = [&](int xx, int yy) {
+                    return xx < 0 || yy < 0 || xx >= digits.cols || yy >= digits.rows
+                               ? 0.0f
+                               : p->pixels[yy * digits.cols + xx];
+                };
+                const float v = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+                                fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+                c(x, y) = std::max(c(x, y), v);
+            }
+        }
+    }
+    return c;
+}
+
 NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily>& families, int count,
-                           const std::string& fashion_dir, std::uint32_t seed) {
+                           const std::string& fashion_dir, std::uint32_t seed, const LabelledImages* digits) {
     // Each family on its own thread, with its own seeded random source: the same set whatever the timing.
     auto make_family = [&](NegativeFamily family, std::uint32_t family_seed) {
         NegativeSet set;
@@ -638,6 +704,8 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
             fashion =
                 load_labelled_images(prefix + "-images-idx3-ubyte.gz", prefix + "-labels-idx1-ubyte.gz");
         }
+        if (family == NegativeFamily::pairs && (!digits || digits->count < 2))
+            throw std::runtime_error("pairs of digits as negatives need the digits to pair");
         int made = 0, attempts = 0;
         while (made < count && attempts < count * 20) {
             ++attempts;
@@ -677,9 +745,21 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
                     kind = "fashion-mnist class " + std::to_string(fashion.labels[i]);
                     break;
                 }
+                case NegativeFamily::pairs: {
+                    const size_t a = size_t(pick(rng, int(digits->count))),
+                                 b = size_t(pick(rng, int(digits->count)));
+                    grey =
+                        put_on_surface(compose_pair(*digits, a, b, 40 + pick(rng, 140), rng), surface(), rng);
+                    kind =
+                        std::string("pair ") + char('0' + digits->labels[a]) + char('0' + digits->labels[b]);
+                    break;
+                }
             }
             std::optional<Image28> input = model_input(grey);
             if (!input) continue;
+            // The recognizer may take one digit of a pair that stands a little apart for the digit and leave
+            // the other out: that is a digit, not a negative.
+            if (family == NegativeFamily::pairs && !wide_ink(*input)) continue;
             set.images.push_back(*input);
             set.family.push_back(family);
             set.kind.push_back(kind);

@@ -17,7 +17,9 @@
 
 namespace digit {
 
-enum class NegativeFamily { letters, doodles, noise, clothing };
+// pairs: two digits touching or overlapping, as in a number written close. A group of ink that holds two
+// digits is not one digit; knowing that lets a number be cut where its pieces read as digits.
+enum class NegativeFamily { letters, doodles, noise, clothing, pairs };
 enum class NegativeSplit { training, held_out };
 
 const char* family_name(NegativeFamily family);
@@ -61,15 +63,23 @@ GreyImage put_on_surface(const Coverage& ink, Surface surface, std::mt19937& rng
 // finds no ink in it (an upload it would refuse as blank).
 std::optional<Image28> model_input(const GreyImage& grey);
 
+// Two digits of `digits` (28x28, 0 = background) side by side, the second overlapping the first by up to a
+// fifth of their height or a little apart, each scaled and shifted up or down a little; as ink coverage
+// `height` px tall.
+Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size_t second, int height,
+                      std::mt19937& rng);
+
 // Generates negatives of one split: `count` 28x28 inputs per family in `families`, cycling through the
-// split's kinds. Fashion-MNIST comes from `fashion_dir` (its train split for training, t10k for held out).
+// split's kinds. Fashion-MNIST comes from `fashion_dir` (its train split for training, t10k for held out);
+// pairs from `digits` (required for that family: pass digits of the same split as the run's).
 struct NegativeSet {
     std::vector<Image28> images;
     std::vector<NegativeFamily> family;
     std::vector<std::string> kind;
 };
 NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily>& families, int count,
-                           const std::string& fashion_dir, std::uint32_t seed);
+                           const std::string& fashion_dir, std::uint32_t seed,
+                           const LabelledImages* digits = nullptr);
 
 // The folder Debian's dataset-fashion-mnist package installs.
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";

@@ -347,10 +347,11 @@ TrainResult train(const TrainOptions& o) {
     LabelledImages negative_set;
     if (o.negatives > 0) {
         const auto made_start = Clock::now();
-        NegativeSet made = make_negatives(NegativeSplit::training,
-                                          {NegativeFamily::letters, NegativeFamily::doodles,
-                                           NegativeFamily::noise, NegativeFamily::clothing},
-                                          o.negatives, o.fashion_dir, uint32_t(o.seed));
+        NegativeSet made =
+            make_negatives(NegativeSplit::training,
+                           {NegativeFamily::letters, NegativeFamily::doodles, NegativeFamily::noise,
+                            NegativeFamily::clothing, NegativeFamily::pairs},
+                           o.negatives, o.fashion_dir, uint32_t(o.seed), &train_set);
         negative_set = as_labelled(made.images, 10);
         negative_set.images_path = "negatives";
         if (!o.quiet)
