@@ -29,6 +29,8 @@ constexpr double kCutWidth = 1.0;
 constexpr float kCutConfidence = 0.5f;
 // A mark that reads as no digit whole is read as digits only when it parts into pieces each this sure.
 constexpr float kPartedConfidence = 0.8f;
+// Neighbours at most this far apart (fraction of the line's height) may be two strokes of one digit.
+constexpr double kJoinGap = 0.1;
 // The pieces of a cut group are digits of the same line: each at least this fraction of the group's height.
 constexpr double kMinPieceHeight = 0.6;
 // Pieces of a cut group are this wide at least and at most (fractions of the group's height).
@@ -404,7 +406,15 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
 
     // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
     // Cuts that cross each other cannot both be taken: a piece must end where the next begins.
-    double log_confidence = 0.0;
+    struct UnitReading {
+        std::vector<ReadDigit> marks;  // left to right, digits and marks that are not
+        double score = 0.0;            // of the pieces chosen (log confidence, shape, cost per piece)
+        bool single = false;           // read whole, as one mark
+    };
+    auto piece_score = [](const Prediction& p, const Box& box, int unit_height) {
+        return std::log(std::max(1e-6f, p.confidence)) + shape_prior(box, unit_height) - kPieceCost;
+    };
+    std::vector<UnitReading> read(units.size());
     for (std::size_t u = 0; u < units.size(); ++u) {
         const std::size_t n = cuts[u].size();
         const int unit_height = std::max(units[u].box.height(), 1);
@@ -423,9 +433,8 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                     const Piece& piece = pieces[p];
                     if (piece.unit != u || piece.to != j || best[piece.from] <= -1e299) continue;
                     if (!allow_cuts && !(piece.from == 0 && piece.to == n - 1)) continue;
-                    const double score = best[piece.from] +
-                                         std::log(std::max(1e-6f, piece.prediction.confidence)) +
-                                         shape_prior(piece.box, unit_height) - kPieceCost;
+                    const double score =
+                        best[piece.from] + piece_score(piece.prediction, piece.box, unit_height);
                     if (score > best[j]) best[j] = score, via[j] = int(p);
                 }
             }
@@ -445,22 +454,73 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             for (std::size_t p : parted)
                 digits = digits && pieces[p].prediction.is_digit &&
                          pieces[p].prediction.confidence >= kPartedConfidence;
-            if (!digits) {
-                ReadDigit d;
-                d.box = d.source_box = whole->box;
-                d.input = whole->input;
-                d.prediction = whole->prediction;
-                reading.ignored.push_back(std::move(d));
-                continue;
-            }
-            chosen = parted;
+            chosen = digits ? parted : std::vector<std::size_t>{std::size_t(whole - pieces.data())};
         }
+        UnitReading& r = read[u];
         for (std::size_t p : chosen) {
             ReadDigit d;
-            d.box = pieces[p].box;
-            d.source_box = d.box;
+            d.box = d.source_box = pieces[p].box;
             d.input = pieces[p].input;
             d.prediction = pieces[p].prediction;
+            r.score += piece_score(d.prediction, d.box, unit_height);
+            r.marks.push_back(std::move(d));
+        }
+        r.single = r.marks.size() == 1;
+    }
+
+    // A digit written in two strokes side by side (a 0 whose sides did not meet, a 4 whose stem stands
+    // apart) is two units: neighbours that nearly touch, each read as one mark and not both clearly digits,
+    // are read together too, and taken together when that reads better than apart.
+    std::vector<std::size_t> pair_left;
+    std::vector<Image28> pair_inputs;
+    std::vector<Box> pair_boxes;
+    for (std::size_t u = 0; u + 1 < units.size(); ++u) {
+        const Box &a = units[u].box, &b = units[u + 1].box;
+        if (!read[u].single || !read[u + 1].single) continue;
+        // Two marks that each read clearly as a digit are two digits.
+        auto clear = [](const UnitReading& r) {
+            return r.marks[0].prediction.is_digit && r.marks[0].prediction.confidence >= kCutConfidence;
+        };
+        if (clear(read[u]) && clear(read[u + 1])) continue;
+        if (gap_between(a.x0, a.x1, b.x0, b.x1) > kJoinGap * height) continue;
+        Box both = a;
+        both.include(b);
+        if (both.width() > kMaxPieceWidth * std::max(1, both.height())) continue;
+        std::vector<int> members = units[u].members;
+        members.insert(members.end(), units[u + 1].members.begin(), units[u + 1].members.end());
+        Box box;
+        try {
+            pair_inputs.push_back(normalise_piece(ink, components, members,
+                                                  straight_cut(both.x0, both.y0, both.height()),
+                                                  straight_cut(both.x1 + 1, both.y0, both.height()), &box));
+        } catch (const ImageError&) {
+            continue;
+        }
+        pair_left.push_back(u);
+        pair_boxes.push_back(box);
+    }
+    std::vector<Prediction> pair_predictions;
+    if (!pair_inputs.empty()) pair_predictions = classify(pair_inputs);
+    std::vector<std::uint8_t> joined(units.size(), 0);  // 1: this unit and the next read as one digit
+    for (std::size_t k = 0; k < pair_left.size(); ++k) {
+        const std::size_t u = pair_left[k];
+        const Prediction& p = pair_predictions[k];
+        if (u > 0 && joined[u - 1]) continue;
+        if (!p.is_digit || p.confidence < kPartedConfidence) continue;
+        const double together = piece_score(p, pair_boxes[k], std::max(1, pair_boxes[k].height()));
+        if (together <= read[u].score + read[u + 1].score) continue;
+        joined[u] = 1;
+        ReadDigit d;
+        d.box = d.source_box = pair_boxes[k];
+        d.input = pair_inputs[k];
+        d.prediction = p;
+        read[u].marks.assign(1, std::move(d));
+        read[u + 1].marks.clear();
+    }
+
+    double log_confidence = 0.0;
+    for (UnitReading& r : read) {
+        for (ReadDigit& d : r.marks) {
             if (d.prediction.reason == Rejection::not_a_digit) {
                 reading.ignored.push_back(std::move(d));
                 continue;

@@ -162,6 +162,11 @@ int main(int argc, char** argv) {
         ->add_option("--uploads", t.uploads,
                      "also train on this many training digits drawn as uploads and read by the recognizer")
         ->capture_default_str();
+    train
+        ->add_option("--uploads-in-context", t.uploads_in_context,
+                     "share of those uploads cut out of a written number, with bits of touching neighbours")
+        ->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
     train->add_option("--fashion-dir", t.fashion_dir, "Fashion-MNIST IDX folder (clothing negatives)")
         ->capture_default_str();
 

@@ -627,50 +627,56 @@ std::optional<Image28> model_input(const GreyImage& grey) {
     }
 }
 
-Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size_t second, int height,
-                      std::mt19937& rng) {
-    // Each digit's ink box in its 28x28, then both at a common scale: the line is 28 * scale px tall.
+namespace {
+
+// Digits of `digits` in a row, each scaled and shifted up or down a little, each one's ink starting a gap
+// (a fraction of the height in [gap_lo, gap_hi]; below 0 they overlap) after the previous one's ends.
+// `extents` receives each digit's ink columns [x0, x1).
+Coverage compose_line(const LabelledImages& digits, const std::vector<std::size_t>& indices, int height,
+                      float gap_lo, float gap_hi, std::mt19937& rng,
+                      std::vector<std::pair<float, float>>* extents = nullptr) {
     struct Placed {
         const float* pixels;
-        int x0, x1;
-        float size, lift;
+        int x0, x1;  // ink columns in its 28x28
+        float size, lift, left;
     };
-    auto placed = [&](std::size_t i) {
-        const float* px = digits.image(i);
+    const float scale = float(height) / float(digits.rows);
+    const float margin = 0.15f * float(height);
+    std::vector<Placed> line;
+    float right = margin;
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+        const float* px = digits.image(indices[k]);
         int x0 = digits.cols, x1 = -1;
         for (int y = 0; y < digits.rows; ++y)
             for (int x = 0; x < digits.cols; ++x)
                 if (px[y * digits.cols + x] > 0.1f) x0 = std::min(x0, x), x1 = std::max(x1, x);
         if (x1 < x0) x0 = 0, x1 = digits.cols - 1;
-        return Placed{px, x0, x1, uniform(rng, 0.85f, 1.15f), uniform(rng, -0.08f, 0.08f)};
-    };
-    const Placed a = placed(first), b = placed(second);
-    const float scale = float(height) / float(digits.rows);
-    const float margin = 0.15f * float(height);
-    // Where each digit's 28x28 starts: the second's ink from the first's right edge, moved by the gap.
-    const float gap = uniform(rng, -0.2f, 0.06f) * float(height);
-    const float ax = margin - float(a.x0) * scale * a.size;
-    const float bx = ax + float(a.x1 + 1) * scale * a.size + gap - float(b.x0) * scale * b.size;
-    const int width = int(std::ceil(
-        std::max(ax + float(a.x1 + 1) * scale * a.size, bx + float(b.x1 + 1) * scale * b.size) + margin));
-    Coverage c(std::max(width, 1), int(std::ceil(float(height) * 1.3f + 2 * margin)));
-    for (const Placed* p : {&a, &b}) {
-        const float left = p == &a ? ax : bx;
-        const float s = scale * p->size;
-        const float top = margin + 0.15f * float(height) + p->lift * float(height) +
+        Placed p{px, x0, x1, uniform(rng, 0.85f, 1.15f), uniform(rng, -0.08f, 0.08f), 0.0f};
+        const float s = scale * p.size;
+        const float ink_left = k == 0 ? margin : right + uniform(rng, gap_lo, gap_hi) * float(height);
+        p.left = ink_left - float(x0) * s;
+        right = std::max(right, p.left + float(x1 + 1) * s);
+        if (extents) extents->push_back({ink_left, p.left + float(x1 + 1) * s});
+        line.push_back(p);
+    }
+    Coverage c(std::max(1, int(std::ceil(right + margin))),
+               int(std::ceil(float(height) * 1.3f + 2 * margin)));
+    for (const Placed& p : line) {
+        const float s = scale * p.size;
+        const float top = margin + 0.15f * float(height) + p.lift * float(height) +
                           (float(height) - float(digits.rows) * s) / 2;
         for (int y = 0; y < c.height; ++y) {
             const float sy = (float(y) + 0.5f - top) / s - 0.5f;
             if (sy < -1 || sy > float(digits.rows)) continue;
             for (int x = 0; x < c.width; ++x) {
-                const float sx = (float(x) + 0.5f - left) / s - 0.5f;
+                const float sx = (float(x) + 0.5f - p.left) / s - 0.5f;
                 if (sx < -1 || sx > float(digits.cols)) continue;
                 const int x0 = int(std::floor(sx)), y0 = int(std::floor(sy));
                 const float fx = sx - float(x0), fy = sy - float(y0);
                 auto at = [&](int xx, int yy) {
                     return xx < 0 || yy < 0 || xx >= digits.cols || yy >= digits.rows
                                ? 0.0f
-                               : p->pixels[yy * digits.cols + xx];
+                               : p.pixels[yy * digits.cols + xx];
                 };
                 const float v = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
                                 fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
@@ -679,6 +685,32 @@ Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size
         }
     }
     return c;
+}
+
+}  // namespace
+
+Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size_t second, int height,
+                      std::mt19937& rng) {
+    return compose_line(digits, {first, second}, height, -0.2f, 0.06f, rng);
+}
+
+Coverage digit_in_context(const LabelledImages& digits, std::size_t index, int height, std::mt19937& rng) {
+    const bool before = uniform(rng, 0, 1) < 0.7f, after = !before || uniform(rng, 0, 1) < 0.6f;
+    std::vector<std::size_t> line;
+    if (before) line.push_back(std::size_t(pick(rng, int(digits.count))));
+    line.push_back(index);
+    if (after) line.push_back(std::size_t(pick(rng, int(digits.count))));
+    std::vector<std::pair<float, float>> extents;
+    const Coverage c = compose_line(digits, line, height, -0.15f, 0.1f, rng, &extents);
+    const auto [ink0, ink1] = extents[before ? 1 : 0];
+    // The columns a cut would leave it: its own ink, give or take a little of either side.
+    const int x0 = std::max(0, int(ink0 - uniform(rng, -0.02f, 0.05f) * float(height)));
+    const int x1 = std::min(c.width, int(std::ceil(ink1 + uniform(rng, -0.02f, 0.05f) * float(height))));
+    const int margin = int(0.15f * float(height));
+    Coverage out(std::max(1, x1 - x0) + 2 * margin, c.height);
+    for (int y = 0; y < c.height; ++y)
+        for (int x = x0; x < x1; ++x) out(x - x0 + margin, y) = c(x, y);
+    return out;
 }
 
 NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily>& families, int count,
@@ -781,13 +813,16 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
     return set;
 }
 
-LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed) {
+LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context) {
     std::mt19937 rng(seed);
     LabelledImages out;
     out.rows = out.cols = kImageSide;
     out.images_path = digits.images_path + " (drawn as uploads)";
     for (size_t i = 0; i < digits.count; ++i) {
-        Coverage c = enlarge(digits.image(i), digits.rows, digits.cols, 56 + pick(rng, 170), 0.15f);
+        const int side = 56 + pick(rng, 170);
+        Coverage c = in_context > 0.0f && uniform(rng, 0, 1) < in_context
+                         ? digit_in_context(digits, i, side, rng)
+                         : enlarge(digits.image(i), digits.rows, digits.cols, side, 0.15f);
         GreyImage grey = put_on_surface(c, uniform(rng, 0, 1) < 0.5f ? Surface::canvas : Surface::paper, rng);
         std::optional<Image28> input = model_input(grey);
         if (!input) continue;

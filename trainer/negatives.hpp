@@ -84,10 +84,15 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
 // The folder Debian's dataset-fashion-mnist package installs.
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
+// A digit of `digits` as a cut through a written number leaves it: written between neighbours that touch
+// or overlap it, cut out at its own ink's columns give or take a little, so that bits of the neighbours'
+// strokes come along. Ink coverage, the line `height` px tall.
+Coverage digit_in_context(const LabelledImages& digits, std::size_t index, int height, std::mt19937& rng);
+
 // Digits drawn as uploads (enlarged, on canvas or paper, through the recognizer): validation digits that
 // look like what people send, for calibrating and choosing the decision threshold. Digits the recognizer
-// finds no ink in are left out.
-LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed);
+// finds no ink in are left out. A share `in_context` of them are cut from a number (digit_in_context).
+LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context = 0.0f);
 
 // A set of 28x28 inputs as LabelledImages, all with `label`.
 LabelledImages as_labelled(const std::vector<Image28>& images, int label);

@@ -342,7 +342,8 @@ TrainResult train(const TrainOptions& o) {
         uploads_made = std::async(std::launch::async, [&] {
             std::vector<size_t> picked(std::min(train_set.count, size_t(o.uploads)));
             std::iota(picked.begin(), picked.end(), 0);  // train_set is already in a seeded random order
-            return digits_as_uploads(select_images(train_set, picked), uint32_t(o.seed) + 5);
+            return digits_as_uploads(select_images(train_set, picked), uint32_t(o.seed) + 5,
+                                     o.uploads_in_context);
         });
     LabelledImages negative_set;
     if (o.negatives > 0) {
@@ -481,15 +482,20 @@ TrainResult train(const TrainOptions& o) {
     }
     net.metadata["trained_images"] = std::to_string(train_set.count);
     if (upload_set.count > 0)
-        net.metadata["upload_digits"] = std::to_string(upload_set.count) +
-                                        " training digits also drawn as uploads and read by the recognizer";
+        net.metadata["upload_digits"] =
+            std::to_string(upload_set.count) +
+            " training digits also drawn as uploads and read by the recognizer" +
+            (o.uploads_in_context > 0
+                 ? ", " + std::to_string(int(std::lround(100 * o.uploads_in_context))) +
+                       "% of them cut out of a written number with bits of touching neighbours"
+                 : std::string());
     if (!o.init.empty()) net.metadata["fine_tuned_from"] = o.init;
     if (negative_set.count > 0) {
         net.metadata["rejection"] = reject_class ? "class" : "exposure";
         net.metadata["negatives"] =
             std::to_string(negative_set.count) +
             " training negatives (letters and symbols in handwriting fonts, doodles, noise textures, "
-            "Fashion-MNIST train), " +
+            "Fashion-MNIST train, pairs of touching training digits), " +
             (reject_class ? std::string("an eleventh output")
                           : "outlier exposure weight " + std::to_string(o.outlier_weight));
     }

@@ -47,6 +47,8 @@ struct TrainOptions {
     // This many training digits also drawn as uploads (canvas or paper, bold, faint, thumbnails, a small
     // digit in a large photo) and read by the recognizer; a quarter batch of them beside each batch.
     int uploads = 0;
+    // This share of them cut out of a written number, bits of touching neighbours included.
+    float uploads_in_context = 0.0f;
 };
 
 // The fixed, seeded split of a training set of `count` images that training keeps for validation: the
