@@ -200,8 +200,12 @@ int count_digits(const std::vector<DigitGroup>& groups) {
     if (groups.empty()) return 0;
     const DigitGroup& main = groups[main_group(groups)];
     int count = 0;
-    for (const DigitGroup& g : groups)
-        count += g.mass >= 0.2 * main.mass && g.box.height() >= 0.4 * main.box.height();
+    for (const DigitGroup& g : groups) {
+        if (g.mass < 0.2 * main.mass || g.box.height() < 0.4 * main.box.height()) continue;
+        // A group far wider than a digit is digits written touching: about one per 0.7 of its height.
+        const double aspect = double(g.box.width()) / std::max(1, g.box.height());
+        count += aspect >= 1.15 ? std::max(2, int(std::lround(aspect / 0.7))) : 1;
+    }
     return count;
 }
 

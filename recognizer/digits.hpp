@@ -45,7 +45,8 @@ std::size_t main_group(const std::vector<DigitGroup>& groups);
 // What a single-digit answer reads: the main group, with the small groups close to it that are pieces of
 // the same digit rather than digits of their own.
 DigitGroup single_digit(const std::vector<DigitGroup>& groups);
-// The groups that look like digits of their own beside the main one (for "this image holds N digits").
+// How many digits the image seems to hold (for "this image holds N digits"): the groups that look like
+// digits of their own beside the main one, a group as wide as several touching digits counted as several.
 int count_digits(const std::vector<DigitGroup>& groups);
 
 }  // namespace digit

@@ -26,7 +26,7 @@ constexpr double kBarDepth = 0.25;
 // least kCutWidth of their own height wide, or when read whole with less than kCutConfidence.
 constexpr double kTryCutWidth = 0.45;
 constexpr double kCutWidth = 1.0;
-constexpr float kCutConfidence = 0.5f;
+constexpr float kCutConfidence = 0.9f;
 // A mark that reads as no digit whole is read as digits only when it parts into pieces each this sure.
 constexpr float kPartedConfidence = 0.8f;
 // Neighbours at most this far apart (fraction of the line's height) may be two strokes of one digit.
@@ -263,14 +263,15 @@ Cut straight_cut(int column, int y0, int rows) {
     return cut;
 }
 
-// How plausible a piece's shape is for one digit, as a log-probability: wider than high is unlikely.
+// How plausible a piece's shape is for one digit, as a log-probability: far wider than high is unlikely
+// (the classifier, which knows two digits written together when it sees them, judges the rest).
 double shape_prior(const Box& piece, int height) {
     const double aspect = double(piece.width()) / std::max(1, height);
-    return -3.0 * std::max(0.0, aspect - 1.2);
+    return -std::max(0.0, aspect - 1.4);
 }
 
 // Each piece costs a little, so that a digit is cut only when its pieces read clearly better.
-constexpr double kPieceCost = 0.7;
+constexpr double kPieceCost = 0.4;
 
 }  // namespace
 

@@ -211,6 +211,55 @@ std::vector<Path> doodle_strokes(const std::string& kind, std::mt19937& rng) {
         s.push_back(arc(0.5f, 0.22f, 0.42f, 0.45f, 0.18f * kPi, 0.82f * kPi, 30));
         s.push_back(arc(0.5f, 0.5f, 0.1f, 0.1f, 0, 2 * kPi, 20));
         dot(0.5f, 0.5f);
+    } else if (kind == "leaf") {
+        // A pointed oval with its midrib and veins.
+        s.push_back(arc(0.5f, 0.95f, 0.55f, 0.75f, 1.25f * kPi, 1.75f * kPi, 30));
+        s.push_back(arc(0.5f, 0.05f, 0.55f, 0.75f, 0.25f * kPi, 0.75f * kPi, 30));
+        s.push_back(polygon({{0.08f, 0.5f}, {0.97f, 0.5f}}, false));
+        for (float x : {0.35f, 0.55f, 0.75f}) {
+            s.push_back(polygon({{x - 0.12f, 0.32f}, {x, 0.5f}}, false));
+            s.push_back(polygon({{x - 0.12f, 0.68f}, {x, 0.5f}}, false));
+        }
+    } else if (kind == "shield") {
+        s.push_back(polygon({{0.15f, 0.12f}, {0.85f, 0.12f}, {0.85f, 0.45f}}, false));
+        s.push_back(arc(0.15f, 0.45f, 0.7f, 0.47f, 0.0f, 0.5f * kPi, 20));
+        s.push_back(arc(0.85f, 0.45f, 0.7f, 0.47f, 0.5f * kPi, kPi, 20));
+        s.push_back(polygon({{0.15f, 0.45f}, {0.15f, 0.12f}}, false));
+        s.push_back(polygon({{0.5f, 0.12f}, {0.5f, 0.9f}}, false));
+    } else if (kind == "ghost") {
+        s.push_back(arc(0.5f, 0.4f, 0.3f, 0.3f, kPi, 2 * kPi, 30));
+        Path hem;
+        for (int i = 0; i <= 60; ++i) {
+            const float t = float(i) / 60.0f;
+            hem.push_back({0.8f - 0.6f * t, 0.85f + 0.05f * std::sin(t * 6 * kPi)});
+        }
+        s.push_back(polygon({{0.2f, 0.4f}, {0.2f, 0.85f}}, false));
+        s.push_back(polygon({{0.8f, 0.4f}, {0.8f, 0.85f}}, false));
+        s.push_back(hem);
+        dot(0.4f, 0.4f);
+        dot(0.6f, 0.4f);
+    } else if (kind == "butterfly") {
+        s.push_back(arc(0.3f, 0.35f, 0.2f, 0.2f, 0, 2 * kPi, 30));
+        s.push_back(arc(0.7f, 0.35f, 0.2f, 0.2f, 0, 2 * kPi, 30));
+        s.push_back(arc(0.33f, 0.7f, 0.15f, 0.14f, 0, 2 * kPi, 30));
+        s.push_back(arc(0.67f, 0.7f, 0.15f, 0.14f, 0, 2 * kPi, 30));
+        s.push_back(polygon({{0.5f, 0.2f}, {0.5f, 0.85f}}, false));
+    } else if (kind == "tree") {
+        Path crown;
+        const int bumps = 5 + pick(rng, 3);
+        for (int i = 0; i <= 160; ++i) {
+            const float a = 2 * kPi * float(i) / 160.0f;
+            const float r = 0.24f + 0.06f * std::fabs(std::sin(a * float(bumps) / 2));
+            crown.push_back({0.5f + r * std::cos(a), 0.36f + 0.9f * r * std::sin(a)});
+        }
+        s.push_back(crown);
+        s.push_back(polygon({{0.44f, 0.62f}, {0.44f, 0.92f}, {0.56f, 0.92f}, {0.56f, 0.62f}}, false));
+    } else if (kind == "mushroom") {
+        s.push_back(arc(0.5f, 0.5f, 0.4f, 0.35f, kPi, 2 * kPi, 30));
+        s.push_back(polygon({{0.1f, 0.5f}, {0.9f, 0.5f}}, false));
+        s.push_back(polygon({{0.38f, 0.5f}, {0.36f, 0.88f}, {0.64f, 0.88f}, {0.62f, 0.5f}}, false));
+        dot(0.35f, 0.32f);
+        dot(0.6f, 0.25f);
     } else if (kind == "composition") {
         // Three to six random shapes anywhere in the box: the doodles nobody has a name for.
         const int parts = 3 + pick(rng, 4);
@@ -410,8 +459,9 @@ std::vector<std::string> handwriting_fonts(NegativeSplit split) {
 
 const std::vector<std::string>& doodle_kinds(NegativeSplit split) {
     static const std::vector<std::string> training = {
-        "smiley", "star", "spiral", "zigzag",  "scribble", "triangle", "envelope", "hash", "wave", "cloud",
-        "arrow",  "cat",  "car",    "glasses", "crown",    "boat",     "cup",      "kite", "eye"};
+        "smiley", "star",  "spiral", "zigzag", "scribble",  "triangle", "envelope", "hash", "wave",
+        "cloud",  "arrow", "cat",    "car",    "glasses",   "crown",    "boat",     "cup",  "kite",
+        "eye",    "leaf",  "shield", "ghost",  "butterfly", "tree",     "mushroom"};
     static const std::vector<std::string> held_out = {"heart", "house", "sun", "flower", "fish"};
     return split == NegativeSplit::training ? training : held_out;
 }

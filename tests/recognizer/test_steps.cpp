@@ -118,6 +118,34 @@ TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, 
     CHECK(single.box.x1 < 150);
 }
 
+TEST_CASE("digit groups: touching digits are counted as several, a wide single digit as one", "[steps]") {
+    auto groups_of = [](const Plane& grey) {
+        const digit::InkMap ink = digit::find_ink(grey);
+        digit::Components components = digit::label_components(ink);
+        digit::mark_clutter(components, grey.width, grey.height);
+        return digit::group_digits(ink, components);
+    };
+    // "00" written touching: two rings 70 px wide and 110 high, sharing a stretch of stroke.
+    Plane pair = page(320, 200, 0.92f);
+    for (int x0 : {60, 124}) {
+        fill(pair, x0, 40, x0 + 70, 47, 0.1f);
+        fill(pair, x0, 143, x0 + 70, 150, 0.1f);
+        fill(pair, x0, 40, x0 + 7, 150, 0.1f);
+        fill(pair, x0 + 63, 40, x0 + 70, 150, 0.1f);
+    }
+    const std::vector<digit::DigitGroup> touching = groups_of(pair);
+    REQUIRE(touching.size() == 1);
+    CHECK(digit::count_digits(touching) == 2);
+    // A "2" with a long base, as wide as high, is one digit.
+    Plane two = page(320, 200, 0.92f);
+    fill(two, 100, 40, 200, 47, 0.1f);
+    fill(two, 193, 40, 200, 100, 0.1f);
+    fill(two, 100, 93, 200, 100, 0.1f);
+    fill(two, 100, 93, 107, 140, 0.1f);
+    fill(two, 100, 133, 205, 140, 0.1f);
+    CHECK(digit::count_digits(groups_of(two)) == 1);
+}
+
 TEST_CASE("normalise: the longer side is 20 px, the centre of mass at the centre", "[steps]") {
     Plane ink(40, 100);
     fill(ink, 10, 0, 29, 99, 1.0f);
