@@ -67,6 +67,23 @@ TEST_CASE("background: shading is taken out, a stroke wider than any window stay
     CHECK(signal(120, 90) - background(120, 90) > 0.5f);
 }
 
+TEST_CASE("background: a phone photo's vignetting is taken out, not read as ink", "[steps]") {
+    // Paper darkening towards one corner with the square of the distance from the other (signal rises by
+    // up to 0.3), a digit-sized stroke in the middle.
+    Plane signal(320, 240);
+    for (int y = 0; y < 240; ++y)
+        for (int x = 0; x < 320; ++x) {
+            const float d = std::hypot(float(x), float(y)) / std::hypot(320.0f, 240.0f);
+            signal(x, y) = 0.05f + 0.3f * d * d;
+        }
+    fill(signal, 150, 80, 160, 160, 0.9f);
+    const Plane background = digit::estimate_background(signal);
+    for (const auto& [x, y] :
+         std::vector<std::pair<int, int>>{{5, 5}, {315, 5}, {5, 235}, {315, 235}, {200, 200}})
+        CHECK(std::abs(background(x, y) - signal(x, y)) < 0.03f);
+    CHECK(signal(155, 120) - background(155, 120) > 0.5f);
+}
+
 TEST_CASE("hysteresis: faint parts attached to strong ink stay, faint marks alone go", "[steps]") {
     Plane strength(50, 20);
     fill(strength, 5, 10, 20, 10, 0.8f);    // strong
@@ -87,6 +104,28 @@ TEST_CASE("ruled lines go, the strokes that cross them stay whole", "[steps]") {
     CHECK(mask(190, 51) == 0);
     CHECK(mask(100, 50) == 1);  // the crossing
     CHECK(mask(101, 51) == 1);
+}
+
+TEST_CASE("ruled lines go when the photo tilts them and faint printing breaks them", "[steps]") {
+    digit::Mask mask(300, 200);
+    // A line two rows thick falling 6 px across the page, with gaps, and a stroke resting on it.
+    auto line_y = [](int x) { return 120 + x / 50; };
+    for (int x = 0; x < 300; ++x) {
+        if (x % 40 >= 34) continue;
+        mask(x, line_y(x)) = mask(x, line_y(x) + 1) = 1;
+    }
+    for (int y = 60; y < line_y(150); ++y)
+        for (int x = 148; x < 154; ++x) mask(x, y) = 1;  // a stroke ending on the line
+    for (int x = 130; x < 170; ++x)
+        for (int y = 60; y < 64; ++y) mask(x, y) = 1;  // a bar at the top: short, so not a line
+    digit::remove_ruled_lines(mask);
+    for (int x : {10, 75, 140, 220, 290}) {
+        CHECK(mask(x, line_y(x)) == 0);
+        CHECK(mask(x, line_y(x) + 1) == 0);
+    }
+    CHECK(mask(150, 100) == 1);  // the stroke stays, down to the line
+    CHECK(mask(150, line_y(150) - 1) == 1);
+    CHECK(mask(135, 61) == 1);  // the bar stays
 }
 
 TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, neighbours stay apart",
