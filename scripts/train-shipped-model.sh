@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Trains the shipped model with the recipe documented in README (and recorded in the model's metadata):
 #   1. digits: 22 epochs of MNIST with augmentation (OUT.base.cnn; skipped when that file exists);
-#   2. not a digit: 6 epochs more from there with an eleventh output, "not a digit", taught on negatives
-#      (letters and symbols in handwriting fonts, doodles, noise textures, Fashion-MNIST's training split),
-#      and with training digits also drawn as uploads and read by the recognizer;
+#   2. not a digit: 8 epochs more from there with an eleventh output, "not a digit", taught on negatives
+#      (letters and symbols in handwriting fonts, doodles, noise textures, Fashion-MNIST's training split,
+#      pairs of touching training digits), and with training digits also drawn as uploads and read by the
+#      recognizer, 30% of them cut out of a written number with bits of their neighbours;
 #   3. calibration: a temperature and the thresholds, fitted on the validation split (never the test set).
 # Steps 2 and 3 need Fashion-MNIST and the fonts: scripts/setup.sh train installs them.
 # Usage: scripts/train-shipped-model.sh TRAINER MNIST_DIR OUT [extra digit-trainer train flags...]
@@ -19,7 +20,7 @@ if [ ! -f "$base" ]; then
     "$trainer" train --data "$data" --out "$base" --arch digitnet-plus --epochs 22 --batch-size 128 \
         --optimizer adam --lr 0.002 --schedule cosine "${augment[@]}" --metrics "${base%.cnn}.metrics.json" "$@"
 fi
-"$trainer" train --data "$data" --out "$out" --init "$base" --arch digitnet-plus --epochs 6 --batch-size 128 \
+"$trainer" train --data "$data" --out "$out" --init "$base" --arch digitnet-plus --epochs 8 --batch-size 128 \
     --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 20000 \
-    --rejection class --metrics "${out%.cnn}.metrics.json" "$@"
+    --uploads-in-context 0.3 --rejection class --metrics "${out%.cnn}.metrics.json" "$@"
 "$trainer" calibrate --model "$out" --data "$data" --seed 1 --accept 0.99

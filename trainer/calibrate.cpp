@@ -203,12 +203,13 @@ void calibrate(const CalibrateOptions& o) {
     std::snprintf(buf, sizeof buf, "%.6f", low);
     net.metadata["low_confidence_threshold"] = buf;
     std::ostringstream rule;
+    // "the 1% quantiles": no ordinal suffix to get wrong for 1, 0.5 or 0.2.
     rule << "digit threshold: the lower of the " << 100 * (1 - o.accept)
-         << "th percentiles of the digit score on " << val.count
+         << "% quantiles of the digit score on " << val.count
          << " MNIST validation digits (kept out of training) and on " << val_uploads.count
          << " of them drawn as uploads; low-confidence threshold: the lower of the "
          << 100 * (1 - o.low_accept)
-         << "th percentiles of the confidence of those digits (at most 0.5); temperature fitted on the same "
+         << "% quantiles of the confidence of those digits (at most 0.5); temperature fitted on the same "
             "digits";
     net.metadata["threshold_rule"] = rule.str();
     const std::string out = o.out.empty() ? o.model : o.out;

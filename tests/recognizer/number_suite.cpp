@@ -32,7 +32,7 @@ namespace {
 
 constexpr int kPerLength = 100;      // MNIST strings of each length 2-7, half on paper, half on canvas
 constexpr int kDrawnPerLength = 10;  // stroke drawings of each length 1-12
-constexpr double kMnistStringsFloor = 80.0;  // percent exact
+constexpr double kMnistStringsFloor = 88.0;  // percent exact
 
 // The simpler route: each group of group_digits read whole.
 std::string read_groups_whole(const std::string& file, const digit::Classifier& classifier) {
@@ -231,8 +231,8 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
     print_table("numbers drawn with strokes on a wide canvas", drawn_ours, drawn_simple);
     std::printf("(%.1f s, making and reading both ways)\n", seconds);
 
-    // The aim on the MNIST strings is 97% exact; touching pairs (cut only at column valleys so far) and ink
-    // found on small shaded photos keep us below it, so this floor only guards what is reached.
+    // The aim on the MNIST strings is 97% exact; touching pairs whose cut leaves a stroke of one digit in the
+    // other keep us below it (about 91% with the shipped model), so this floor only guards what is reached.
     CHECK(ours.rows["all"].percent() >= kMnistStringsFloor);
     CHECK(drawn_ours.rows["all"].percent() >= 98.0);
 }
