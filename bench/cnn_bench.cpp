@@ -85,7 +85,8 @@ void bench_infer(int threads, int iters, const std::string& model) {
     cnn::Tensor one(1, 1, 28, 28);
     std::vector<int> labels;
     fill_inputs(one, labels, 11);
-    std::vector<float> logits(256 * 10);
+    // As many outputs per image as the network has (ten digits, or eleven with "not a digit").
+    std::vector<float> logits(256 * frozen.output_shape().size());
     for (int i = 0; i < 50; ++i) frozen.run(one.data(), 1, logits.data(), ws);
     const int samples = std::max(200, iters * 20);
     std::vector<double> latency(samples);
