@@ -329,8 +329,8 @@ void remove_slanted_lines(Mask& mask) {
             y = end;
         }
     }
-    // A ruled line runs across the page: most of its width, and longer than the page is high would make a
-    // tightly cropped 7's bar a line, so at least 60% of the height too.
+    // A ruled line runs across most of the page's width. It must also be at least 60% as long as the page is
+    // high, or the bar of a 7 in a tightly cropped picture would pass for one.
     const int min_cover = std::max(int(0.6 * w), int(0.6 * h));
     if (min_cover > w) return;
     const double max_slope = 0.035;

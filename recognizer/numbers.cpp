@@ -367,12 +367,12 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 }
             for (int column : candidate_columns(unit_ink, b)) {
                 Cut cut = cut_path(unit_ink, b.y0, column);
+                const bool bent = std::any_of(cut.x.begin(), cut.x.end(), [&](int x) { return x != column; });
                 for (int& x : cut.x) x += b.x0;
                 cut.mean += b.x0;
                 cuts[u].push_back(std::move(cut));
                 // The straight cut too, where the path bent: of the two, the reader keeps the better.
-                if (cuts[u].back().x != std::vector<int>(cuts[u].back().x.size(), column + b.x0))
-                    cuts[u].push_back(straight_cut(column + b.x0, b.y0, b.height()));
+                if (bent) cuts[u].push_back(straight_cut(column + b.x0, b.y0, b.height()));
             }
             std::sort(cuts[u].begin() + 1, cuts[u].end(),
                       [](const Cut& a, const Cut& c) { return a.mean < c.mean; });
@@ -410,7 +410,6 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     struct UnitReading {
         std::vector<ReadDigit> marks;  // left to right, digits and marks that are not
         double score = 0.0;            // of the pieces chosen (log confidence, shape, cost per piece)
-        bool single = false;           // read whole, as one mark
     };
     auto piece_score = [](const Prediction& p, const Box& box, int unit_height) {
         return std::log(std::max(1e-6f, p.confidence)) + shape_prior(box, unit_height) - kPieceCost;
@@ -450,7 +449,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         // into digits each read clearly (two digits written into each other): not cut into pieces that
         // might each pass for one.
         if (!wide && whole && whole->prediction.reason == Rejection::not_a_digit) {
-            const std::vector<std::size_t> parted = best_way(true);
+            const std::vector<std::size_t> parted = cut ? chosen : best_way(true);
             bool digits = parted.size() >= 2;
             for (std::size_t p : parted)
                 digits = digits && pieces[p].prediction.is_digit &&
@@ -466,7 +465,6 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             r.score += piece_score(d.prediction, d.box, unit_height);
             r.marks.push_back(std::move(d));
         }
-        r.single = r.marks.size() == 1;
     }
 
     // A digit written in two strokes side by side (a 0 whose sides did not meet, a 4 whose stem stands
@@ -477,7 +475,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     std::vector<Box> pair_boxes;
     for (std::size_t u = 0; u + 1 < units.size(); ++u) {
         const Box &a = units[u].box, &b = units[u + 1].box;
-        if (!read[u].single || !read[u + 1].single) continue;
+        if (read[u].marks.size() != 1 || read[u + 1].marks.size() != 1) continue;
         // Two marks that each read clearly as a digit are two digits.
         auto clear = [](const UnitReading& r) {
             return r.marks[0].prediction.is_digit && r.marks[0].prediction.confidence >= kCutConfidence;

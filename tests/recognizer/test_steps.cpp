@@ -28,6 +28,14 @@ int set_pixels(const digit::Mask& mask) {
     return n;
 }
 
+// The digit groups of a grey image, as the pipeline finds them (ink, components, clutter marked).
+std::vector<digit::DigitGroup> groups_of(const Plane& grey) {
+    const digit::InkMap ink = digit::find_ink(grey);
+    digit::Components components = digit::label_components(ink);
+    digit::mark_clutter(components, grey.width, grey.height);
+    return digit::group_digits(ink, components);
+}
+
 }  // namespace
 
 TEST_CASE("polarity: dark on light, light on dark, a dark table beside the sheet, a bold digit", "[steps]") {
@@ -141,10 +149,7 @@ TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, 
     // A speck, and the table's edge along the bottom.
     fill(grey, 150, 20, 151, 21, 0.1f);
     fill(grey, 0, 185, 299, 199, 0.3f);
-    const digit::InkMap ink = digit::find_ink(grey);
-    digit::Components components = digit::label_components(ink);
-    digit::mark_clutter(components, 300, 200);
-    const std::vector<digit::DigitGroup> groups = digit::group_digits(ink, components);
+    const std::vector<digit::DigitGroup> groups = groups_of(grey);
     REQUIRE(groups.size() == 2);
     CHECK(groups[0].box.x0 <= 61);
     CHECK(groups[0].box.x1 >= 99);
@@ -158,12 +163,6 @@ TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, 
 }
 
 TEST_CASE("digit groups: touching digits are counted as several, a wide single digit as one", "[steps]") {
-    auto groups_of = [](const Plane& grey) {
-        const digit::InkMap ink = digit::find_ink(grey);
-        digit::Components components = digit::label_components(ink);
-        digit::mark_clutter(components, grey.width, grey.height);
-        return digit::group_digits(ink, components);
-    };
     // "00" written touching: two rings 70 px wide and 110 high, sharing a stretch of stroke.
     Plane pair = page(320, 200, 0.92f);
     for (int x0 : {60, 124}) {
