@@ -391,8 +391,10 @@ void remove_slanted_lines(Mask& mask) {
 
 void remove_ruled_lines(Mask& mask) {
     if (mask.width < 64) return;
-    remove_level_lines(mask);
+    // The slanted search first: it sees a tilted line whole, where the level rows of it would already be
+    // gone and leave too little of it to find.
     remove_slanted_lines(mask);
+    remove_level_lines(mask);
 }
 
 InkMap find_ink(const GreyImage& grey) {
