@@ -329,9 +329,11 @@ void remove_slanted_lines(Mask& mask) {
             y = end;
         }
     }
-    // A ruled line runs across most of the page's width. It must also be at least 60% as long as the page is
-    // high, or the bar of a 7 in a tightly cropped picture would pass for one.
+    // A ruled line runs across most of the page's width: thin along at least 60% of it, or, where it crosses
+    // many strokes (a number written on the line), thin along 40% and ink along 60%. It must also be at
+    // least 60% as long as the page is high, or the bar of a 7 in a tightly cropped picture would pass.
     const int min_cover = std::max(int(0.6 * w), int(0.6 * h));
+    const int min_thin_crossed = std::max(int(0.4 * w), int(0.6 * h));
     if (min_cover > w) return;
     const double max_slope = 0.035;
     const double slope_step = 1.5 / w;
@@ -343,9 +345,11 @@ void remove_slanted_lines(Mask& mask) {
         return y >= 0 && y < h && thin[std::size_t(y) * std::size_t(w) + std::size_t(x)];
     };
     struct Line {
-        int cover = 0;
+        int cover = 0;  // columns where the line is thin ink
+        int inked = 0;  // columns where it is ink at all, thin or crossing a stroke
         double y0 = 0, slope = 0;
     };
+    auto ink_at = [&](int x, int y) { return y >= 0 && y < h && mask(x, y); };
     std::vector<Line> best(std::size_t(h + 2 * reach));
     for (int k = -slopes; k <= slopes; ++k) {
         const double slope = k * slope_step;
@@ -353,20 +357,21 @@ void remove_slanted_lines(Mask& mask) {
             // The line from (0, o) stays within rows [lo, hi]: no more thin ink there than cover needs, skip.
             const int lo = std::max(0, std::min(o, int(o + slope * w)) - 1);
             const int hi = std::min(h - 1, std::max(o, int(o + slope * w)) + 1);
-            if (lo > hi || band[std::size_t(hi) + 1] - band[std::size_t(lo)] < min_cover) continue;
-            int cover = 0;
+            if (lo > hi || band[std::size_t(hi) + 1] - band[std::size_t(lo)] < min_thin_crossed) continue;
+            int cover = 0, inked = 0;
             for (int x = 0; x < w; ++x) {
                 const int y = int(std::lround(o + slope * x));
                 cover += thin_at(x, y) || thin_at(x, y - 1) || thin_at(x, y + 1);
+                inked += ink_at(x, y) || ink_at(x, y - 1) || ink_at(x, y + 1);
             }
             Line& b = best[std::size_t(o + reach)];
-            if (cover > b.cover) b = {cover, double(o), slope};
+            if (cover > b.cover) b = {cover, inked, double(o), slope};
         }
     }
     // Each line once: the offsets whose cover is the largest within a few rows.
     for (int o = 0; o < int(best.size()); ++o) {
         const Line& line = best[std::size_t(o)];
-        if (line.cover < min_cover) continue;
+        if (line.cover < min_cover && (line.cover < min_thin_crossed || line.inked < min_cover)) continue;
         bool peak = true;
         for (int d = -thin_max; d <= thin_max && peak; ++d) {
             const int other = o + d;

@@ -151,6 +151,34 @@ TEST_CASE("a ruled line that tilts a little goes whole, not just the rows that r
     CHECK(mask(52, 80) == 1);  // the stroke ending on the line stays
 }
 
+TEST_CASE("a ruled line that crosses many strokes goes between them, the strokes stay", "[steps]") {
+    // A number written on a line: ten strokes cross it, and the line is too faint to show left of them. Thin
+    // along half the width, ink along 70% of it.
+    digit::Mask mask(300, 100);
+    for (int x = 90; x < 300; ++x) mask(x, 50) = mask(x, 51) = 1;
+    for (int k = 0; k < 10; ++k)
+        for (int x = 95 + 20 * k; x < 101 + 20 * k; ++x)
+            for (int y = 20; y < 80; ++y) mask(x, y) = 1;
+    digit::remove_ruled_lines(mask);
+    int line_left = 0;
+    for (int x = 90; x < 300; ++x) line_left += mask(x, 50) && ((x - 95) % 20 >= 6 || x < 95);
+    CHECK(line_left == 0);
+    for (int k = 0; k < 10; ++k) {
+        CHECK(mask(97 + 20 * k, 50) == 1);  // each stroke whole across the line
+        CHECK(mask(97 + 20 * k, 30) == 1);
+    }
+}
+
+TEST_CASE("a row of bars is not a ruled line", "[steps]") {
+    // The bars of "77777", level and thin, with gaps between them: under 60% of the width.
+    digit::Mask mask(300, 100);
+    for (int k = 0; k < 5; ++k)
+        for (int x = 20 + 56 * k; x < 52 + 56 * k; ++x) mask(x, 30) = mask(x, 31) = mask(x, 32) = 1;
+    const digit::Mask before = mask;
+    digit::remove_ruled_lines(mask);
+    CHECK(mask.v == before.v);
+}
+
 TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, neighbours stay apart",
           "[steps]") {
     Plane grey = page(300, 200, 0.92f);
