@@ -181,7 +181,7 @@ TEST_CASE("MaxPool2D gradients match finite differences (no ties)", "[gradient]"
     }
 }
 
-TEST_CASE("Dropout gradient with a fixed mask; scaling by 1/(1-p); identity in eval", "[gradient]") {
+TEST_CASE("Dropout gradient with a fixed mask, scaling by 1/(1-p), identity in eval", "[gradient]") {
     std::mt19937 rng(6);
     Dropout drop(0.3, 42);
     Tensor x(8, 50, 1, 1);
@@ -289,7 +289,7 @@ TEST_CASE("A whole DigitNet-shaped network passes the gradient check", "[gradien
     }
 }
 
-TEST_CASE("Backward writes the input gradient and adds into parameter gradients; zero_grad is separate",
+TEST_CASE("Backward writes the input gradient and adds into parameter gradients, zero_grad is separate",
           "[contract]") {
     std::mt19937 rng(9);
     const float nan = std::numeric_limits<float>::quiet_NaN();

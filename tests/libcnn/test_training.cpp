@@ -96,7 +96,7 @@ TEST_CASE("SGD with momentum and Nesterov: known first steps", "[optim]") {
     CHECK(bias.value[0] == 2.0f);
 }
 
-TEST_CASE("Adam: known first steps; the step counter advances once per step", "[optim]") {
+TEST_CASE("Adam: known first steps, and the step counter advances once per step", "[optim]") {
     Param a = scalar_param(1.0f), b = scalar_param(-1.0f), c = scalar_param(3.0f);
     Adam adam({&a, &b, &c}, 0.1);
     for (Param* p : {&a, &b, &c}) p->grad[0] = 0.5f;
@@ -241,7 +241,8 @@ TEST_CASE("Load rejects truncated, corrupted, wrong-magic, newer-version and mis
     std::remove(bad.c_str());
 }
 
-TEST_CASE("Same seed and thread count give identical training; threads change only rounding", "[threads]") {
+TEST_CASE("Same seed and thread count give identical training, and threads change only rounding",
+          "[threads]") {
     auto run = [](int threads, int steps) {
         Sequential net = small_net(5);
         net.set_threads(threads);
