@@ -410,6 +410,9 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     struct UnitReading {
         std::vector<ReadDigit> marks;  // left to right, digits and marks that are not
         double score = 0.0;            // of the pieces chosen (log confidence, shape, cost per piece)
+        // The chance that the unit, left out whole as no digit, holds digits after all: read as digits
+        // parted, if that reads better than whole.
+        double parted_chance = 0.0;
     };
     auto piece_score = [](const Prediction& p, const Box& box, int unit_height) {
         return std::log(std::max(1e-6f, p.confidence)) + shape_prior(box, unit_height) - kPieceCost;
@@ -455,6 +458,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 digits = digits && pieces[p].prediction.is_digit &&
                          pieces[p].prediction.confidence >= kPartedConfidence;
             chosen = digits ? parted : std::vector<std::size_t>{std::size_t(whole - pieces.data())};
+            if (!digits && parted.size() >= 2) {
+                read[u].parted_chance = 1.0;
+                for (std::size_t p : parted) read[u].parted_chance *= pieces[p].prediction.confidence;
+            }
         }
         UnitReading& r = read[u];
         for (std::size_t p : chosen) {
@@ -517,10 +524,14 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         read[u + 1].marks.clear();
     }
 
+    // The text's confidence: that every digit is what it reads, and that every mark left out holds none (a
+    // doodle barely lowers it; two digits written into each other and left out do).
     double log_confidence = 0.0;
     for (UnitReading& r : read) {
         for (ReadDigit& d : r.marks) {
             if (d.prediction.reason == Rejection::not_a_digit) {
+                const double chance = std::max<double>(d.prediction.confidence, r.parted_chance);
+                log_confidence += std::log(std::max(1e-12, 1.0 - chance));
                 reading.ignored.push_back(std::move(d));
                 continue;
             }

@@ -26,8 +26,10 @@ struct ReadDigit {
 };
 
 struct NumberReading {
-    std::string text;         // the digits, left to right
-    float confidence = 0.0f;  // product of the digits' confidences
+    std::string text;  // the digits, left to right
+    // The chance the text is right: the digits' confidences, times the chance that each mark left out is
+    // no digit.
+    float confidence = 0.0f;
     std::vector<ReadDigit> digits;
     // Marks that are not digits (a smiley beside the number, a scribble), left out of `text`.
     std::vector<ReadDigit> ignored;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate.hpp"
 #include "classifier.hpp"
 #include "numbers.hpp"
 #include "recognizer.hpp"
@@ -50,11 +51,13 @@ std::string read_groups_whole(const std::string& file, const digit::Classifier& 
     return text;
 }
 
-std::string read_ours(const std::string& file, const digit::Classifier& classifier) {
+// The text and its confidence (0 when nothing is read).
+std::pair<std::string, float> read_ours(const std::string& file, const digit::Classifier& classifier) {
     try {
-        return digit::read_number(file.data(), file.size(), classifier).text;
+        const digit::NumberReading reading = digit::read_number(file.data(), file.size(), classifier);
+        return {reading.text, reading.confidence};
     } catch (const digit::ImageError&) {
-        return "";
+        return {"", 0.0f};
     }
 }
 
@@ -180,6 +183,8 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
     ReadableDigits readable(mnist, classifier);
     std::mt19937 rng(2024);
     Route ours, simple;
+    std::vector<float> confidences;  // of our readings of the MNIST strings
+    std::vector<bool> right;
     for (int length = 2; length <= 7; ++length) {
         for (int n = 0; n < kPerLength; ++n) {
             std::vector<int> indices;
@@ -188,8 +193,10 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
             const auto style = n % 2 == 0 ? stress::NumberStyle::paper : stress::NumberStyle::canvas;
             const stress::NumberSample sample =
                 stress::number_image(mnist, indices, style, touching, std::uint32_t(rng()));
-            const std::string ours_read = read_ours(sample.file, classifier);
+            const auto [ours_read, ours_confidence] = read_ours(sample.file, classifier);
             const std::string simple_read = read_groups_whole(sample.file, classifier);
+            confidences.push_back(ours_confidence);
+            right.push_back(ours_read == sample.text);
             const std::string kind = std::string(style == stress::NumberStyle::paper ? "paper" : "canvas") +
                                      (touching ? " touching" : " apart");
             for (const std::string& row : {"length " + std::to_string(length), kind, std::string("all")}) {
@@ -213,7 +220,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
                 for (int i = 0; i < length; ++i) text += char('0' + draw_rng() % 10);
             }
             const std::string file = drawn_number(text, draw_rng);
-            const std::string ours_read = read_ours(file, classifier);
+            const std::string ours_read = read_ours(file, classifier).first;
             const std::string simple_read = read_groups_whole(file, classifier);
             const std::string row =
                 "length " + std::string(text.size() < 10 ? " " : "") + std::to_string(text.size());
@@ -228,6 +235,15 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     print_table("numbers from MNIST test digits (paper JPEG and canvas PNG)", ours, simple);
+    // How far the text's confidence can be trusted: its calibration, and how right the sure readings are.
+    int sure = 0, sure_right = 0;
+    for (std::size_t i = 0; i < confidences.size(); ++i)
+        if (confidences[i] >= 0.9f) ++sure, sure_right += right[i];
+    std::printf(
+        "confidence of the text: expected calibration error (15 bins) %.4f; read with 0.9 or more: "
+        "%d/%zu strings, %.1f%% of them exact\n",
+        digit::expected_calibration_error(confidences, right), sure, confidences.size(),
+        100.0 * sure_right / std::max(1, sure));
     print_table("numbers drawn with strokes on a wide canvas", drawn_ours, drawn_simple);
     std::printf("(%.1f s, making and reading both ways)\n", seconds);
 
