@@ -350,6 +350,15 @@ void remove_slanted_lines(Mask& mask) {
         double y0 = 0, slope = 0;
     };
     auto ink_at = [&](int x, int y) { return y >= 0 && y < h && mask(x, y); };
+    // The columns where the line from (0, o) with `slope` passes `at` within a row.
+    auto columns_along = [&](int o, double slope, const auto& at) {
+        int n = 0;
+        for (int x = 0; x < w; ++x) {
+            const int y = int(std::lround(o + slope * x));
+            n += at(x, y) || at(x, y - 1) || at(x, y + 1);
+        }
+        return n;
+    };
     std::vector<Line> best(std::size_t(h + 2 * reach));
     for (int k = -slopes; k <= slopes; ++k) {
         const double slope = k * slope_step;
@@ -358,14 +367,10 @@ void remove_slanted_lines(Mask& mask) {
             const int lo = std::max(0, std::min(o, int(o + slope * w)) - 1);
             const int hi = std::min(h - 1, std::max(o, int(o + slope * w)) + 1);
             if (lo > hi || band[std::size_t(hi) + 1] - band[std::size_t(lo)] < min_thin_crossed) continue;
-            int cover = 0, inked = 0;
-            for (int x = 0; x < w; ++x) {
-                const int y = int(std::lround(o + slope * x));
-                cover += thin_at(x, y) || thin_at(x, y - 1) || thin_at(x, y + 1);
-                inked += ink_at(x, y) || ink_at(x, y - 1) || ink_at(x, y + 1);
-            }
+            const int cover = columns_along(o, slope, thin_at);
             Line& b = best[std::size_t(o + reach)];
-            if (cover > b.cover) b = {cover, inked, double(o), slope};
+            // The ink along it only for the best so far: the only lines it is asked of.
+            if (cover > b.cover) b = {cover, columns_along(o, slope, ink_at), double(o), slope};
         }
     }
     // Each line once: the offsets whose cover is the largest within a few rows.
