@@ -1,6 +1,8 @@
 #include "classifier.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <mutex>
 
 #include <cnn/cnn.hpp>
@@ -18,6 +20,7 @@ struct Classifier::Impl {
     Calibration calibration;
     size_t parameters = 0;
     std::string summary;
+    std::unique_ptr<PairReader> pairs;
 
     // Workspaces are handed out to one request at a time and returned, so concurrent requests never share
     // scratch memory and no request allocates once the pool has warmed up.
@@ -63,6 +66,8 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
     impl_->parameters = impl_->net.parameter_count();
     impl_->summary = impl_->net.summary();
     impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
+    const std::string pair_path = pair_model_beside(model_path);
+    if (std::filesystem::exists(pair_path)) impl_->pairs = std::make_unique<PairReader>(pair_path);
     // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
     // images too.
     const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
@@ -104,6 +109,91 @@ std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std:
 
 Prediction Classifier::predict(const Image28& image) const {
     return predict_batch({image}).front();
+}
+
+const PairReader* Classifier::pairs() const {
+    return impl_->pairs.get();
+}
+
+std::string pair_model_beside(const std::string& model_path) {
+    return (std::filesystem::path(model_path).parent_path() / "pairnet.cnn").string();
+}
+
+struct PairReader::Impl {
+    std::string path;
+    cnn::Sequential net;
+    std::unique_ptr<cnn::FrozenNet> frozen;
+    float mean = kMnistMean, std = kMnistStd, temperature = 1.0f;
+    std::mutex mutex;
+    std::vector<std::unique_ptr<cnn::FrozenNet::Workspace>> idle;
+};
+
+PairReader::PairReader(const std::string& model_path) : impl_(std::make_unique<Impl>()) {
+    impl_->path = model_path;
+    impl_->net = cnn::load(model_path);
+    const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
+    if (in != cnn::Shape{1, kImageSide, kWideSide} || out.size() != 110)
+        throw std::runtime_error(model_path + ": not a pair reader of 28x56 inputs with 110 outputs (input " +
+                                 in.str() + ", " + std::to_string(out.size()) + " outputs)");
+    impl_->mean = metadata_float(impl_->net.metadata, "input_mean", kMnistMean);
+    impl_->std = metadata_float(impl_->net.metadata, "input_std", kMnistStd);
+    impl_->temperature = metadata_float(impl_->net.metadata, "temperature", 1.0f);
+    if (!(impl_->std > 0.0f) || !(impl_->temperature > 0.0f))
+        throw std::runtime_error(model_path + ": input_std and temperature must be positive");
+    impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
+}
+
+PairReader::~PairReader() = default;
+
+const std::string& PairReader::path() const {
+    return impl_->path;
+}
+
+nlohmann::json PairReader::info() const {
+    nlohmann::json metadata = nlohmann::json::object();
+    for (const auto& [k, v] : impl_->net.metadata) metadata[k] = v;
+    return {{"architecture", "pairnet"},
+            {"parameters", impl_->net.parameter_count()},
+            {"temperature", impl_->temperature},
+            {"input", {{"shape", {1, kImageSide, kWideSide}}, {"mean", impl_->mean}, {"std", impl_->std}}},
+            {"answers", "110: one digit 0-9, or the pair \"ab\" at 10 + 10a + b"},
+            {"metadata", metadata}};
+}
+
+std::vector<PairPrediction> PairReader::read(const std::vector<ImageWide>& images) const {
+    std::vector<PairPrediction> results(images.size());
+    if (images.empty()) return results;
+    std::vector<float> input(images.size() * kWidePixels), logits(images.size() * 110);
+    for (size_t i = 0; i < images.size(); ++i)
+        for (int p = 0; p < kWidePixels; ++p)
+            input[i * kWidePixels + size_t(p)] = (images[i][size_t(p)] - impl_->mean) / impl_->std;
+    std::unique_ptr<cnn::FrozenNet::Workspace> ws;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (!impl_->idle.empty()) ws = std::move(impl_->idle.back()), impl_->idle.pop_back();
+    }
+    if (!ws) ws = std::make_unique<cnn::FrozenNet::Workspace>();
+    for (size_t first = 0; first < images.size(); first += kBatchChunk) {
+        const size_t n = std::min(kBatchChunk, images.size() - first);
+        impl_->frozen->run(input.data() + first * kWidePixels, int(n), logits.data() + first * 110, *ws);
+    }
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        impl_->idle.push_back(std::move(ws));
+    }
+    for (size_t i = 0; i < images.size(); ++i) {
+        float scaled[110], p[110];
+        for (int k = 0; k < 110; ++k) scaled[k] = logits[i * 110 + size_t(k)] / impl_->temperature;
+        cnn::softmax(scaled, p, 110);
+        PairPrediction& r = results[i];
+        float one = 0.0f;
+        for (int k = 0; k < 10; ++k) one += p[k];
+        r.two = 1.0f - one;
+        for (int k = 0; k < 10; ++k) r.single[size_t(k)] = p[k] / std::max(one, 1e-12f);
+        for (int k = 0; k < 100; ++k) r.pair[size_t(k)] = p[10 + k] / std::max(r.two, 1e-12f);
+        r.best_pair = int(std::max_element(r.pair.begin(), r.pair.end()) - r.pair.begin());
+    }
+    return results;
 }
 
 int Classifier::classes() const {
@@ -204,6 +294,7 @@ nlohmann::json Classifier::info() const {
           {"date", get("date")},
           {"recipe", get("recipe")}}},
         {"metadata", metadata},
+        {"pair_reader", impl_->pairs ? impl_->pairs->info() : nlohmann::json(nullptr)},
     };
 }
 

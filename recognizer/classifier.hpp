@@ -3,6 +3,7 @@
 // threads; each thread gets its own workspace.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -45,6 +46,36 @@ Calibration calibration_of(const std::map<std::string, std::string>& metadata);
 // The answer from one image's `outputs` raw network outputs.
 Prediction decide(const float* logits, int outputs, const Calibration& calibration);
 
+// What the pair reader makes of a group of ink: one digit, or two written close (touching, overlapping).
+struct PairPrediction {
+    float two = 0.0f;                // the chance that it holds two digits
+    std::array<float, 10> single{};  // given one digit: each digit's chance
+    std::array<float, 100> pair{};   // given two: the chance of "ab" at 10a + b
+    int best_pair = 0;               // the most probable pair, 10a + b
+};
+
+// The pair reader: a network reading a group's wide field (normalise_wide) as one of 110 answers, the ten
+// digits and the hundred pairs "00" to "99". Loaded once, used read-only from any number of threads.
+class PairReader {
+  public:
+    // Throws std::runtime_error naming the file and the problem.
+    explicit PairReader(const std::string& model_path);
+    ~PairReader();
+    PairReader(const PairReader&) = delete;
+    PairReader& operator=(const PairReader&) = delete;
+    std::vector<PairPrediction> read(const std::vector<ImageWide>& images) const;  // thread-safe
+    const std::string& path() const;
+    // Parameter count, temperature and the training metadata stored in the model file.
+    nlohmann::json info() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// The pair reader's file beside a digit model's: the same folder, named pairnet.cnn.
+std::string pair_model_beside(const std::string& model_path);
+
 class Classifier {
   public:
     // Throws std::runtime_error naming the file and the problem (missing, truncated, corrupt, wrong version).
@@ -61,6 +92,9 @@ class Classifier {
     // images of 1x28x28 floats, one after another. For callers that normalise themselves, such as the Open
     // Inference Protocol's tensors. Thread-safe.
     std::vector<Prediction> predict_normalised(const float* inputs, std::size_t count) const;
+
+    // The pair reader, when a pair model lies beside the model file (pair_model_beside); else null.
+    const PairReader* pairs() const;
 
     int classes() const;  // answer classes (without a "not a digit" output)
     const Calibration& calibration() const;

@@ -67,6 +67,11 @@ void write_png(const std::string& path, const Rgb& image, std::vector<std::strin
 
 }  // namespace
 
+bool write_png_rgb(const std::string& path, int width, int height, const std::vector<unsigned char>& rgb) {
+    return rgb.size() == std::size_t(width) * std::size_t(height) * 3 &&
+           stbi_write_png(path.c_str(), width, height, 3, rgb.data(), width * 3) != 0;
+}
+
 std::vector<std::string> write_debug_images(const Trace& trace, const Image28* input,
                                             const std::string& directory, const std::string& stem) {
     ::mkdir(directory.c_str(), 0777);

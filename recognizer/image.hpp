@@ -24,6 +24,10 @@ struct Plane {
 constexpr int kImageSide = 28;
 constexpr int kImagePixels = kImageSide * kImageSide;
 using Image28 = std::array<float, kImagePixels>;
+// A field twice as wide, for two digits side by side (normalise_wide).
+constexpr int kWideSide = 2 * kImageSide;
+constexpr int kWidePixels = kImageSide * kWideSide;
+using ImageWide = std::array<float, kWidePixels>;
 
 // A grey image: 0 = black, 1 = white.
 using GreyImage = Plane;

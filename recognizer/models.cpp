@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "image.hpp"
+
 namespace digit {
 namespace {
 
@@ -59,8 +61,29 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed, int cl
         set_digit_metadata(net, arch);
         return net;
     }
+    if (arch == "pairnet") {
+        // Two digits side by side in a 28x56 field: the digit networks' blocks, a wider map at the end.
+        cnn::Sequential net({1, kImageSide, kWideSide});
+        int in = 1;
+        for (int out : {32, 64, 128}) {
+            net.add<cnn::Conv2D>(in, out, 3, 1, 1);
+            net.add<cnn::BatchNorm>(out);
+            net.add<cnn::ReLU>();
+            net.add<cnn::MaxPool2D>(2, 2);
+            in = out;
+        }
+        net.add<cnn::Flatten>();
+        net.add<cnn::Dense>(128 * 3 * 7, 256);
+        net.add<cnn::BatchNorm>(256);
+        net.add<cnn::ReLU>();
+        net.add<cnn::Dropout>(0.3);
+        net.add<cnn::Dense>(256, classes);
+        cnn::initialize(net, seed);
+        set_digit_metadata(net, arch);
+        return net;
+    }
     throw std::invalid_argument("unknown architecture '" + arch +
-                                "' (digitnet, digitnet-bn or digitnet-plus)");
+                                "' (digitnet, digitnet-bn, digitnet-plus or pairnet)");
 }
 
 float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,

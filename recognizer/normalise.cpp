@@ -15,46 +15,75 @@ constexpr int kDigitBox = 20;
 // grown to the median. Thick ones (markers, wide brushes) are left as they are: the model reads them (it is
 // trained with thickness changes), and thinning them read worse on the stress suite.
 constexpr float kTargetStrokeWidth = 2.7f;
+// The wide field's box: 20 px high, as a digit's, and up to 48 px wide.
+constexpr int kWideBox = 48;
 
-}  // namespace
+// The soft ink's box: its bounds (ink above 0.02), or throws ImageError(empty_image).
+Box ink_bounds(const Plane& crop) {
+    Box b;
+    for (int y = 0; y < crop.height; ++y)
+        for (int x = 0; x < crop.width; ++x)
+            if (crop(x, y) > 0.02f) b.include({x, y, x, y});
+    if (b.empty()) throw_empty_image();
+    return b;
+}
 
-Image28 centre_in_field(const Plane& crop) {
-    int bx0 = crop.width, by0 = crop.height, bx1 = -1, by1 = -1;
-    for (int y = 0; y < crop.height; ++y) {
-        for (int x = 0; x < crop.width; ++x) {
-            if (crop(x, y) <= 0.02f) continue;
-            bx0 = std::min(bx0, x), by0 = std::min(by0, y), bx1 = std::max(bx1, x), by1 = std::max(by1, y);
-        }
-    }
-    if (bx1 < 0) throw_empty_image();
-    Plane ink(bx1 - bx0 + 1, by1 - by0 + 1);
-    for (int y = by0; y <= by1; ++y)
-        for (int x = bx0; x <= bx1; ++x) ink(x - bx0, y - by0) = crop(x, y);
-    const int ink_long = std::max(ink.width, ink.height);
-    const int out_w = std::max(1, int(std::lround(double(ink.width) * kDigitBox / ink_long)));
-    const int out_h = std::max(1, int(std::lround(double(ink.height) * kDigitBox / ink_long)));
-    const Plane small = resize_area(ink, out_w, out_h);
-
+// `small` pasted into a field of `field_w` x `field_h` with its centre of mass at the field's centre.
+template <std::size_t N>
+std::array<float, N> paste_centred(const Plane& small, int field_w, int field_h) {
     double mass = 0.0, mx = 0.0, my = 0.0;
-    for (int y = 0; y < out_h; ++y) {
-        for (int x = 0; x < out_w; ++x) {
+    for (int y = 0; y < small.height; ++y) {
+        for (int x = 0; x < small.width; ++x) {
             mass += small(x, y);
             mx += small(x, y) * (x + 0.5);
             my += small(x, y) * (y + 0.5);
         }
     }
     if (mass <= 1e-3) throw_empty_image();
-    const int left = std::clamp(int(std::lround(kImageSide / 2.0 - mx / mass)), 0, kImageSide - out_w);
-    const int top = std::clamp(int(std::lround(kImageSide / 2.0 - my / mass)), 0, kImageSide - out_h);
-    Image28 result{};
-    for (int y = 0; y < out_h; ++y)
-        for (int x = 0; x < out_w; ++x)
-            result[std::size_t(top + y) * kImageSide + std::size_t(left + x)] =
+    const int left = std::clamp(int(std::lround(field_w / 2.0 - mx / mass)), 0, field_w - small.width);
+    const int top = std::clamp(int(std::lround(field_h / 2.0 - my / mass)), 0, field_h - small.height);
+    std::array<float, N> result{};
+    for (int y = 0; y < small.height; ++y)
+        for (int x = 0; x < small.width; ++x)
+            result[std::size_t(top + y) * std::size_t(field_w) + std::size_t(left + x)] =
                 std::clamp(small(x, y), 0.0f, 1.0f);
     return result;
 }
 
+Plane crop_to(const Plane& crop, const Box& b) {
+    Plane ink(b.width(), b.height());
+    for (int y = b.y0; y <= b.y1; ++y)
+        for (int x = b.x0; x <= b.x1; ++x) ink(x - b.x0, y - b.y0) = crop(x, y);
+    return ink;
+}
+
+}  // namespace
+
+Image28 centre_in_field(const Plane& crop) {
+    const Plane ink = crop_to(crop, ink_bounds(crop));
+    const int ink_long = std::max(ink.width, ink.height);
+    const int out_w = std::max(1, int(std::lround(double(ink.width) * kDigitBox / ink_long)));
+    const int out_h = std::max(1, int(std::lround(double(ink.height) * kDigitBox / ink_long)));
+    return paste_centred<kImagePixels>(resize_area(ink, out_w, out_h), kImageSide, kImageSide);
+}
+
+ImageWide centre_in_wide_field(const Plane& crop) {
+    const Plane ink = crop_to(crop, ink_bounds(crop));
+    const double scale = std::min(double(kDigitBox) / ink.height, double(kWideBox) / ink.width);
+    const int out_w = std::clamp(int(std::lround(ink.width * scale)), 1, kWideBox);
+    const int out_h = std::clamp(int(std::lround(ink.height * scale)), 1, kDigitBox);
+    return paste_centred<kWidePixels>(resize_area(ink, out_w, out_h), kWideSide, kImageSide);
+}
+
 Image28 normalise_digit(const InkMap& ink, const Components& components, const DigitGroup& group) {
+    return centre_in_field(soft_ink(ink, components, group, Field::digit));
+}
+
+ImageWide normalise_wide(const InkMap& ink, const Components& components, const DigitGroup& group) {
+    return centre_in_wide_field(soft_ink(ink, components, group, Field::wide));
+}
+
+Plane soft_ink(const InkMap& ink, const Components& components, const DigitGroup& group, Field field) {
     const int w = ink.strength.width, h = ink.strength.height;
     if (group.members.empty() || group.box.empty()) throw_empty_image();
     // A speck is not a digit: the ink must amount to at least a small dot of ~1.5% of the image's side.
@@ -81,7 +110,10 @@ Image28 normalise_digit(const InkMap& ink, const Components& components, const D
     const int fringe = std::max(1, int(std::lround(std::max(b.width(), b.height()) / 40.0)));
     near_digit = square_extreme(near_digit, fringe, true);
 
-    const float scale_to_box = float(kDigitBox) / float(std::max(b.width(), b.height()));
+    const float scale_to_box =
+        field == Field::digit
+            ? float(kDigitBox) / float(std::max(b.width(), b.height()))
+            : std::min(float(kDigitBox) / float(b.height()), float(kWideBox) / float(b.width()));
     // The stroke's width at half its ink level, as one sees it.
     const float width_in_box =
         mean_stroke_width(member_mask(components, ink, group.members, 0.5f * ink_level)) * scale_to_box;
@@ -104,7 +136,7 @@ Image28 normalise_digit(const InkMap& ink, const Components& components, const D
         }
     }
     if (grow > 0) crop = square_extreme(crop, grow, true);
-    return centre_in_field(crop);
+    return crop;
 }
 
 }  // namespace digit

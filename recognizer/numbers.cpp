@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "normalise.hpp"
+
 namespace digit {
 namespace {
 
@@ -270,6 +272,11 @@ double shape_prior(const Box& piece, int height) {
     return -std::max(0.0, aspect - 1.4);
 }
 
+// The pair reader reads units at most this many times as wide as high, and settles their count when this
+// sure of it.
+constexpr double kPairMaxAspect = 2.0;
+constexpr float kPairSure = 0.95f;
+
 // Each piece costs a little, so that a digit is cut only when its pieces read clearly better.
 constexpr double kPieceCost = 0.4;
 
@@ -335,7 +342,8 @@ Image28 normalise_piece(const InkMap& ink, const Components& components, const s
     return normalise_digit(crop, parts, group);
 }
 
-NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify) {
+NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify,
+                          const ReadPairs& read_pairs) {
     NumberReading reading;
     std::vector<Unit> units = stacked_units(components);
     if (units.empty()) return reading;
@@ -413,6 +421,8 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         // The chance that the unit, left out whole as no digit, holds digits after all: read as digits
         // parted, if that reads better than whole.
         double parted_chance = 0.0;
+        // The chance that the unit holds as many digits as it is read with, when the pair reader decided.
+        double count_chance = 1.0;
     };
     auto piece_score = [](const Prediction& p, const Box& box, int unit_height) {
         return std::log(std::max(1e-6f, p.confidence)) + shape_prior(box, unit_height) - kPieceCost;
@@ -474,6 +484,89 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         }
     }
 
+    // The pair reader reads each unit of one or two digits' proportions whole: how many digits it holds,
+    // and which. Where it is sure of the count, that count stands; read as two, the digits are the pair it
+    // reads, at the cut between them whose pieces agree with it best.
+    if (read_pairs) {
+        std::vector<std::size_t> asked;
+        std::vector<ImageWide> fields;
+        for (std::size_t u = 0; u < units.size(); ++u) {
+            const Box& b = units[u].box;
+            const UnitReading& r = read[u];
+            const bool all_digits =
+                !r.marks.empty() && std::all_of(r.marks.begin(), r.marks.end(), [](const ReadDigit& d) {
+                    return d.prediction.reason != Rejection::not_a_digit;
+                });
+            if (!all_digits || r.marks.size() > 2) continue;
+            if (b.width() < kTryCutWidth * height || b.width() > kPairMaxAspect * std::max(1, b.height()))
+                continue;
+            DigitGroup group;
+            group.box = b;
+            group.members = units[u].members;
+            group.mass = units[u].mass;
+            try {
+                fields.push_back(normalise_wide(ink, components, group));
+            } catch (const ImageError&) {
+                continue;
+            }
+            asked.push_back(u);
+        }
+        const std::vector<PairPrediction> answers =
+            fields.empty() ? std::vector<PairPrediction>{} : read_pairs(fields);
+        for (std::size_t k = 0; k < asked.size(); ++k) {
+            const std::size_t u = asked[k];
+            const PairPrediction& answer = answers[k];
+            UnitReading& r = read[u];
+            const std::size_t n = cuts[u].size();
+            if (answer.two >= kPairSure) {
+                const int a = answer.best_pair / 10, c = answer.best_pair % 10;
+                // The two pieces: the way into two that the classifier reads closest to the pair.
+                const Piece* left = nullptr;
+                const Piece* right = nullptr;
+                double best = -1e300;
+                for (const Piece& p : pieces) {
+                    if (p.unit != u || p.from != 0 || p.to == n - 1) continue;
+                    for (const Piece& q : pieces) {
+                        if (q.unit != u || q.from != p.to || q.to != n - 1) continue;
+                        const double score =
+                            std::log(std::max(1e-6f, p.prediction.probabilities[std::size_t(a)])) +
+                            std::log(std::max(1e-6f, q.prediction.probabilities[std::size_t(c)]));
+                        if (score > best) best = score, left = &p, right = &q;
+                    }
+                }
+                if (!left) continue;
+                std::array<float, 10> first{}, second{};
+                for (int i = 0; i < 10; ++i)
+                    for (int j = 0; j < 10; ++j) {
+                        first[std::size_t(i)] += answer.pair[std::size_t(10 * i + j)];
+                        second[std::size_t(j)] += answer.pair[std::size_t(10 * i + j)];
+                    }
+                auto digit_of = [](const Piece& piece, const std::array<float, 10>& probabilities,
+                                   int digit) {
+                    ReadDigit d;
+                    d.box = d.source_box = piece.box;
+                    d.input = piece.input;
+                    d.prediction.digit = digit;
+                    d.prediction.probabilities.assign(probabilities.begin(), probabilities.end());
+                    d.prediction.confidence = probabilities[std::size_t(digit)];
+                    return d;
+                };
+                r.marks = {digit_of(*left, first, a), digit_of(*right, second, c)};
+                r.count_chance = answer.two;
+            } else if (answer.two <= 1.0f - kPairSure && r.marks.size() == 2) {
+                for (const Piece& p : pieces) {
+                    if (p.unit != u || p.from != 0 || p.to != n - 1 || !p.prediction.is_digit) continue;
+                    ReadDigit d;
+                    d.box = d.source_box = p.box;
+                    d.input = p.input;
+                    d.prediction = p.prediction;
+                    r.marks = {std::move(d)};
+                    r.count_chance = 1.0 - answer.two;
+                }
+            }
+        }
+    }
+
     // A digit written in two strokes side by side (a 0 whose sides did not meet, a 4 whose stem stands
     // apart) is two units: neighbours that nearly touch, each read as one mark and not both clearly digits,
     // are read together too, and taken together when that reads better than apart.
@@ -528,6 +621,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     // doodle barely lowers it; two digits written into each other and left out do).
     double log_confidence = 0.0;
     for (UnitReading& r : read) {
+        log_confidence += std::log(std::max(1e-12, r.count_chance));
         for (ReadDigit& d : r.marks) {
             if (d.prediction.reason == Rejection::not_a_digit) {
                 const double chance = std::max<double>(d.prediction.confidence, r.parted_chance);
@@ -552,9 +646,12 @@ NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Tr
 }
 
 NumberReading read_found_number(Trace& t, const Classifier& classifier) {
-    NumberReading reading = read_number(t.ink, t.components, [&](const std::vector<Image28>& inputs) {
-        return classifier.predict_batch(inputs);
-    });
+    ReadPairs read_pairs;
+    if (const PairReader* pairs = classifier.pairs())
+        read_pairs = [pairs](const std::vector<ImageWide>& fields) { return pairs->read(fields); };
+    NumberReading reading = read_number(
+        t.ink, t.components,
+        [&](const std::vector<Image28>& inputs) { return classifier.predict_batch(inputs); }, read_pairs);
     if (reading.digits.empty() && reading.ignored.empty()) throw_empty_image();
     for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
     for (ReadDigit& d : reading.ignored) d.source_box = to_source_pixels(t.decoded, d.box);

@@ -38,8 +38,14 @@ struct NumberReading {
 // Reads a batch of 28x28 inputs (a Classifier's predict_batch, or a stand-in in tests).
 using ClassifyBatch = std::function<std::vector<Prediction>(const std::vector<Image28>&)>;
 
-// The number in an ink map whose clutter is marked (mark_clutter). Boxes are in the ink map's pixels.
-NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify);
+// Reads a batch of wide fields (a PairReader's read); may be empty: no pair reader.
+using ReadPairs = std::function<std::vector<PairPrediction>(const std::vector<ImageWide>&)>;
+
+// The number in an ink map whose clutter is marked (mark_clutter). Boxes are in the ink map's pixels. With
+// `read_pairs`, a group of a digit's or two digits' proportions is also read whole by the pair reader,
+// which settles whether it holds one digit or two, and which two.
+NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify,
+                          const ReadPairs& read_pairs = {});
 // The steps after decoding, then read_number; boxes in source pixels too. Throws ImageError(empty_image)
 // when no ink is found. `trace` keeps what each step produced.
 NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace = nullptr);

@@ -47,6 +47,8 @@ Image28 preprocess_image(const void* data, std::size_t size, const DecodeOptions
 // A box of the working image in the uploaded image's pixels.
 Box to_source_pixels(const DecodedImage& decoded, const Box& box);
 
+// An RGB image (3 bytes a pixel, rows top down) as a PNG file; false when it cannot be written.
+bool write_png_rgb(const std::string& path, int width, int height, const std::vector<unsigned char>& rgb);
 // PNGs of each stage into `directory`: <stem>.1-grey.png (the upright grey image), <stem>.2-ink.png (ink
 // strength), <stem>.3-kept.png (the mask: the chosen group white, other groups blue, clutter red, boxes
 // green) and <stem>.4-input.png (the 28x28, enlarged). Returns the paths written; throws std::runtime_error

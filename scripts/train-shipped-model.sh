@@ -5,7 +5,9 @@
 #      (letters and symbols in handwriting fonts, doodles, noise textures, Fashion-MNIST's training split,
 #      pairs of touching training digits), and with training digits also drawn as uploads and read by the
 #      recognizer, 30% of them cut out of a written number with bits of their neighbours;
-#   3. calibration: a temperature and the thresholds, fitted on the validation split (never the test set).
+#   3. calibration: a temperature and the thresholds, fitted on the validation split (never the test set);
+#   4. the pair reader beside it (pairnet.cnn in the same folder), unless that file exists: one digit or two
+#      written close, made from training digits, 4 epochs (digit-trainer train-pairs).
 # Steps 2 and 3 need Fashion-MNIST and the fonts: scripts/setup.sh train installs them.
 # Usage: scripts/train-shipped-model.sh TRAINER MNIST_DIR OUT [extra digit-trainer train flags...]
 set -euo pipefail
@@ -24,3 +26,7 @@ fi
     --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 20000 \
     --uploads-in-context 0.3 --rejection class --metrics "${out%.cnn}.metrics.json" "$@"
 "$trainer" calibrate --model "$out" --data "$data" --seed 1 --accept 0.99
+pairs="$(dirname "$out")/pairnet.cnn"
+if [ ! -f "$pairs" ]; then
+    "$trainer" train-pairs --data "$data" --out "$pairs" --samples 400000 --validation 10000 --epochs 4 --seed 1
+fi

@@ -10,6 +10,7 @@
 #include "classifier.hpp"
 #include "dataset.hpp"
 #include "numbers.hpp"
+#include "pairs.hpp"
 #include "recognizer.hpp"
 #include "training.hpp"
 
@@ -170,6 +171,22 @@ int main(int argc, char** argv) {
     train->add_option("--fashion-dir", t.fashion_dir, "Fashion-MNIST IDX folder (clothing negatives)")
         ->capture_default_str();
 
+    digit::PairTrainOptions pt;
+    auto* train_pairs = app.add_subcommand(
+        "train-pairs", "train the pair reader, which tells one digit from two written close and reads both");
+    train_pairs->add_option("--data", pt.data_dir, "MNIST folder (training digits only)")->required();
+    train_pairs->add_option("--out", pt.out, "where to write the model (beside the digit model: pairnet.cnn)")
+        ->capture_default_str();
+    train_pairs->add_option("--epochs", pt.epochs, "passes over the samples")->capture_default_str();
+    train_pairs->add_option("--samples", pt.samples, "training samples made")->capture_default_str();
+    train_pairs->add_option("--validation", pt.validation, "validation samples made")->capture_default_str();
+    train_pairs->add_option("--lr", pt.lr, "learning rate (Adam, cosine schedule)")->capture_default_str();
+    train_pairs->add_option("--batch-size", pt.batch_size, "samples per step")->capture_default_str();
+    train_pairs->add_option("--seed", pt.seed, "seed of every random choice")->capture_default_str();
+    train_pairs->add_option("--threads", pt.threads, "threads (default: all cores)");
+    train_pairs->add_flag("--quiet", pt.quiet, "no progress bar");
+    train_pairs->add_option("--sheet", pt.sheet, "write a PNG of the first 64 training samples here");
+
     digit::CalibrateOptions c;
     auto* calibrate = app.add_subcommand(
         "calibrate",
@@ -229,6 +246,10 @@ int main(int argc, char** argv) {
             std::signal(SIGINT, request_stop);
             std::signal(SIGTERM, request_stop);
             digit::train(t);
+            return 0;
+        }
+        if (*train_pairs) {
+            digit::train_pairs(pt);
             return 0;
         }
         if (*eval) return run_eval(model, data_dir, confusion, eval_threads);

@@ -739,6 +739,11 @@ Coverage compose_line(const LabelledImages& digits, const std::vector<std::size_
 
 }  // namespace
 
+Coverage compose_digits(const LabelledImages& digits, const std::vector<std::size_t>& indices, int height,
+                        float gap_lo, float gap_hi, std::mt19937& rng) {
+    return compose_line(digits, indices, height, gap_lo, gap_hi, rng);
+}
+
 Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size_t second, int height,
                       std::mt19937& rng) {
     return compose_line(digits, {first, second}, height, -0.2f, 0.06f, rng);

@@ -66,6 +66,10 @@ std::optional<Image28> model_input(const GreyImage& grey);
 // Two digits of `digits` (28x28, 0 = background) side by side, the second overlapping the first by up to a
 // fifth of their height or a little apart, each scaled and shifted up or down a little; as ink coverage
 // `height` px tall.
+// Digits of `digits` in a row, each scaled and shifted up or down a little, each one's ink starting a gap
+// (a fraction of the height in [gap_lo, gap_hi]; below 0 they overlap) after the previous one's ends.
+Coverage compose_digits(const LabelledImages& digits, const std::vector<std::size_t>& indices, int height,
+                        float gap_lo, float gap_hi, std::mt19937& rng);
 Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size_t second, int height,
                       std::mt19937& rng);
 

@@ -34,27 +34,6 @@ int resolve_threads(int threads) {
     return threads > 0 ? threads : std::max(1, int(std::thread::hardware_concurrency()));
 }
 
-// Copies images [indices] of a set into a normalised batch tensor, augmenting them first when asked.
-void make_batch(const LabelledImages& set, const std::vector<size_t>& order, size_t first, int count,
-                const Augmenter* augmenter, uint64_t seed, float mean, float std, cnn::Tensor& x,
-                std::vector<int>& y) {
-    const int rows = set.rows, cols = set.cols;
-    const size_t per = set.pixels_per_image();
-    x.resize(count, 1, rows, cols);
-    y.resize(count);
-    for (int i = 0; i < count; ++i) {
-        const size_t index = order[first + i];
-        float* dst = x.sample(i);
-        if (augmenter) {
-            augmenter->augment_batch(set.image(index), dst, 1, rows, cols, seed, first + i);
-        } else {
-            std::copy(set.image(index), set.image(index) + per, dst);
-        }
-        for (size_t p = 0; p < per; ++p) dst[p] = (dst[p] - mean) / std;
-        y[i] = set.labels[index];
-    }
-}
-
 std::unique_ptr<cnn::Optimizer> make_optimizer(const TrainOptions& o, cnn::Sequential& net, double lr) {
     if (o.optimizer == "adam")
         return std::make_unique<cnn::Adam>(net.params(), lr, 0.9, 0.999, 1e-8, o.weight_decay);
@@ -173,6 +152,27 @@ cnn::LossResult outlier_exposure_loss(const cnn::Tensor& logits, const int* labe
 }
 
 }  // namespace
+
+// Copies images [indices] of a set into a normalised batch tensor, augmenting them first when asked.
+void make_batch(const LabelledImages& set, const std::vector<size_t>& order, size_t first, int count,
+                const Augmenter* augmenter, uint64_t seed, float mean, float std, cnn::Tensor& x,
+                std::vector<int>& y) {
+    const int rows = set.rows, cols = set.cols;
+    const size_t per = set.pixels_per_image();
+    x.resize(count, 1, rows, cols);
+    y.resize(count);
+    for (int i = 0; i < count; ++i) {
+        const size_t index = order[first + i];
+        float* dst = x.sample(i);
+        if (augmenter) {
+            augmenter->augment_batch(set.image(index), dst, 1, rows, cols, seed, first + i);
+        } else {
+            std::copy(set.image(index), set.image(index) + per, dst);
+        }
+        for (size_t p = 0; p < per; ++p) dst[p] = (dst[p] - mean) / std;
+        y[i] = set.labels[index];
+    }
+}
 
 std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads) {
     const int classes = int(net.output_shape().size());

@@ -73,6 +73,13 @@ extern std::atomic<bool> g_stop_requested;
 
 TrainResult train(const TrainOptions& options);
 
+class Augmenter;
+// Copies images order[first .. first + count) of a set into a batch tensor normalised as (x - mean) / std,
+// augmenting them first when `augmenter` is given; their labels into y.
+void make_batch(const LabelledImages& set, const std::vector<size_t>& order, size_t first, int count,
+                const Augmenter* augmenter, uint64_t seed, float mean, float std, cnn::Tensor& x,
+                std::vector<int>& y);
+
 struct EvalResult {
     double accuracy = 0;
     std::vector<std::vector<int>> confusion;  // [true][predicted]

@@ -1,10 +1,11 @@
 // Whole numbers read by read_number, on images made here from MNIST test digits (stress_images.hpp's
 // number_image: notebook photos and wide canvases, gaps from overlapping to wide, a third with a touching
 // or overlapping pair) and from stroke drawings on a wide canvas (test_images.hpp's digit_strokes: a 4 in
-// two strokes, a 5 whose bar is apart, a 1 that is just a stroke, lengths 1 to 12). Beside ours runs a
-// simpler route: every digit group of group_digits read whole as one digit (components merged by geometry,
-// nothing cut). Both are read by the shipped model. The suite prints exact-string accuracy by length and
-// kind and per-digit accuracy for both, and fails under 98% on the stroke drawings and under the floor below
+// two strokes, a 5 whose bar is apart, a 1 that is just a stroke, lengths 1 to 12). Beside ours (cuts and
+// the pair reader, models/pairnet.cnn) run two simpler routes: ours without the pair reader ("cuts only"),
+// and every digit group of group_digits read whole as one digit (components merged by geometry, nothing
+// cut). All are read by the shipped models. The suite prints exact-string accuracy by length and kind and
+// per-digit accuracy for each, and fails under 98% on the stroke drawings and under the floor below
 // on the MNIST strings (the aim there is 97%).
 //
 // NUMBER_DUMP_DIR=dir writes every image ours misreads as kind_index_truth_read.{png,jpg}.
@@ -33,7 +34,7 @@ namespace {
 
 constexpr int kPerLength = 100;      // MNIST strings of each length 2-7, half on paper, half on canvas
 constexpr int kDrawnPerLength = 10;  // stroke drawings of each length 1-12
-constexpr double kMnistStringsFloor = 88.0;  // percent exact
+constexpr double kMnistStringsFloor = 92.0;  // percent exact
 
 // The simpler route: each group of group_digits read whole.
 std::string read_groups_whole(const std::string& file, const digit::Classifier& classifier) {
@@ -49,6 +50,21 @@ std::string read_groups_whole(const std::string& file, const digit::Classifier& 
         }
     }
     return text;
+}
+
+// Ours without the pair reader: touching digits parted only by cuts, each piece read by the digit model.
+std::string read_cuts_only(const std::string& file, const digit::Classifier& classifier) {
+    try {
+        digit::Trace t;
+        digit::find_digit_groups(digit::decode_image(file.data(), file.size()), t);
+        return digit::read_number(t.ink, t.components,
+                                  [&](const std::vector<digit::Image28>& inputs) {
+                                      return classifier.predict_batch(inputs);
+                                  })
+            .text;
+    } catch (const digit::ImageError&) {
+        return "";
+    }
 }
 
 // The text and its confidence (0 when nothing is read).
@@ -151,18 +167,20 @@ void dump(const std::string& dir, const std::string& name, const std::string& tr
         << file;
 }
 
-void print_table(const char* title, const Route& ours, const Route& simple) {
-    std::printf("\n%s\n%-26s %18s %18s\n", title, "strings", "ours exact", "groups whole");
+void print_table(const char* title, const Route& ours, const Route& cuts, const Route& simple) {
+    std::printf("\n%s\n%-22s %18s %18s %18s\n", title, "strings", "ours exact", "cuts only", "groups whole");
+    auto cell = [](const Score& s) { std::printf(" %5d/%-5d %5.1f%%", s.exact, s.count, s.percent()); };
     for (const auto& [row, score] : ours.rows) {
-        const Score& other = simple.rows.at(row);
-        std::printf("%-26s %5d/%-5d %5.1f%% %5d/%-5d %5.1f%%\n", row.c_str(), score.exact, score.count,
-                    score.percent(), other.exact, other.count, other.percent());
+        std::printf("%-22s", row.c_str());
+        for (const Route* r : {&ours, &cuts, &simple}) cell(r->rows.at(row));
+        std::printf("\n");
     }
-    std::printf("%-26s %18s %18s\n", "digits (by class)", "ours", "groups whole");
-    for (int d = 0; d < 10; ++d)
-        std::printf("%-26d %5d/%-5d %5.1f%% %5d/%-5d %5.1f%%\n", d, ours.digits[d].exact,
-                    ours.digits[d].count, ours.digits[d].percent(), simple.digits[d].exact,
-                    simple.digits[d].count, simple.digits[d].percent());
+    std::printf("%-22s %18s %18s %18s\n", "digits (by class)", "ours", "cuts only", "groups whole");
+    for (int d = 0; d < 10; ++d) {
+        std::printf("%-22d", d);
+        for (const Route* r : {&ours, &cuts, &simple}) cell(r->digits[d]);
+        std::printf("\n");
+    }
     std::fflush(stdout);
 }
 
@@ -182,7 +200,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
 
     ReadableDigits readable(mnist, classifier);
     std::mt19937 rng(2024);
-    Route ours, simple;
+    Route ours, cuts, simple;
     std::vector<float> confidences;  // of our readings of the MNIST strings
     std::vector<bool> right;
     for (int length = 2; length <= 7; ++length) {
@@ -195,12 +213,14 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
                 stress::number_image(mnist, indices, style, touching, std::uint32_t(rng()));
             const auto [ours_read, ours_confidence] = read_ours(sample.file, classifier);
             const std::string simple_read = read_groups_whole(sample.file, classifier);
+            const std::string cuts_read = read_cuts_only(sample.file, classifier);
             confidences.push_back(ours_confidence);
             right.push_back(ours_read == sample.text);
             const std::string kind = std::string(style == stress::NumberStyle::paper ? "paper" : "canvas") +
                                      (touching ? " touching" : " apart");
             for (const std::string& row : {"length " + std::to_string(length), kind, std::string("all")}) {
                 ours.add(row, sample.text, ours_read);
+                cuts.add(row, sample.text, cuts_read);
                 simple.add(row, sample.text, simple_read);
             }
             if (ours_read != sample.text)
@@ -208,7 +228,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
                      ours_read, sample.file);
         }
     }
-    Route drawn_ours, drawn_simple;
+    Route drawn_ours, drawn_cuts, drawn_simple;
     std::mt19937 draw_rng(13);
     const std::vector<std::string> fixed = {"1111", "007", "2024", "10", "11", "100", "45", "54", "1", "7"};
     for (int length = 1; length <= 12; ++length) {
@@ -222,10 +242,12 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
             const std::string file = drawn_number(text, draw_rng);
             const std::string ours_read = read_ours(file, classifier).first;
             const std::string simple_read = read_groups_whole(file, classifier);
+            const std::string cuts_read = read_cuts_only(file, classifier);
             const std::string row =
                 "length " + std::string(text.size() < 10 ? " " : "") + std::to_string(text.size());
             for (const std::string& r : {row, std::string("all")}) {
                 drawn_ours.add(r, text, ours_read);
+                drawn_cuts.add(r, text, cuts_read);
                 drawn_simple.add(r, text, simple_read);
             }
             if (ours_read != text)
@@ -234,7 +256,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
         }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    print_table("numbers from MNIST test digits (paper JPEG and canvas PNG)", ours, simple);
+    print_table("numbers from MNIST test digits (paper JPEG and canvas PNG)", ours, cuts, simple);
     // How far the text's confidence can be trusted: its calibration, and how right the sure readings are.
     int sure = 0, sure_right = 0;
     for (std::size_t i = 0; i < confidences.size(); ++i)
@@ -244,11 +266,11 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
         "%d/%zu strings, %.1f%% of them exact\n",
         digit::expected_calibration_error(confidences, right), sure, confidences.size(),
         100.0 * sure_right / std::max(1, sure));
-    print_table("numbers drawn with strokes on a wide canvas", drawn_ours, drawn_simple);
+    print_table("numbers drawn with strokes on a wide canvas", drawn_ours, drawn_cuts, drawn_simple);
     std::printf("(%.1f s, making and reading both ways)\n", seconds);
 
-    // The aim on the MNIST strings is 97% exact; touching pairs whose cut leaves a stroke of one digit in the
-    // other keep us below it (about 91% with the shipped model), so this floor only guards what is reached.
+    // The aim on the MNIST strings is 97% exact; touching pairs and digits MNIST's writers made ambiguous
+    // keep us below it (about 94.5% with the shipped models), so this floor only guards what is reached.
     CHECK(ours.rows["all"].percent() >= kMnistStringsFloor);
     CHECK(drawn_ours.rows["all"].percent() >= 98.0);
 }

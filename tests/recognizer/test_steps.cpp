@@ -247,6 +247,39 @@ TEST_CASE("normalise: the longer side is 20 px, the centre of mass at the centre
     CHECK(std::abs(my / mass - 14.0) < 0.6);
 }
 
+TEST_CASE("normalise: the wide field holds two digits 20 px high, a very wide mark 48 px wide", "[steps]") {
+    // The ink's box in a 28x56 field, and its centre of mass.
+    auto measure = [](const digit::ImageWide& field, int& width, int& height, double& cx, double& cy) {
+        int top = 28, bottom = -1, left = 56, right = -1;
+        double mass = 0, mx = 0, my = 0;
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 56; ++x) {
+                const float v = field[std::size_t(y * 56 + x)];
+                if (v > 0.1f)
+                    top = std::min(top, y), bottom = std::max(bottom, y), left = std::min(left, x),
+                    right = std::max(right, x);
+                mass += v, mx += v * (x + 0.5), my += v * (y + 0.5);
+            }
+        width = right - left + 1, height = bottom - top + 1, cx = mx / mass, cy = my / mass;
+    };
+    int width = 0, height = 0;
+    double cx = 0, cy = 0;
+    Plane pair(150, 100);  // two bars as wide as high, 50 px apart
+    fill(pair, 0, 0, 49, 99, 1.0f);
+    fill(pair, 100, 0, 149, 99, 1.0f);
+    measure(digit::centre_in_wide_field(pair), width, height, cx, cy);
+    CHECK(height == 20);
+    CHECK(width == 30);
+    CHECK(std::abs(cx - 28.0) < 0.6);
+    CHECK(std::abs(cy - 14.0) < 0.6);
+    Plane line(300, 50);  // six times as wide as high: the width decides
+    fill(line, 0, 0, 299, 49, 1.0f);
+    measure(digit::centre_in_wide_field(line), width, height, cx, cy);
+    CHECK(width == 48);
+    CHECK(height == 8);
+    CHECK_THROWS_AS(digit::centre_in_wide_field(Plane(10, 10)), digit::ImageError);
+}
+
 TEST_CASE("boxes map back to the uploaded image's pixels", "[steps]") {
     digit::DecodedImage decoded;
     decoded.source_width = 4000;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "classifier.hpp"
+#include "pairs.hpp"
 #include "training.hpp"
 
 namespace {
@@ -125,4 +127,42 @@ TEST_CASE("An interrupted run writes a checkpoint mid-epoch and resumes to the s
     CHECK(weights_of(o.out) == weights_of(straight.out));
     remove_outputs(straight);
     remove_outputs(o);
+}
+
+TEST_CASE("The shipped pair reader tells one digit from two and reads both, on MNIST test digits",
+          "[trainer][pairs]") {
+    const std::string model = std::string(DIGIT_SOURCE_DIR) + "/models/pairnet.cnn";
+    const digit::Dataset data = digit::load_dataset(DIGIT_MNIST_DIR);
+    // Test digits only, never trained on: one digit, or two written close, on canvas or paper.
+    const digit::LabelledImages samples = digit::make_pair_samples(data.test, 2000, 77);
+    REQUIRE(samples.count == 2000);
+    REQUIRE(samples.cols == digit::kWideSide);
+    const digit::PairReader reader(model);
+    std::vector<digit::ImageWide> fields(samples.count);
+    for (std::size_t i = 0; i < samples.count; ++i)
+        std::copy_n(samples.image(i), digit::kWidePixels, fields[i].begin());
+    const std::vector<digit::PairPrediction> answers = reader.read(fields);
+    int count_right = 0, singles = 0, singles_right = 0, pairs = 0, pairs_right = 0;
+    for (std::size_t i = 0; i < samples.count; ++i) {
+        const int truth = samples.labels[i];
+        const digit::PairPrediction& a = answers[i];
+        const bool two = a.two >= 0.5f;
+        count_right += two == (truth >= 10);
+        if (truth < 10) {
+            ++singles;
+            singles_right +=
+                !two && std::max_element(a.single.begin(), a.single.end()) - a.single.begin() == truth;
+        } else {
+            ++pairs;
+            pairs_right += two && a.best_pair == truth - 10;
+        }
+    }
+    std::printf(
+        "pair reader on MNIST test digits: one or two told apart %.2f%%, single digits %.2f%%, pairs "
+        "%.2f%% (%zu samples)\n",
+        100.0 * count_right / double(samples.count), 100.0 * singles_right / singles,
+        100.0 * pairs_right / pairs, samples.count);
+    CHECK(count_right >= 0.98 * double(samples.count));
+    CHECK(singles_right >= 0.965 * singles);
+    CHECK(pairs_right >= 0.9 * pairs);
 }
