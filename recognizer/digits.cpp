@@ -196,17 +196,33 @@ DigitGroup single_digit(const std::vector<DigitGroup>& groups) {
     return result;
 }
 
+namespace {
+
+// How many digits a group counts as beside the main one: 0 (a speck, a dash), 1, or for a group far wider
+// than a digit (digits written touching) about one per 0.7 of its height.
+int digits_in_group(const DigitGroup& g, const DigitGroup& main) {
+    if (g.mass < 0.2 * main.mass || g.box.height() < 0.4 * main.box.height()) return 0;
+    const double aspect = double(g.box.width()) / std::max(1, g.box.height());
+    return aspect >= 1.15 ? std::max(2, int(std::lround(aspect / 0.7))) : 1;
+}
+
+}  // namespace
+
 int count_digits(const std::vector<DigitGroup>& groups) {
     if (groups.empty()) return 0;
     const DigitGroup& main = groups[main_group(groups)];
     int count = 0;
-    for (const DigitGroup& g : groups) {
-        if (g.mass < 0.2 * main.mass || g.box.height() < 0.4 * main.box.height()) continue;
-        // A group far wider than a digit is digits written touching: about one per 0.7 of its height.
-        const double aspect = double(g.box.width()) / std::max(1, g.box.height());
-        count += aspect >= 1.15 ? std::max(2, int(std::lround(aspect / 0.7))) : 1;
-    }
+    for (const DigitGroup& g : groups) count += digits_in_group(g, main);
     return count;
+}
+
+std::vector<std::size_t> groups_counted_as_two(const std::vector<DigitGroup>& groups) {
+    std::vector<std::size_t> two;
+    if (groups.empty()) return two;
+    const DigitGroup& main = groups[main_group(groups)];
+    for (std::size_t i = 0; i < groups.size(); ++i)
+        if (digits_in_group(groups[i], main) == 2) two.push_back(i);
+    return two;
 }
 
 }  // namespace digit

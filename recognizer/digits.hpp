@@ -4,6 +4,7 @@
 // returned, left to right; the single-digit answer picks one of them.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include "image.hpp"
@@ -48,5 +49,7 @@ DigitGroup single_digit(const std::vector<DigitGroup>& groups);
 // How many digits the image seems to hold (for "this image holds N digits"): the groups that look like
 // digits of their own beside the main one, a group as wide as several touching digits counted as several.
 int count_digits(const std::vector<DigitGroup>& groups);
+// The groups count_digits counts as two touching digits (a wide single digit may be one of them).
+std::vector<std::size_t> groups_counted_as_two(const std::vector<DigitGroup>& groups);
 
 }  // namespace digit

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "normalise.hpp"
 
@@ -276,6 +277,8 @@ double shape_prior(const Box& piece, int height) {
 // sure of it.
 constexpr double kPairMaxAspect = 2.0;
 constexpr float kPairSure = 0.95f;
+// A mark that reads as no digit whole is read as two digits only when the pair reader gives their pair this.
+constexpr float kPairRead = 0.9f;
 
 // Each piece costs a little, so that a digit is cut only when its pieces read clearly better.
 constexpr double kPieceCost = 0.4;
@@ -497,7 +500,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 !r.marks.empty() && std::all_of(r.marks.begin(), r.marks.end(), [](const ReadDigit& d) {
                     return d.prediction.reason != Rejection::not_a_digit;
                 });
-            if (!all_digits || r.marks.size() > 2) continue;
+            // A mark left out whole as no digit is asked too: two digits written into each other may be.
+            const bool left_out =
+                r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
+            if (!(all_digits || left_out) || r.marks.size() > 2) continue;
             if (b.width() < kTryCutWidth * height || b.width() > kPairMaxAspect * std::max(1, b.height()))
                 continue;
             DigitGroup group;
@@ -534,7 +540,52 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                         if (score > best) best = score, left = &p, right = &q;
                     }
                 }
+                // No cut of the unit's own parts it in two (no valley, or pieces too low): straight cuts
+                // about its middle are read instead.
+                std::vector<Piece> straight;
+                if (!left) {
+                    const Box& b = units[u].box;
+                    for (double at : {0.35, 0.425, 0.5, 0.575, 0.65}) {
+                        const int column = b.x0 + int(std::lround(at * b.width()));
+                        Piece l{u, 0, 1, {}, {}, {}}, rt{u, 1, 2, {}, {}, {}};
+                        try {
+                            l.input = normalise_piece(ink, components, units[u].members,
+                                                      straight_cut(b.x0, b.y0, b.height()),
+                                                      straight_cut(column, b.y0, b.height()), &l.box);
+                            rt.input = normalise_piece(ink, components, units[u].members,
+                                                       straight_cut(column, b.y0, b.height()),
+                                                       straight_cut(b.x1 + 1, b.y0, b.height()), &rt.box);
+                        } catch (const ImageError&) {
+                            continue;
+                        }
+                        straight.push_back(std::move(l));
+                        straight.push_back(std::move(rt));
+                    }
+                    std::vector<Image28> inputs;
+                    for (const Piece& p : straight) inputs.push_back(p.input);
+                    const std::vector<Prediction> read_straight =
+                        inputs.empty() ? std::vector<Prediction>{} : classify(inputs);
+                    for (std::size_t i = 0; i + 1 < straight.size(); i += 2) {
+                        straight[i].prediction = read_straight[i];
+                        straight[i + 1].prediction = read_straight[i + 1];
+                        const double score =
+                            std::log(std::max(1e-6f, straight[i].prediction.probabilities[std::size_t(a)])) +
+                            std::log(
+                                std::max(1e-6f, straight[i + 1].prediction.probabilities[std::size_t(c)]));
+                        if (score > best) best = score, left = &straight[i], right = &straight[i + 1];
+                    }
+                }
                 if (!left) continue;
+                // A mark left out as no digit becomes two only when the pair reader is sure of the pair and
+                // the classifier, too, reads the two pieces clearly as those digits: the pair reader has
+                // never been shown anything but digits.
+                const bool rejected =
+                    r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
+                if (rejected && !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead &&
+                                  left->prediction.is_digit && right->prediction.is_digit &&
+                                  left->prediction.probabilities[std::size_t(a)] >= kPartedConfidence &&
+                                  right->prediction.probabilities[std::size_t(c)] >= kPartedConfidence))
+                    continue;
                 std::array<float, 10> first{}, second{};
                 for (int i = 0; i < 10; ++i)
                     for (int j = 0; j < 10; ++j) {
@@ -553,6 +604,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 };
                 r.marks = {digit_of(*left, first, a), digit_of(*right, second, c)};
                 r.count_chance = answer.two;
+                r.parted_chance = 0.0;
             } else if (answer.two <= 1.0f - kPairSure && r.marks.size() == 2) {
                 for (const Piece& p : pieces) {
                     if (p.unit != u || p.from != 0 || p.to != n - 1 || !p.prediction.is_digit) continue;
@@ -636,6 +688,14 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     }
     reading.confidence = reading.digits.empty() ? 0.0f : float(std::exp(log_confidence));
     return reading;
+}
+
+int settle_digit_count(const SingleDigitInput& input, const Classifier& classifier) {
+    const PairReader* pairs = classifier.pairs();
+    if (!pairs || input.counted_as_two.empty()) return input.digit_count;
+    int count = input.digit_count;
+    for (const PairPrediction& answer : pairs->read(input.counted_as_two)) count -= answer.two < 0.5f ? 1 : 0;
+    return std::max(1, count);
 }
 
 NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace) {

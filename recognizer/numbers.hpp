@@ -68,6 +68,11 @@ struct Cut {
 Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
                         const Cut& left, const Cut& right, Box* box = nullptr);
 
+// How many digits an image holds, for the single-digit answer: its digit_count, with each group counted as
+// two touching digits counted as one where the classifier's pair reader reads it as one digit (without a pair
+// reader, digit_count as it is).
+int settle_digit_count(const SingleDigitInput& input, const Classifier& classifier);
+
 // PNGs of a reading into `directory`: <stem>.5-digits.png (the grey image with each digit's box) and
 // <stem>.6-digit-N.png (each 28x28, enlarged), after write_debug_images' stages. Returns the paths written.
 std::vector<std::string> write_number_debug_images(const Trace& trace, const NumberReading& reading,

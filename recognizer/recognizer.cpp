@@ -30,6 +30,12 @@ SingleDigitInput prepare_digit(DecodedImage decoded, Trace* trace) {
     result.image = normalise_digit(t.ink, t.components, t.chosen);
     result.box = to_source_pixels(t.decoded, t.chosen.box);
     result.digit_count = count_digits(t.groups);
+    for (std::size_t i : groups_counted_as_two(t.groups)) {
+        try {
+            result.counted_as_two.push_back(normalise_wide(t.ink, t.components, t.groups[i]));
+        } catch (const ImageError&) {
+        }
+    }
     return result;
 }
 

@@ -30,6 +30,9 @@ struct SingleDigitInput {
     Image28 image{};
     Box box;              // the digit's box in the uploaded image's pixels, upright
     int digit_count = 0;  // how many digit-like groups the image holds
+    // The wide fields (normalise_wide) of the groups counted as two touching digits, for the pair reader to
+    // settle (settle_digit_count): a wide single digit is one.
+    std::vector<ImageWide> counted_as_two;
 };
 
 // The steps every reading shares, into `trace`: the ink map, its components with the clutter marked, and the

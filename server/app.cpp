@@ -354,7 +354,7 @@ Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
     const Prediction prediction = classifier->predict(input.image);
     metrics_.record_prediction(prediction);
     json answer = prediction_json(prediction, debug ? &input.image : nullptr);
-    answer["digit_count"] = input.digit_count;
+    answer["digit_count"] = settle_digit_count(input, *classifier);
     return json_reply(200, answer);
 }
 
@@ -369,7 +369,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
     }
     // Each file gets its own result: a prediction, or the error that file alone would have had.
     std::vector<Image28> images;
-    std::vector<int> digit_counts;
+    std::vector<SingleDigitInput> counted;
     std::vector<std::size_t> image_of_file(files.size(), SIZE_MAX);
     std::vector<Reply> errors(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -377,7 +377,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
         if (preprocess_upload(*files[i], options_.pipeline, input, errors[i])) {
             image_of_file[i] = images.size();
             images.push_back(input.image);
-            digit_counts.push_back(input.digit_count);
+            counted.push_back(std::move(input));
         }
     }
     const auto classifier = std::atomic_load(&classifier_);
@@ -392,7 +392,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
             const Prediction& prediction = predictions.at(image_of_file[i]);
             metrics_.record_prediction(prediction);
             result = prediction_json(prediction, debug ? &images[image_of_file[i]] : nullptr);
-            result["digit_count"] = digit_counts[image_of_file[i]];
+            result["digit_count"] = settle_digit_count(counted[image_of_file[i]], *classifier);
         } else {
             result = json::parse(errors[i].body);
             result["status"] = errors[i].status;

@@ -295,3 +295,40 @@ TEST_CASE("numbers: sample images for the bench", "[.samples]") {
         testimg::draw_digit(canvas, number[i] - '0', 80 + 130 * float(i), 90, 85, 170, 16, {0, 0, 0, 255});
     std::ofstream(dir + "/canvas-1234567.png", std::ios::binary) << testimg::encode_png_rgba(canvas);
 }
+
+// The single-digit answer says how many digits an image holds (digit_count), and the page offers to read an
+// image of several as a number. A single digit written wide must count as one: every MNIST test digit,
+// uploaded dark on light at 4x as the page's "Random test digit" does, by the geometry alone and settled by
+// the pair reader.
+TEST_CASE("numbers: a single MNIST test digit counts as one digit, a wide one too", "[numbers][count]") {
+    const std::string source = DIGIT_SOURCE_DIR;
+    testimg::Mnist mnist;
+    if (!testimg::load_mnist_test(source + "/data/mnist", mnist))
+        FAIL("MNIST test set missing or unreadable in " << source << "/data/mnist");
+    const digit::Classifier classifier(source + "/models/digitnet.cnn");
+    REQUIRE(classifier.pairs() != nullptr);
+    int geometry_more = 0, settled_more = 0, images = 0;
+    for (int i = 0; i < mnist.count; ++i) {
+        testimg::Rgba image(112, 112);
+        for (int y = 0; y < 112; ++y)
+            for (int x = 0; x < 112; ++x) {
+                std::uint8_t* p = image.at(x, y);
+                p[0] = p[1] = p[2] =
+                    std::uint8_t(255 - mnist.images[std::size_t(i) * 784 + std::size_t(y / 4 * 28 + x / 4)]);
+            }
+        const std::string file = testimg::encode_png_rgba(image);
+        try {
+            const digit::SingleDigitInput input = digit::prepare_digit(file.data(), file.size());
+            ++images;
+            geometry_more += input.digit_count > 1;
+            settled_more += digit::settle_digit_count(input, classifier) > 1;
+        } catch (const digit::ImageError&) {
+        }
+    }
+    std::printf(
+        "MNIST test digits counted as more than one digit: %d of %d by the geometry alone, %d settled by "
+        "the pair reader\n",
+        geometry_more, images, settled_more);
+    CHECK(images == mnist.count);
+    CHECK(settled_more <= images / 250);
+}
