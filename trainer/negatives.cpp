@@ -660,7 +660,7 @@ GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& 
     return g;
 }
 
-std::optional<Image28> model_input(const GreyImage& grey) {
+DecodedImage decoded_as_upload(const GreyImage& grey) {
     DecodedImage decoded;
     // As decoding does: whole-pixel area reduction to the working side.
     const int longest = std::max(grey.width, grey.height), side = DecodeOptions{}.working_side;
@@ -670,8 +670,12 @@ std::optional<Image28> model_input(const GreyImage& grey) {
                                       : grey;
     decoded.source_width = grey.width;
     decoded.source_height = grey.height;
+    return decoded;
+}
+
+std::optional<Image28> model_input(const GreyImage& grey) {
     try {
-        return prepare_digit(std::move(decoded)).image;
+        return prepare_digit(decoded_as_upload(grey)).image;
     } catch (const ImageError&) {
         return std::nullopt;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dataset.hpp"
+#include "decode.hpp"
 #include "image.hpp"
 
 namespace digit {
@@ -62,6 +63,8 @@ GreyImage put_on_surface(const Coverage& ink, Surface surface, std::mt19937& rng
 // A grey image as the recognizer reads it, to the 28x28 the network would see; nullopt when the recognizer
 // finds no ink in it (an upload it would refuse as blank).
 std::optional<Image28> model_input(const GreyImage& grey);
+// A grey image as decoding would give it: reduced by whole pixels to the working side.
+DecodedImage decoded_as_upload(const GreyImage& grey);
 
 // Two digits of `digits` (28x28, 0 = background) side by side, the second overlapping the first by up to a
 // fifth of their height or a little apart, each scaled and shifted up or down a little; as ink coverage

@@ -26,17 +26,9 @@ using Clock = std::chrono::steady_clock;
 
 // A grey image through the recognizer's steps to the wide field of all the ink it keeps, as one group.
 std::optional<ImageWide> wide_input(const GreyImage& grey) {
-    DecodedImage decoded;
-    const int longest = std::max(grey.width, grey.height), side = DecodeOptions{}.working_side;
-    decoded.factor = (longest + side - 1) / side;
-    decoded.grey = decoded.factor > 1 ? resize_area(grey, (grey.width + decoded.factor - 1) / decoded.factor,
-                                                    (grey.height + decoded.factor - 1) / decoded.factor)
-                                      : grey;
-    decoded.source_width = grey.width;
-    decoded.source_height = grey.height;
     try {
         Trace t;
-        find_digit_groups(std::move(decoded), t);
+        find_digit_groups(decoded_as_upload(grey), t);
         DigitGroup group;
         for (int i = 0; i < int(t.components.list.size()); ++i) {
             const Component& c = t.components.list[std::size_t(i)];

@@ -68,22 +68,6 @@ Answer read_upload(const digit::Classifier& classifier, const std::string& file)
     return a;
 }
 
-// The text /read's reader finds in an upload ("" when none), with or without the pair reader.
-std::string read_text(const digit::Classifier& classifier, const std::string& file, bool pairs) {
-    try {
-        digit::Trace t;
-        digit::find_digit_groups(digit::decode_image(file.data(), file.size()), t);
-        if (pairs) return digit::read_found_number(t, classifier).text;
-        return digit::read_number(t.ink, t.components,
-                                  [&](const std::vector<digit::Image28>& inputs) {
-                                      return classifier.predict_batch(inputs);
-                                  })
-            .text;
-    } catch (const digit::ImageError&) {
-        return "";
-    }
-}
-
 void write_dump(const std::string& stem, const std::string& file, bool jpeg, const digit::Image28& input) {
     std::ofstream(stem + (jpeg ? ".jpg" : ".png"), std::ios::binary) << file;
     testimg::Rgba big(28 * 8, 28 * 8);
@@ -218,8 +202,8 @@ TEST_CASE("not a digit: held-out letters, doodles, clothing and noise are refuse
                                std::to_string(a.prediction.digit),
                            file, file.size() > 2 && std::uint8_t(file[0]) == 0xFF, a.input);
             ++family.count;
-            family.number_text += !read_text(classifier, file, true).empty();
-            family.cuts_text += !read_text(classifier, file, false).empty();
+            family.number_text += !stress::read_number_text(classifier, file, true).empty();
+            family.cuts_text += !stress::read_number_text(classifier, file, false).empty();
             family.refused += a.refused;
             family.blank += a.blank;
             family.scores.push_back(a.score);

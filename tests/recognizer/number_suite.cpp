@@ -52,21 +52,6 @@ std::string read_groups_whole(const std::string& file, const digit::Classifier& 
     return text;
 }
 
-// Ours without the pair reader: touching digits parted only by cuts, each piece read by the digit model.
-std::string read_cuts_only(const std::string& file, const digit::Classifier& classifier) {
-    try {
-        digit::Trace t;
-        digit::find_digit_groups(digit::decode_image(file.data(), file.size()), t);
-        return digit::read_number(t.ink, t.components,
-                                  [&](const std::vector<digit::Image28>& inputs) {
-                                      return classifier.predict_batch(inputs);
-                                  })
-            .text;
-    } catch (const digit::ImageError&) {
-        return "";
-    }
-}
-
 // The text and its confidence (0 when nothing is read).
 std::pair<std::string, float> read_ours(const std::string& file, const digit::Classifier& classifier) {
     try {
@@ -213,7 +198,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
                 stress::number_image(mnist, indices, style, touching, std::uint32_t(rng()));
             const auto [ours_read, ours_confidence] = read_ours(sample.file, classifier);
             const std::string simple_read = read_groups_whole(sample.file, classifier);
-            const std::string cuts_read = read_cuts_only(sample.file, classifier);
+            const std::string cuts_read = stress::read_number_text(classifier, sample.file, false);
             confidences.push_back(ours_confidence);
             right.push_back(ours_read == sample.text);
             const std::string kind = std::string(style == stress::NumberStyle::paper ? "paper" : "canvas") +
@@ -242,7 +227,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
             const std::string file = drawn_number(text, draw_rng);
             const std::string ours_read = read_ours(file, classifier).first;
             const std::string simple_read = read_groups_whole(file, classifier);
-            const std::string cuts_read = read_cuts_only(file, classifier);
+            const std::string cuts_read = stress::read_number_text(classifier, file, false);
             const std::string row =
                 "length " + std::string(text.size() < 10 ? " " : "") + std::to_string(text.size());
             for (const std::string& r : {row, std::string("all")}) {

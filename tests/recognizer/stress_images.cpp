@@ -5,6 +5,9 @@
 #include <cmath>
 #include <random>
 
+#include "numbers.hpp"
+#include "recognizer.hpp"
+
 namespace stress {
 namespace {
 
@@ -813,6 +816,21 @@ NumberSample number_image(const Mnist& mnist, const std::vector<int>& indices, N
     shade(image, rng, rng.uniform(0.0f, 0.25f));
     sample.file = testimg::encode_jpeg(image, rng.integer(60, 90));
     return sample;
+}
+
+std::string read_number_text(const digit::Classifier& classifier, const std::string& file, bool pairs) {
+    try {
+        digit::Trace t;
+        digit::find_digit_groups(digit::decode_image(file.data(), file.size()), t);
+        if (pairs) return digit::read_found_number(t, classifier).text;
+        return digit::read_number(t.ink, t.components,
+                                  [&](const std::vector<digit::Image28>& inputs) {
+                                      return classifier.predict_batch(inputs);
+                                  })
+            .text;
+    } catch (const digit::ImageError&) {
+        return "";
+    }
 }
 
 }  // namespace stress

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "classifier.hpp"
 #include "test_images.hpp"
 
 namespace stress {
@@ -72,5 +73,9 @@ NumberSample number_image(const testimg::Mnist& mnist, const std::vector<int>& i
 
 // The MNIST digit as number_image draws it, alone: its ink, `height` px tall, brush a fraction of it.
 InkMap drawn_digit(const testimg::Mnist& mnist, int index, float height, float brush_fraction);
+
+// The text /read's reader finds in an upload ("" when it finds none), with the classifier's pair reader or
+// by the cuts alone.
+std::string read_number_text(const digit::Classifier& classifier, const std::string& file, bool pairs);
 
 }  // namespace stress
