@@ -285,8 +285,12 @@ constexpr double kPieceCost = 0.4;
 
 }  // namespace
 
-Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
-                        const Cut& left, const Cut& right, Box* box) {
+namespace {
+
+// The soft ink of a piece (soft_ink for `field`), made on a crop round it: the work is the piece's size, not
+// the image's.
+Plane piece_ink(const InkMap& ink, const Components& components, const std::vector<int>& members,
+                const Cut& left, const Cut& right, Box* box, Field field) {
     const int w = ink.strength.width, h = ink.strength.height;
     std::vector<std::uint8_t> in_members(components.list.size(), 0);
     Box outer;
@@ -342,7 +346,14 @@ Image28 normalise_piece(const InkMap& ink, const Components& components, const s
     parts.list[0].box = group.box;
     parts.list[0].mass = group.mass;
     parts.list[0].area = group.area;
-    return normalise_digit(crop, parts, group);
+    return soft_ink(crop, parts, group, field);
+}
+
+}  // namespace
+
+Image28 normalise_piece(const InkMap& ink, const Components& components, const std::vector<int>& members,
+                        const Cut& left, const Cut& right, Box* box) {
+    return centre_in_field(piece_ink(ink, components, members, left, right, box, Field::digit));
 }
 
 NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify,
@@ -506,12 +517,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             if (!(all_digits || left_out) || r.marks.size() > 2) continue;
             if (b.width() < kTryCutWidth * height || b.width() > kPairMaxAspect * std::max(1, b.height()))
                 continue;
-            DigitGroup group;
-            group.box = b;
-            group.members = units[u].members;
-            group.mass = units[u].mass;
             try {
-                fields.push_back(normalise_wide(ink, components, group));
+                fields.push_back(centre_in_wide_field(
+                    piece_ink(ink, components, units[u].members, straight_cut(b.x0, b.y0, b.height()),
+                              straight_cut(b.x1 + 1, b.y0, b.height()), nullptr, Field::wide)));
             } catch (const ImageError&) {
                 continue;
             }
