@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include <Eigen/Core>
+
 #include <cnn/cnn.hpp>
 
 #include "models.hpp"
@@ -15,6 +17,10 @@ struct Classifier::Impl {
     std::string path;
     cnn::Sequential net;
     std::unique_ptr<cnn::FrozenNet> frozen;
+    // With a feature density: `frozen` stops before the last dense layer (its features go to the density
+    // too), and that layer runs here.
+    FeatureDensity density;
+    std::vector<float> head_weight, head_bias;
     float mean = kMnistMean, std = kMnistStd;
     int outputs = 0, classes = 0;
     Calibration calibration;
@@ -49,7 +55,8 @@ constexpr size_t kBatchChunk = 8;
 
 Classifier::Classifier(const std::string& model_path, int warm_workspaces) : impl_(std::make_unique<Impl>()) {
     impl_->path = model_path;
-    impl_->net = cnn::load(model_path);
+    cnn::NamedTensors extra;
+    impl_->net = cnn::load(model_path, &extra);
     const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
     if (in != cnn::Shape{1, kImageSide, kImageSide} || out.size() < 2 || out.size() > 1000)
         throw std::runtime_error(model_path + ": not an image classifier of 28x28 inputs (input " + in.str() +
@@ -65,13 +72,33 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
     if (!(impl_->std > 0.0f)) throw std::runtime_error(model_path + ": input_std must be positive");
     impl_->parameters = impl_->net.parameter_count();
     impl_->summary = impl_->net.summary();
-    impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
+    std::vector<std::pair<std::string, std::vector<float>>> tensors;
+    for (const auto& [name, t] : extra)
+        tensors.emplace_back(name, std::vector<float>(t.data(), t.data() + t.size()));
+    auto* head =
+        impl_->net.size() > 0 ? dynamic_cast<cnn::Dense*>(&impl_->net.layer(impl_->net.size() - 1)) : nullptr;
+    try {
+        impl_->density = FeatureDensity(tensors, head ? head->in_features() : 0);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(model_path + ": " + e.what());
+    }
+    if (!impl_->density.empty()) {
+        if (!head) throw std::runtime_error(model_path + ": a feature density needs a last dense layer");
+        impl_->calibration = with_density(impl_->calibration, impl_->net.metadata);
+        impl_->head_weight.assign(head->weight().value.data(),
+                                  head->weight().value.data() + head->weight().value.size());
+        impl_->head_bias.assign(head->bias().value.data(),
+                                head->bias().value.data() + head->bias().value.size());
+        impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net, impl_->net.size() - 1);
+    } else {
+        impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
+    }
     const std::string pair_path = pair_model_beside(model_path);
     if (std::filesystem::exists(pair_path)) impl_->pairs = std::make_unique<PairReader>(pair_path);
     // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
     // images too.
     const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
-    std::vector<float> logits(kBatchChunk * std::size_t(impl_->outputs));
+    std::vector<float> logits(kBatchChunk * impl_->frozen->output_shape().size());
     for (int i = 0; i < warm_workspaces; ++i) {
         auto ws = std::make_unique<cnn::FrozenNet::Workspace>();
         impl_->frozen->run(blank.data(), int(kBatchChunk), logits.data(), *ws);
@@ -92,18 +119,33 @@ std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& im
 std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std::size_t count) const {
     std::vector<Prediction> results(count);
     if (count == 0) return results;
-    const std::size_t outputs = std::size_t(impl_->outputs);
-    std::vector<float> logits(count * outputs);
+    const std::size_t outputs = std::size_t(impl_->outputs), ran = impl_->frozen->output_shape().size();
+    std::vector<float> out(count * ran);
     // Workspaces grow to the largest run they have served; running a batch a few images at a time keeps
     // every pooled workspace small, so memory stays bounded whatever mix of requests the server sees.
     auto ws = impl_->acquire();
     for (size_t first = 0; first < count; first += kBatchChunk) {
         const size_t n = std::min(kBatchChunk, count - first);
-        impl_->frozen->run(inputs + first * kImagePixels, int(n), logits.data() + first * outputs, *ws);
+        impl_->frozen->run(inputs + first * kImagePixels, int(n), out.data() + first * ran, *ws);
     }
     impl_->release(std::move(ws));
+    if (impl_->density.empty()) {
+        for (size_t i = 0; i < count; ++i)
+            results[i] = decide(out.data() + i * outputs, int(outputs), impl_->calibration);
+        return results;
+    }
+    // `out` holds the features: the last dense layer and the density read them.
+    std::vector<float> logits(count * outputs), density(count);
+    const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> f(
+        out.data(), Eigen::Index(count), Eigen::Index(ran)),
+        w(impl_->head_weight.data(), Eigen::Index(outputs), Eigen::Index(ran));
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> z(
+        logits.data(), Eigen::Index(count), Eigen::Index(outputs));
+    z.noalias() = f * w.transpose();
+    z.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(impl_->head_bias.data(), Eigen::Index(outputs));
+    impl_->density.log_density(out.data(), count, density.data());
     for (size_t i = 0; i < count; ++i)
-        results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration);
+        results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration, &density[i]);
     return results;
 }
 
@@ -226,7 +268,86 @@ Calibration calibration_of(const std::map<std::string, std::string>& metadata) {
     return c;
 }
 
-Prediction decide(const float* logits, int outputs, const Calibration& calibration) {
+Calibration with_density(Calibration c, const std::map<std::string, std::string>& metadata) {
+    c.typical = true;
+    c.digit_weight = metadata_float(metadata, "density_digit_weight", 1.0f);
+    c.score_mean = metadata_float(metadata, "density_score_mean", 0.0f);
+    c.score_std = metadata_float(metadata, "density_score_std", 1.0f);
+    c.density_mean = metadata_float(metadata, "density_mean", 0.0f);
+    c.density_std = metadata_float(metadata, "density_std", 1.0f);
+    c.typical_threshold = metadata_float(metadata, "typical_threshold", -1e30f);
+    if (!(c.score_std > 0.0f) || !(c.density_std > 0.0f) ||
+        !(c.digit_weight >= 0.0f && c.digit_weight <= 1.0f))
+        throw std::runtime_error(
+            "the feature density's standard deviations must be positive and its weight in [0, 1]");
+    return c;
+}
+
+float typicality(float digit_score, float log_density, const Calibration& c) {
+    const double p = std::clamp(double(digit_score), 1e-7, 1.0 - 1e-7);
+    return float(c.digit_weight * (std::log(p / (1.0 - p)) - c.score_mean) / c.score_std +
+                 (1.0 - c.digit_weight) * (double(log_density) - c.density_mean) / c.density_std);
+}
+
+FeatureDensity::FeatureDensity(int features, int classes, const std::vector<double>& means,
+                               const std::vector<double>& whitening)
+    : features_(features), classes_(classes) {
+    const size_t d = size_t(features), k = size_t(classes);
+    if (means.size() != k * d || whitening.size() != d * d)
+        throw std::invalid_argument("FeatureDensity: means or whitening of the wrong size");
+    weight_.assign((d + k) * d, 0.0f);
+    bias_.assign(d + k, 0.0f);
+    for (size_t i = 0; i < d * d; ++i) weight_[i] = float(whitening[i]);
+    for (size_t c = 0; c < k; ++c) {
+        // P mu = L' (L mu)
+        std::vector<double> lmu(d, 0.0), pmu(d, 0.0);
+        for (size_t r = 0; r < d; ++r)
+            for (size_t j = 0; j < d; ++j) lmu[r] += whitening[r * d + j] * means[c * d + j];
+        for (size_t r = 0; r < d; ++r)
+            for (size_t j = 0; j < d; ++j) pmu[j] += whitening[r * d + j] * lmu[r];
+        double mpm = 0.0;
+        for (size_t r = 0; r < d; ++r) mpm += lmu[r] * lmu[r];
+        for (size_t j = 0; j < d; ++j) weight_[(d + c) * d + j] = float(-2.0 * pmu[j]);
+        bias_[d + c] = float(mpm);
+    }
+}
+
+FeatureDensity::FeatureDensity(const std::vector<std::pair<std::string, std::vector<float>>>& tensors,
+                               int features) {
+    const std::vector<float>*weight = nullptr, *bias = nullptr;
+    for (const auto& [name, t] : tensors) {
+        if (name == "density.weight") weight = &t;
+        if (name == "density.bias") bias = &t;
+    }
+    if (!weight && !bias) return;
+    const size_t d = size_t(std::max(features, 0));
+    if (!weight || !bias || d == 0 || bias->size() <= d || weight->size() != bias->size() * d)
+        throw std::runtime_error("the feature density's tensors do not fit the last layer's " +
+                                 std::to_string(features) + " inputs");
+    features_ = features;
+    classes_ = int(bias->size() - d);
+    weight_ = *weight;
+    bias_ = *bias;
+}
+
+std::vector<std::pair<std::string, std::vector<float>>> FeatureDensity::tensors() const {
+    return {{"density.weight", weight_}, {"density.bias", bias_}};
+}
+
+void FeatureDensity::log_density(const float* features, std::size_t count, float* out) const {
+    using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const Eigen::Index d = features_, rows = features_ + classes_;
+    const Eigen::Map<const RowMajor> f(features, Eigen::Index(count), d), w(weight_.data(), rows, d);
+    RowMajor y = f * w.transpose();
+    y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias_.data(), rows);
+    for (Eigen::Index i = 0; i < Eigen::Index(count); ++i) {
+        const float whitened = y.row(i).head(d).squaredNorm();
+        out[i] = -(whitened + y.row(i).tail(classes_).minCoeff());
+    }
+}
+
+Prediction decide(const float* logits, int outputs, const Calibration& calibration,
+                  const float* log_density) {
     std::vector<float> scaled(static_cast<size_t>(outputs)), p(static_cast<size_t>(outputs));
     for (int k = 0; k < outputs; ++k) scaled[size_t(k)] = logits[k] / calibration.temperature;
     cnn::softmax(scaled.data(), p.data(), outputs);
@@ -240,17 +361,31 @@ Prediction decide(const float* logits, int outputs, const Calibration& calibrati
     if (calibration.reject_output && mass > 0.0f)
         for (float& v : r.probabilities) v /= mass;
     r.digit_score = calibration.reject_output ? mass : r.confidence;
-    if (r.digit_score < calibration.threshold) {
-        r.is_digit = false;
-        r.reason = Rejection::not_a_digit;
-    } else if (r.confidence < calibration.low_confidence) {
-        r.is_digit = false;
-        r.reason = Rejection::low_confidence;
-    }
+    const bool typical = calibration.typical && log_density;
+    if (typical) r.typicality = typicality(r.digit_score, *log_density, calibration);
+    const bool low = r.confidence < calibration.low_confidence;
+    r.score_reason = r.digit_score < calibration.threshold ? Rejection::not_a_digit
+                     : low                                 ? Rejection::low_confidence
+                                                           : Rejection::none;
+    r.reason = !typical                                       ? r.score_reason
+               : r.typicality < calibration.typical_threshold ? Rejection::not_a_digit
+               : low                                          ? Rejection::low_confidence
+                                                              : Rejection::none;
+    r.is_digit = r.reason == Rejection::none;
     return r;
 }
 
 nlohmann::json Classifier::info() const {
+    const Calibration& c = impl_->calibration;
+    auto density_info = [&] {
+        return nlohmann::json{{"features", impl_->density.features()},
+                              {"digit_weight", c.digit_weight},
+                              {"score_mean", c.score_mean},
+                              {"score_std", c.score_std},
+                              {"density_mean", c.density_mean},
+                              {"density_std", c.density_std},
+                              {"typical_threshold", c.typical_threshold}};
+    };
     nlohmann::json layers = nlohmann::json::array();
     cnn::Shape s = impl_->net.input_shape();
     for (size_t i = 0; i < impl_->net.size(); ++i) {
@@ -278,10 +413,18 @@ nlohmann::json Classifier::info() const {
           {"low_confidence_threshold", impl_->calibration.low_confidence},
           {"rejection", get("rejection")},
           {"rule", get("threshold_rule")},
+          {"feature_density", impl_->density.empty() ? nlohmann::json(nullptr) : density_info()},
           {"description",
-           "probabilities = softmax(outputs / temperature); an image whose digit score (the probability of "
-           "any digit) is under digit_threshold is not_a_digit; a digit whose confidence is under "
-           "low_confidence_threshold is low_confidence"}}},
+           impl_->density.empty()
+               ? "probabilities = softmax(outputs / temperature); an image whose digit score (the "
+                 "probability "
+                 "of any digit) is under digit_threshold is not_a_digit; a digit whose confidence is under "
+                 "low_confidence_threshold is low_confidence"
+               : "probabilities = softmax(outputs / temperature); an image whose typicality (digit_weight x "
+                 "the standardised logit of its digit score, the probability of any digit, plus the rest x "
+                 "the standardised log-density of its features under the digits' Gaussians) is under "
+                 "typical_threshold is not_a_digit; a digit whose confidence is under "
+                 "low_confidence_threshold is low_confidence"}}},
         {"input",
          {{"shape", {1, kImageSide, kImageSide}},
           {"mean", impl_->mean},

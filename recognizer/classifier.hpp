@@ -25,8 +25,12 @@ struct Prediction {
     float confidence = 0.0f;  // calibrated: of answers given with confidence 0.9, about 90% are right
     std::vector<float> probabilities;  // one per class, summing to 1
     float digit_score = 1.0f;          // how much the network takes the image for a digit at all (see decide)
+    float typicality = 0.0f;  // with a feature density: how typical its features are of digits (see decide)
     bool is_digit = true;
     Rejection reason = Rejection::none;
+    // The reason the digit score alone gives (without the feature density; the same when there is none):
+    // for a piece cut out of a mark, whose bits of its neighbours make any piece look unusual.
+    Rejection score_reason = Rejection::none;
 };
 
 // How a model's outputs become an answer, read from its metadata. `temperature` divides the outputs before
@@ -40,11 +44,56 @@ struct Calibration {
     float threshold = 0.0f;
     float low_confidence = 0.0f;
     bool reject_output = false;
+    // With a feature density (FeatureDensity): the not-a-digit decision is taken on the typicality, a mix of
+    // the digit score and the features' density, both standardised on validation digits (see decide).
+    bool typical = false;
+    float digit_weight = 1.0f;  // the digit score's share of the mix; the density has the rest
+    float score_mean = 0.0f, score_std = 1.0f;      // of logit(digit score) on validation digits
+    float density_mean = 0.0f, density_std = 1.0f;  // of the density's log-likelihood on them
+    float typical_threshold = 0.0f;                 // under it: not_a_digit
 };
 Calibration calibration_of(const std::map<std::string, std::string>& metadata);
+// `c` with the feature density's mix and threshold read from a model's metadata (density_digit_weight,
+// density_score_mean, density_score_std, density_mean, density_std, typical_threshold). Throws when they
+// make no sense.
+Calibration with_density(Calibration c, const std::map<std::string, std::string>& metadata);
+// The typicality of an answer with this digit score and log_density.
+float typicality(float digit_score, float log_density, const Calibration& c);
 
-// The answer from one image's `outputs` raw network outputs.
-Prediction decide(const float* logits, int outputs, const Calibration& calibration);
+// The answer from one image's `outputs` raw network outputs. `log_density`, when the model has a feature
+// density, is its log-likelihood of the image's features (FeatureDensity::log_density); then the decision
+// is taken on the typicality, w (logit(digit score) - score_mean) / score_std + (1 - w) (log_density -
+// density_mean) / density_std with w = digit_weight: under typical_threshold the answer is not_a_digit.
+Prediction decide(const float* logits, int outputs, const Calibration& calibration,
+                  const float* log_density = nullptr);
+
+// How typical features are of digits: a Gaussian per digit over the features the network's last layer
+// reads, with one covariance shared by all ten (fitted on training digits, clean and drawn as uploads). Its
+// log_density is -min over digits k of the Mahalanobis distance (f - mu_k)' P (f - mu_k) (twice the
+// log-likelihood of the nearest digit's Gaussian, up to a constant), computed as |L f|^2 + (mu_k' P mu_k -
+// 2 mu_k' P f) with P = L' L: one matrix product. Kept in the digit model's file as two extra tensors,
+// "density.weight" ((d + 10) x d: L's rows, then the ten rows -2 P mu_k) and "density.bias" (zeros, then
+// mu_k' P mu_k); the mix and threshold decide() uses are in the file's metadata.
+class FeatureDensity {
+  public:
+    FeatureDensity() = default;
+    // From the means (classes x d, row-major) and the inverse covariance's factor L (d x d, row-major).
+    FeatureDensity(int features, int classes, const std::vector<double>& means,
+                   const std::vector<double>& whitening);
+    // From the two tensors of a model file; an empty density when they are absent. Throws on bad shapes.
+    explicit FeatureDensity(const std::vector<std::pair<std::string, std::vector<float>>>& tensors,
+                            int features);
+    bool empty() const { return features_ == 0; }
+    int features() const { return features_; }
+    // The two tensors to store: {"density.weight", ...}, {"density.bias", ...}.
+    std::vector<std::pair<std::string, std::vector<float>>> tensors() const;
+    // `count` feature vectors of features() floats -> one log_density each.
+    void log_density(const float* features, std::size_t count, float* out) const;
+
+  private:
+    int features_ = 0, classes_ = 0;
+    std::vector<float> weight_, bias_;  // (features + classes) x features, row-major; features + classes
+};
 
 // What the pair reader makes of a group of ink: one digit, or two written close (touching, overlapping).
 struct PairPrediction {

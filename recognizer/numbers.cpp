@@ -425,6 +425,14 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     for (const Piece& p : pieces) inputs.push_back(p.input);
     const std::vector<Prediction> predictions = classify(inputs);
     for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].prediction = predictions[i];
+    // Whether a mark is a digit at all is judged on the mark whole; a piece cut out of it, with bits of its
+    // neighbours, by the network's digit score alone.
+    auto as_piece = [](Prediction& p) {
+        p.reason = p.score_reason;
+        p.is_digit = p.reason == Rejection::none;
+    };
+    for (Piece& p : pieces)
+        if (p.from != 0 || p.to != cuts[p.unit].size() - 1) as_piece(p.prediction);
 
     // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
     // Cuts that cross each other cannot both be taken: a piece must end where the next begins.
@@ -576,6 +584,8 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                     for (std::size_t i = 0; i + 1 < straight.size(); i += 2) {
                         straight[i].prediction = read_straight[i];
                         straight[i + 1].prediction = read_straight[i + 1];
+                        as_piece(straight[i].prediction);
+                        as_piece(straight[i + 1].prediction);
                         const double score =
                             std::log(std::max(1e-6f, straight[i].prediction.probabilities[std::size_t(a)])) +
                             std::log(

@@ -5,7 +5,9 @@
 #      (letters and symbols in handwriting fonts, doodles, noise textures, Fashion-MNIST's training split,
 #      pairs of touching training digits), and with training digits also drawn as uploads and read by the
 #      recognizer, 30% of them cut out of a written number with bits of their neighbours;
-#   3. calibration: a temperature and the thresholds, fitted on the validation split (never the test set);
+#   3. calibration: a temperature and the thresholds, fitted on the validation split (never the test set),
+#      and the feature density (Gaussians over the features of 20,000 training digits, clean and as uploads)
+#      whose mix with the digit score decides what is not a digit;
 #   4. the pair reader beside it (pairnet.cnn in the same folder), unless that file exists: one digit or two
 #      written close, made from training digits, 4 epochs (digit-trainer train-pairs).
 # Steps 2 and 3 need Fashion-MNIST and the fonts: scripts/setup.sh train installs them.
@@ -25,7 +27,7 @@ fi
 "$trainer" train --data "$data" --out "$out" --init "$base" --arch digitnet-plus --epochs 8 --batch-size 128 \
     --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 20000 \
     --uploads-in-context 0.3 --rejection class --metrics "${out%.cnn}.metrics.json" "$@"
-"$trainer" calibrate --model "$out" --data "$data" --seed 1 --accept 0.99
+"$trainer" calibrate --model "$out" --data "$data" --seed 1 --accept 0.99 --density-digits 20000
 pairs="$(dirname "$out")/pairnet.cnn"
 if [ ! -f "$pairs" ]; then
     "$trainer" train-pairs --data "$data" --out "$pairs" --samples 400000 --validation 10000 --epochs 4 --seed 1

@@ -3,10 +3,12 @@
 // the figures that judge them (expected calibration error, refusals of negatives never trained on, AUROC).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "classifier.hpp"
 #include "negatives.hpp"
 
 namespace digit {
@@ -31,11 +33,22 @@ struct CalibrateOptions {
     std::string fashion_dir = kFashionMnistDir;
     std::uint64_t seed = 1;  // the training run's seed: the same validation split
     std::size_t validation = 5000;
-    double accept = 0.995;      // share of validation digits (each set) the digit threshold accepts
-    double low_accept = 0.998;  // share of those the low-confidence threshold accepts
-    int held_out = 300;         // held-out negatives per family for the report (0: none)
+    double accept = 0.995;               // share of validation digits (each set) the digit threshold accepts
+    double low_accept = 0.998;           // share of those the low-confidence threshold accepts
+    int held_out = 300;                  // held-out negatives per family for the report (0: none)
+    std::size_t density_digits = 20000;  // training digits the feature density is fitted on (0: no density)
     int threads = 0;
 };
+
+// The feature density's shrinkage of the covariance towards its mean variance, and the digit score's weights
+// in the typicality that calibrate() tries.
+constexpr double kDensityShrinkage = 0.01;
+constexpr std::array<float, 6> kDensityDigitWeights = {0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 1.0f};
+
+// Class-conditional Gaussians with one shared covariance over `features` (one vector per label, labels below
+// `classes`): see FeatureDensity.
+FeatureDensity fit_feature_density(const std::vector<float>& features,
+                                   const std::vector<std::uint8_t>& labels, int classes);
 
 // Fits, chooses, reports on stdout and writes the model (atomically).
 void calibrate(const CalibrateOptions& options);

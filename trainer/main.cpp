@@ -204,6 +204,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     calibrate->add_option("--held-out", c.held_out, "held-out negatives per family to report on")
         ->capture_default_str();
+    calibrate
+        ->add_option(
+            "--density-digits", c.density_digits,
+            "training digits the feature density is fitted on, each also drawn as an upload (0: none)")
+        ->capture_default_str();
     calibrate->add_option("--fashion-dir", c.fashion_dir, "Fashion-MNIST IDX folder")->capture_default_str();
     calibrate->add_option("--threads", c.threads, "threads (default: all cores)");
 

@@ -174,8 +174,10 @@ void make_batch(const LabelledImages& set, const std::vector<size_t>& order, siz
     }
 }
 
-std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads) {
-    const int classes = int(net.output_shape().size());
+std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads,
+                             std::size_t layers) {
+    cnn::FrozenNet frozen(net, layers);
+    const int classes = int(frozen.output_shape().size());
     std::vector<float> logits(set.count * size_t(classes));
     if (set.count == 0) return logits;
     cnn::check(set.rows == net.input_shape().h && set.cols == net.input_shape().w,
@@ -183,7 +185,6 @@ std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, in
                    ", the model expects " + net.input_shape().str());
     const float mean = metadata_float(net.metadata, "input_mean", kMnistMean),
                 std = metadata_float(net.metadata, "input_std", kMnistStd);
-    cnn::FrozenNet frozen(net);
     cnn::ThreadPool pool(resolve_threads(threads));
     cnn::FrozenNet::Workspace ws;
     const size_t per = set.pixels_per_image(), batch = 512;

@@ -88,7 +88,9 @@ struct EvalResult {
 // with a "not a digit" output is scored on its best digit.
 EvalResult evaluate(cnn::Sequential& net, const LabelledImages& set, int threads);
 
-// The network's raw outputs for every image of a set, `classes` per image.
-std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads);
+// The network's raw outputs for every image of a set, `classes` per image; with `layers`, the outputs of
+// its first `layers` layers instead (the features a last dense layer reads: net.size() - 1).
+std::vector<float> logits_of(cnn::Sequential& net, const LabelledImages& set, int threads,
+                             std::size_t layers = std::size_t(-1));
 
 }  // namespace digit

@@ -229,3 +229,50 @@ TEST_CASE("FrozenNet mixes NHWC kernels and NCHW layers correctly", "[fast_conv]
         for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-4));
     }
 }
+
+TEST_CASE("FrozenNet of the first layers gives those layers' output", "[fast_conv][frozen]") {
+    // The same network built to each length with the same weights and statistics: a prefix compiled from the
+    // whole network must match the short network run by Sequential (BatchNorm folded, ReLU and pool fused,
+    // dropout and flatten gone, whichever layer the prefix ends on).
+    auto build = [](size_t layers) {
+        Sequential net(Shape{1, 8, 8});
+        std::vector<std::unique_ptr<Layer>> all;
+        all.push_back(std::make_unique<Conv2D>(1, 8, 3, 1, 1));
+        all.push_back(std::make_unique<BatchNorm>(8));
+        all.push_back(std::make_unique<ReLU>());
+        all.push_back(std::make_unique<MaxPool2D>(2, 2));
+        all.push_back(std::make_unique<Flatten>());
+        all.push_back(std::make_unique<Dense>(8 * 4 * 4, 12));
+        all.push_back(std::make_unique<BatchNorm>(12));
+        all.push_back(std::make_unique<ReLU>());
+        all.push_back(std::make_unique<Dropout>(0.3f));
+        all.push_back(std::make_unique<Dense>(12, 5));
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> u(-1.0f, 1.0f), positive(0.5f, 1.5f);
+        for (size_t i = 0; i < all.size(); ++i) {
+            for (Param* p : all[i]->params())
+                for (size_t j = 0; j < p->value.size(); ++j) p->value[j] = 0.5f * u(rng);
+            for (auto& [name, t] : all[i]->buffers())
+                for (size_t j = 0; j < t->size(); ++j)
+                    (*t)[j] = name.find("var") != std::string::npos ? positive(rng) : u(rng);
+            if (i < layers) net.add(std::move(all[i]));
+        }
+        return net;
+    };
+    Sequential whole = build(10);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    Tensor x(3, 1, 8, 8);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = u(rng);
+    for (size_t layers = 1; layers <= 10; ++layers) {
+        Sequential prefix = build(layers);
+        const Tensor& expected = prefix.forward(x, false);
+        FrozenNet frozen(whole, layers);
+        REQUIRE(frozen.output_shape() == prefix.output_shape());
+        FrozenNet::Workspace ws;
+        std::vector<float> out(expected.size(), std::nanf(""));
+        frozen.run(x.data(), 3, out.data(), ws);
+        for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-4));
+    }
+    CHECK_THROWS(FrozenNet(whole, 0));
+}

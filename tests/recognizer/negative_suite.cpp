@@ -50,7 +50,7 @@ std::string encode(const digit::GreyImage& grey, bool jpeg) {
 struct Answer {
     digit::Image28 input{};
     bool refused = false;
-    float score = 0.0f;  // the digit score; 0 for a blank image
+    float score = -1e30f;  // what the decision compares (see read_upload); the lowest for a blank image
     digit::Prediction prediction;
     bool blank = false;
 };
@@ -60,7 +60,8 @@ Answer read_upload(const digit::Classifier& classifier, const std::string& file)
     try {
         a.input = digit::prepare_digit(file.data(), file.size()).image;
         a.prediction = classifier.predict(a.input);
-        a.score = a.prediction.digit_score;
+        // What the decision compares: the typicality when the model has a feature density.
+        a.score = classifier.calibration().typical ? a.prediction.typicality : a.prediction.digit_score;
         a.refused = !a.prediction.is_digit;
     } catch (const digit::ImageError&) {
         a.refused = a.blank = true;
@@ -288,4 +289,87 @@ TEST_CASE("the temperature and the threshold are read from the model file and ch
     CHECK(r.digit == 3);
     CHECK_FALSE(r.is_digit);
     CHECK(r.reason == digit::Rejection::not_a_digit);
+}
+
+TEST_CASE("a feature density in the model file decides what is a digit, and leaves the answer alone",
+          "[negatives]") {
+    cnn::Sequential net = digit::make_network("digitnet", 3);
+    const std::string path = std::string(DIGIT_BUILD_DIR) + "/density-test.cnn";
+    const int d = dynamic_cast<cnn::Dense&>(net.layer(net.size() - 1)).in_features();
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<double> u(0.0, 2.0);
+    std::vector<double> means(std::size_t(10 * d)), whitening(std::size_t(d * d), 0.0);
+    for (double& m : means) m = u(rng);
+    for (int i = 0; i < d; ++i) whitening[std::size_t(i * d + i)] = 0.5 + 0.01 * i;
+    const digit::FeatureDensity density(d, 10, means, whitening);
+
+    // log_density against the Mahalanobis distance computed directly.
+    std::vector<float> features(std::size_t(3 * d));
+    for (float& f : features) f = float(u(rng));
+    float ld[3];
+    density.log_density(features.data(), 3, ld);
+    for (int i = 0; i < 3; ++i) {
+        double best = 1e300;
+        for (int k = 0; k < 10; ++k) {
+            double dist = 0.0;
+            for (int j = 0; j < d; ++j) {
+                const double v = whitening[std::size_t(j * d + j)] *
+                                 (features[std::size_t(i * d + j)] - means[std::size_t(k * d + j)]);
+                dist += v * v;
+            }
+            best = std::min(best, dist);
+        }
+        CHECK(ld[i] == Approx(-best).epsilon(1e-4));
+    }
+
+    digit::Image28 image{};
+    for (int y = 6; y < 22; ++y) image[std::size_t(y * 28 + 14)] = 1.0f;
+    cnn::save(net, path);
+    const digit::Prediction plain = digit::Classifier(path).predict(image);
+    CHECK_FALSE(digit::Classifier(path).calibration().typical);
+
+    auto save_with = [&](const char* threshold,
+                         std::vector<std::pair<std::string, std::vector<float>>> tensors) {
+        net.metadata["typical_threshold"] = threshold;
+        net.metadata["density_digit_weight"] = "0.5";
+        cnn::NamedTensors extra;
+        for (auto& [name, values] : tensors) {
+            cnn::Tensor t(1, int(values.size()), 1, 1);
+            std::copy(values.begin(), values.end(), t.data());
+            extra.emplace_back(name, std::move(t));
+        }
+        cnn::save(net, path, extra);
+    };
+    save_with("1e9", density.tensors());
+    const digit::Classifier strict(path);
+    REQUIRE(strict.calibration().typical);
+    CHECK(strict.calibration().digit_weight == 0.5f);
+    const digit::Prediction refused = strict.predict(image);
+    CHECK_FALSE(refused.is_digit);
+    CHECK(refused.reason == digit::Rejection::not_a_digit);
+    // The last layer run by hand beside the density gives the network's own answer.
+    CHECK(refused.digit == plain.digit);
+    for (int k = 0; k < 10; ++k)
+        CHECK(refused.probabilities[std::size_t(k)] ==
+              Approx(plain.probabilities[std::size_t(k)]).margin(1e-5));
+    // The typicality mixes the digit score with the density of the features the last layer read.
+    cnn::FrozenNet body(net, net.size() - 1);
+    cnn::FrozenNet::Workspace ws;
+    std::vector<float> x(digit::kImagePixels), f(static_cast<std::size_t>(d));
+    for (int p = 0; p < digit::kImagePixels; ++p)
+        x[std::size_t(p)] = (image[std::size_t(p)] - digit::kMnistMean) / digit::kMnistStd;
+    body.run(x.data(), 1, f.data(), ws);
+    float image_density = 0.0f;
+    density.log_density(f.data(), 1, &image_density);
+    CHECK(refused.typicality ==
+          Approx(digit::typicality(refused.digit_score, image_density, strict.calibration())).epsilon(1e-3));
+
+    save_with("-1e9", density.tensors());
+    CHECK(digit::Classifier(path).predict(image).is_digit);
+
+    // Tensors that do not fit the last layer are an error naming the file.
+    auto bad = density.tensors();
+    bad[0].second.pop_back();
+    save_with("0", bad);
+    CHECK_THROWS_WITH(digit::Classifier(path), Catch::Contains(path));
 }

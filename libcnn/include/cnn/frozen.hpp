@@ -31,9 +31,13 @@ class FrozenNet {
         std::vector<detail::Scratch> parts;
     };
 
-    explicit FrozenNet(Sequential& net) : input_(net.input_shape()), metadata_(net.metadata) {
+    // Compiles the first `layers` layers of `net` (all of them by default): a prefix gives the activations of
+    // an inner layer, such as the features a network's last dense layer reads.
+    explicit FrozenNet(Sequential& net, size_t layers = std::numeric_limits<size_t>::max())
+        : input_(net.input_shape()), metadata_(net.metadata) {
         Shape s = input_;
-        for (size_t i = 0; i < net.size(); ++i) {
+        check(layers > 0, "FrozenNet: no layers to compile");
+        for (size_t i = 0; i < std::min(layers, net.size()); ++i) {
             Layer& l = net.layer(i);
             Shape out = l.output_shape(s);
             if (auto* conv = dynamic_cast<Conv2D*>(&l)) {
