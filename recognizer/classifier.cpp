@@ -79,12 +79,12 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
         impl_->net.size() > 0 ? dynamic_cast<cnn::Dense*>(&impl_->net.layer(impl_->net.size() - 1)) : nullptr;
     try {
         impl_->density = FeatureDensity(tensors, head ? head->in_features() : 0);
+        if (!impl_->density.empty())
+            impl_->calibration = with_density(impl_->calibration, impl_->net.metadata);
     } catch (const std::exception& e) {
         throw std::runtime_error(model_path + ": " + e.what());
     }
     if (!impl_->density.empty()) {
-        if (!head) throw std::runtime_error(model_path + ": a feature density needs a last dense layer");
-        impl_->calibration = with_density(impl_->calibration, impl_->net.metadata);
         impl_->head_weight.assign(head->weight().value.data(),
                                   head->weight().value.data() + head->weight().value.size());
         impl_->head_bias.assign(head->bias().value.data(),

@@ -425,14 +425,14 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     for (const Piece& p : pieces) inputs.push_back(p.input);
     const std::vector<Prediction> predictions = classify(inputs);
     for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].prediction = predictions[i];
-    // Whether a mark is a digit at all is judged on the mark whole; a piece cut out of it, with bits of its
-    // neighbours, by the network's digit score alone.
+    // In a line of digits a mark is judged by the network's digit score alone, not by how typical its
+    // features are: a piece cut out of a mark carries bits of its neighbours, and a digit among digits is
+    // more likely one than an image alone.
     auto as_piece = [](Prediction& p) {
         p.reason = p.score_reason;
         p.is_digit = p.reason == Rejection::none;
     };
-    for (Piece& p : pieces)
-        if (p.from != 0 || p.to != cuts[p.unit].size() - 1) as_piece(p.prediction);
+    for (Piece& p : pieces) as_piece(p.prediction);
 
     // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
     // Cuts that cross each other cannot both be taken: a piece must end where the next begins.
@@ -670,6 +670,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     }
     std::vector<Prediction> pair_predictions;
     if (!pair_inputs.empty()) pair_predictions = classify(pair_inputs);
+    for (Prediction& p : pair_predictions) as_piece(p);
     std::vector<std::uint8_t> joined(units.size(), 0);  // 1: this unit and the next read as one digit
     for (std::size_t k = 0; k < pair_left.size(); ++k) {
         const std::size_t u = pair_left[k];

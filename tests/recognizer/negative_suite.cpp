@@ -213,8 +213,15 @@ TEST_CASE("not a digit: held-out letters, doodles, clothing and noise are refuse
 
     const double stress_acceptance = double(stress_accepted) / stress_count;
     const double test_acceptance = double(test_accepted) / mnist.count;
-    std::printf("\nnot a digit: threshold %.4f, temperature %.4f (from the model file)\n",
-                classifier.calibration().threshold, temperature);
+    const digit::Calibration& decision = classifier.calibration();
+    if (decision.typical)
+        std::printf(
+            "\nnot a digit: typicality threshold %.4f (digit weight %.2f), temperature %.4f (from the model "
+            "file)\n",
+            decision.typical_threshold, decision.digit_weight, temperature);
+    else
+        std::printf("\nnot a digit: digit-score threshold %.4f, temperature %.4f (from the model file)\n",
+                    decision.threshold, temperature);
     std::printf("%-40s %6s %8s %6s %7s %12s %10s\n", "held-out family", "images", "refused", "blank", "AUROC",
                 "/read: none", "cuts only");
     for (const Family& f : families)
@@ -233,8 +240,8 @@ TEST_CASE("not a digit: held-out letters, doodles, clothing and noise are refuse
                 digit::expected_calibration_error(stress_before, stress_correct),
                 digit::expected_calibration_error(stress_confidence, stress_correct));
     std::printf(
-        "AUROC: the chance that a stress-suite digit gets a higher digit score than the negative (a blank "
-        "answer scores 0).\n");
+        "AUROC: the chance that a stress-suite digit scores higher than the negative on what decides (the "
+        "typicality, or the digit score of a model without a feature density; a blank answer lowest).\n");
     std::fflush(stdout);
 
     CHECK(stress_acceptance >= 0.99);
