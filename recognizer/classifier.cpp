@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 
 #include <Eigen/Core>
@@ -290,59 +291,60 @@ float typicality(float digit_score, float log_density, const Calibration& c) {
 }
 
 FeatureDensity::FeatureDensity(int features, int classes, const std::vector<double>& means,
-                               const std::vector<double>& whitening)
+                               const std::vector<double>& whitening,
+                               const std::vector<double>& log_determinants)
     : features_(features), classes_(classes) {
     const size_t d = size_t(features), k = size_t(classes);
-    if (means.size() != k * d || whitening.size() != d * d)
-        throw std::invalid_argument("FeatureDensity: means or whitening of the wrong size");
-    weight_.assign((d + k) * d, 0.0f);
-    bias_.assign(d + k, 0.0f);
-    for (size_t i = 0; i < d * d; ++i) weight_[i] = float(whitening[i]);
-    for (size_t c = 0; c < k; ++c) {
-        // P mu = L' (L mu)
-        std::vector<double> lmu(d, 0.0), pmu(d, 0.0);
-        for (size_t r = 0; r < d; ++r)
-            for (size_t j = 0; j < d; ++j) lmu[r] += whitening[r * d + j] * means[c * d + j];
-        for (size_t r = 0; r < d; ++r)
-            for (size_t j = 0; j < d; ++j) pmu[j] += whitening[r * d + j] * lmu[r];
-        double mpm = 0.0;
-        for (size_t r = 0; r < d; ++r) mpm += lmu[r] * lmu[r];
-        for (size_t j = 0; j < d; ++j) weight_[(d + c) * d + j] = float(-2.0 * pmu[j]);
-        bias_[d + c] = float(mpm);
-    }
+    if (features <= 0 || classes <= 0 || means.size() != k * d || whitening.size() != k * d * d ||
+        log_determinants.size() != k)
+        throw std::invalid_argument("FeatureDensity: means, whitening or determinants of the wrong size");
+    weight_.assign(whitening.begin(), whitening.end());
+    bias_.assign(k * d, 0.0f);
+    offset_.assign(log_determinants.begin(), log_determinants.end());
+    for (size_t c = 0; c < k; ++c)
+        for (size_t r = 0; r < d; ++r) {
+            double v = 0.0;
+            for (size_t j = 0; j < d; ++j) v += whitening[(c * d + r) * d + j] * means[c * d + j];
+            bias_[c * d + r] = float(-v);
+        }
 }
 
 FeatureDensity::FeatureDensity(const std::vector<std::pair<std::string, std::vector<float>>>& tensors,
                                int features) {
-    const std::vector<float>*weight = nullptr, *bias = nullptr;
+    const std::vector<float>*weight = nullptr, *bias = nullptr, *offset = nullptr;
     for (const auto& [name, t] : tensors) {
         if (name == "density.weight") weight = &t;
         if (name == "density.bias") bias = &t;
+        if (name == "density.offset") offset = &t;
     }
-    if (!weight && !bias) return;
-    const size_t d = size_t(std::max(features, 0));
-    if (!weight || !bias || d == 0 || bias->size() <= d || weight->size() != bias->size() * d)
+    if (!weight && !bias && !offset) return;
+    const size_t d = size_t(std::max(features, 0)), k = offset ? offset->size() : 0;
+    if (!weight || !bias || !offset || d == 0 || k == 0 || bias->size() != k * d ||
+        weight->size() != k * d * d)
         throw std::runtime_error("the feature density's tensors do not fit the last layer's " +
                                  std::to_string(features) + " inputs");
     features_ = features;
-    classes_ = int(bias->size() - d);
+    classes_ = int(k);
     weight_ = *weight;
     bias_ = *bias;
+    offset_ = *offset;
 }
 
 std::vector<std::pair<std::string, std::vector<float>>> FeatureDensity::tensors() const {
-    return {{"density.weight", weight_}, {"density.bias", bias_}};
+    return {{"density.weight", weight_}, {"density.bias", bias_}, {"density.offset", offset_}};
 }
 
 void FeatureDensity::log_density(const float* features, std::size_t count, float* out) const {
     using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Eigen::Index d = features_, rows = features_ + classes_;
+    const Eigen::Index d = features_, rows = Eigen::Index(classes_) * features_;
     const Eigen::Map<const RowMajor> f(features, Eigen::Index(count), d), w(weight_.data(), rows, d);
     RowMajor y = f * w.transpose();
     y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias_.data(), rows);
     for (Eigen::Index i = 0; i < Eigen::Index(count); ++i) {
-        const float whitened = y.row(i).head(d).squaredNorm();
-        out[i] = -(whitened + y.row(i).tail(classes_).minCoeff());
+        float best = std::numeric_limits<float>::infinity();
+        for (int k = 0; k < classes_; ++k)
+            best = std::min(best, y.row(i).segment(k * d, d).squaredNorm() + offset_[size_t(k)]);
+        out[i] = -best;
     }
 }
 

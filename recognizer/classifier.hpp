@@ -68,31 +68,32 @@ Prediction decide(const float* logits, int outputs, const Calibration& calibrati
                   const float* log_density = nullptr);
 
 // How typical features are of digits: a Gaussian per digit over the features the network's last layer
-// reads, with one covariance shared by all ten (fitted on training digits, clean and drawn as uploads). Its
-// log_density is -min over digits k of the Mahalanobis distance (f - mu_k)' P (f - mu_k) (twice the
-// log-likelihood of the nearest digit's Gaussian, up to a constant), computed as |L f|^2 + (mu_k' P mu_k -
-// 2 mu_k' P f) with P = L' L: one matrix product. Kept in the digit model's file as two extra tensors,
-// "density.weight" ((d + 10) x d: L's rows, then the ten rows -2 P mu_k) and "density.bias" (zeros, then
-// mu_k' P mu_k); the mix and threshold decide() uses are in the file's metadata.
+// reads (fitted on training digits, clean and drawn as uploads). Its log_density is -min over digits k of
+// (f - mu_k)' P_k (f - mu_k) + log det C_k: twice the log-likelihood of the likeliest digit's Gaussian, up
+// to a constant. With P_k = L_k' L_k that is |L_k f - L_k mu_k|^2 + log det C_k: one matrix product for all
+// ten. Kept in the digit model's file as three extra tensors: "density.weight" (the ten L_k stacked, 10d x
+// d), "density.bias" (the ten -L_k mu_k) and "density.offset" (the ten log det C_k); the mix and threshold
+// decide() uses are in the file's metadata.
 class FeatureDensity {
   public:
     FeatureDensity() = default;
-    // From the means (classes x d, row-major) and the inverse covariance's factor L (d x d, row-major).
+    // From the means (classes x d), the inverse covariances' factors L_k (classes x d x d) and the log
+    // determinants of the covariances (classes), all row-major.
     FeatureDensity(int features, int classes, const std::vector<double>& means,
-                   const std::vector<double>& whitening);
-    // From the two tensors of a model file; an empty density when they are absent. Throws on bad shapes.
-    explicit FeatureDensity(const std::vector<std::pair<std::string, std::vector<float>>>& tensors,
-                            int features);
+                   const std::vector<double>& whitening, const std::vector<double>& log_determinants);
+    // From the tensors of a model file; an empty density when they are absent. Throws on bad shapes.
+    FeatureDensity(const std::vector<std::pair<std::string, std::vector<float>>>& tensors, int features);
     bool empty() const { return features_ == 0; }
     int features() const { return features_; }
-    // The two tensors to store: {"density.weight", ...}, {"density.bias", ...}.
+    int classes() const { return classes_; }
+    // The tensors to store: {"density.weight", ...}, {"density.bias", ...}, {"density.offset", ...}.
     std::vector<std::pair<std::string, std::vector<float>>> tensors() const;
     // `count` feature vectors of features() floats -> one log_density each.
     void log_density(const float* features, std::size_t count, float* out) const;
 
   private:
     int features_ = 0, classes_ = 0;
-    std::vector<float> weight_, bias_;  // (features + classes) x features, row-major; features + classes
+    std::vector<float> weight_, bias_, offset_;  // (classes d) x d row-major; classes d; classes
 };
 
 // What the pair reader makes of a group of ink: one digit, or two written close (touching, overlapping).

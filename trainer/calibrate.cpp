@@ -120,7 +120,7 @@ std::vector<float> joined(std::vector<float> a, const std::vector<float>& b) {
 }  // namespace
 
 FeatureDensity fit_feature_density(const std::vector<float>& features,
-                                   const std::vector<std::uint8_t>& labels, int classes) {
+                                   const std::vector<std::uint8_t>& labels, int classes, double pooled) {
     const size_t n = labels.size();
     cnn::check(n > 0 && features.size() % n == 0, "fit_feature_density: features do not match the labels");
     const Eigen::Index d = Eigen::Index(features.size() / n);
@@ -133,23 +133,37 @@ FeatureDensity fit_feature_density(const std::vector<float>& features,
         means.col(labels[i]) += f.col(Eigen::Index(i)).cast<double>();
         count[labels[i]] += 1.0;
     }
-    for (int k = 0; k < classes; ++k) means.col(k) /= std::max(1.0, count[size_t(k)]);
-    Eigen::MatrixXd centred(d, Eigen::Index(n));
-    for (size_t i = 0; i < n; ++i)
-        centred.col(Eigen::Index(i)) = f.col(Eigen::Index(i)).cast<double>() - means.col(labels[i]);
-    Eigen::MatrixXd covariance = centred * centred.transpose() / double(n);
-    // A little shrinkage towards the mean variance: dead ReLU features have none at all.
-    covariance.diagonal().array() += kDensityShrinkage * covariance.trace() / double(d);
-    const Eigen::LLT<Eigen::MatrixXd> llt(covariance);
-    cnn::check(llt.info() == Eigen::Success, "fit_feature_density: the covariance is not positive definite");
-    // covariance = C C', so P = C'^-1 C^-1 and the whitening L = C^-1.
-    const Eigen::MatrixXd whitening = llt.matrixL().solve(Eigen::MatrixXd::Identity(d, d));
-    std::vector<double> m(size_t(classes * d)), w(size_t(d * d));
-    for (int k = 0; k < classes; ++k)
+    for (int k = 0; k < classes; ++k) {
+        cnn::check(count[size_t(k)] > 1, "fit_feature_density: a class with fewer than two examples");
+        means.col(k) /= count[size_t(k)];
+    }
+    std::vector<Eigen::MatrixXd> own(size_t(classes), Eigen::MatrixXd::Zero(d, d));
+    for (int k = 0; k < classes; ++k) {
+        Eigen::MatrixXd centred(d, Eigen::Index(count[size_t(k)]));
+        Eigen::Index col = 0;
+        for (size_t i = 0; i < n; ++i)
+            if (labels[i] == k) centred.col(col++) = f.col(Eigen::Index(i)).cast<double>() - means.col(k);
+        own[size_t(k)] = centred * centred.transpose() / count[size_t(k)];
+    }
+    Eigen::MatrixXd shared = Eigen::MatrixXd::Zero(d, d);
+    for (int k = 0; k < classes; ++k) shared += own[size_t(k)] * (count[size_t(k)] / double(n));
+    std::vector<double> m(static_cast<size_t>(classes * d)), w(static_cast<size_t>(classes * d * d)),
+        log_det(static_cast<size_t>(classes));
+    for (int k = 0; k < classes; ++k) {
+        Eigen::MatrixXd covariance = (1.0 - pooled) * own[size_t(k)] + pooled * shared;
+        // A little shrinkage towards the mean variance: dead ReLU features have none at all.
+        covariance.diagonal().array() += kDensityShrinkage * shared.trace() / double(d);
+        const Eigen::LLT<Eigen::MatrixXd> llt(covariance);
+        cnn::check(llt.info() == Eigen::Success,
+                   "fit_feature_density: a covariance is not positive definite");
+        // covariance = C C', so P = C'^-1 C^-1 and the whitening L = C^-1.
+        const Eigen::MatrixXd whitening = llt.matrixL().solve(Eigen::MatrixXd::Identity(d, d));
+        log_det[size_t(k)] = 2.0 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
         for (Eigen::Index j = 0; j < d; ++j) m[size_t(k * d + j)] = means(j, k);
-    for (Eigen::Index r = 0; r < d; ++r)
-        for (Eigen::Index j = 0; j < d; ++j) w[size_t(r * d + j)] = whitening(r, j);
-    return FeatureDensity(int(d), classes, m, w);
+        for (Eigen::Index r = 0; r < d; ++r)
+            for (Eigen::Index j = 0; j < d; ++j) w[size_t((k * d + r) * d + j)] = whitening(r, j);
+    }
+    return FeatureDensity(int(d), classes, m, w, log_det);
 }
 
 float fit_temperature(const std::vector<float>& logits, const std::vector<std::uint8_t>& labels,
@@ -202,7 +216,7 @@ void calibrate(const CalibrateOptions& o) {
         labels.insert(labels.end(), fit_uploads.labels.begin(), fit_uploads.labels.end());
         density = fit_feature_density(joined(logits_of(net, fit, o.threads, net.size() - 1),
                                              logits_of(net, fit_uploads, o.threads, net.size() - 1)),
-                                      labels, outputs - 1);
+                                      labels, outputs - 1, o.density_pooled);
         std::printf(
             "feature density: %d features, fitted on %zu training digits and %zu of them as uploads\n",
             density.features(), fit.count, fit_uploads.count);
@@ -379,7 +393,8 @@ void calibrate(const CalibrateOptions& o) {
          << "% quantiles of the confidence of those digits (at most 0.5); temperature fitted on the same "
             "digits";
     if (fitted.typical)
-        rule << "; the typicality mixes the digit score and the feature density (fitted on "
+        rule << "; the typicality mixes the digit score and the feature density (a Gaussian per digit, "
+             << 100 * o.density_pooled << "% of each covariance pooled over all digits, fitted on "
              << o.density_digits
              << " training digits and the same drawn as uploads), both standardised on those validation "
                 "digits, with the digit score's weight among "

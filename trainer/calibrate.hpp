@@ -37,6 +37,7 @@ struct CalibrateOptions {
     double low_accept = 0.998;           // share of those the low-confidence threshold accepts
     int held_out = 300;                  // held-out negatives per family for the report (0: none)
     std::size_t density_digits = 20000;  // training digits the feature density is fitted on (0: no density)
+    double density_pooled = 0.3;  // the pooled covariance's share in each digit's (fit_feature_density)
     int threads = 0;
 };
 
@@ -45,10 +46,11 @@ struct CalibrateOptions {
 constexpr double kDensityShrinkage = 0.01;
 constexpr std::array<float, 6> kDensityDigitWeights = {0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 1.0f};
 
-// Class-conditional Gaussians with one shared covariance over `features` (one vector per label, labels below
-// `classes`): see FeatureDensity.
+// A Gaussian per class over `features` (one vector per label, labels below `classes`), see FeatureDensity:
+// each class's covariance is its own mixed with the covariance pooled over all classes, a share `pooled` of
+// the latter (1: one shared covariance), and shrunk by kDensityShrinkage towards the mean variance.
 FeatureDensity fit_feature_density(const std::vector<float>& features,
-                                   const std::vector<std::uint8_t>& labels, int classes);
+                                   const std::vector<std::uint8_t>& labels, int classes, double pooled);
 
 // Fits, chooses, reports on stdout and writes the model (atomically).
 void calibrate(const CalibrateOptions& options);

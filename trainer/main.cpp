@@ -209,6 +209,12 @@ int main(int argc, char** argv) {
             "--density-digits", c.density_digits,
             "training digits the feature density is fitted on, each also drawn as an upload (0: none)")
         ->capture_default_str();
+    calibrate
+        ->add_option(
+            "--density-pooled", c.density_pooled,
+            "share of the covariance pooled over all digits in each digit's Gaussian (1: one shared)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     calibrate->add_option("--fashion-dir", c.fashion_dir, "Fashion-MNIST IDX folder")->capture_default_str();
     calibrate->add_option("--threads", c.threads, "threads (default: all cores)");
 
