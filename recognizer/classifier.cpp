@@ -144,7 +144,10 @@ std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std:
         logits.data(), Eigen::Index(count), Eigen::Index(outputs));
     z.noalias() = f * w.transpose();
     z.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(impl_->head_bias.data(), Eigen::Index(outputs));
-    impl_->density.log_density(out.data(), count, density.data());
+    const std::vector<int> digits =
+        likeliest_classes(logits.data(), count, int(outputs), impl_->classes, kDensityCandidates);
+    impl_->density.log_density(out.data(), count, digits.data(), std::min(kDensityCandidates, impl_->classes),
+                               density.data());
     for (size_t i = 0; i < count; ++i)
         results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration, &density[i]);
     return results;
@@ -298,6 +301,12 @@ FeatureDensity::FeatureDensity(int features, int classes, const std::vector<doub
     if (features <= 0 || classes <= 0 || means.size() != k * d || whitening.size() != k * d * d ||
         log_determinants.size() != k)
         throw std::invalid_argument("FeatureDensity: means, whitening or determinants of the wrong size");
+    for (size_t c = 0; c < k; ++c)
+        for (size_t r = 0; r < d; ++r)
+            for (size_t j = r + 1; j < d; ++j)
+                if (whitening[(c * d + r) * d + j] != 0.0)
+                    throw std::invalid_argument(
+                        "FeatureDensity: a whitening matrix that is not lower triangular");
     weight_.assign(whitening.begin(), whitening.end());
     bias_.assign(k * d, 0.0f);
     offset_.assign(log_determinants.begin(), log_determinants.end());
@@ -323,6 +332,12 @@ FeatureDensity::FeatureDensity(const std::vector<std::pair<std::string, std::vec
         weight->size() != k * d * d)
         throw std::runtime_error("the feature density's tensors do not fit the last layer's " +
                                  std::to_string(features) + " inputs");
+    for (size_t c = 0; c < k; ++c)
+        for (size_t r = 0; r < d; ++r)
+            for (size_t j = r + 1; j < d; ++j)
+                if ((*weight)[(c * d + r) * d + j] != 0.0f)
+                    throw std::runtime_error(
+                        "the feature density's whitening matrices are not lower triangular");
     features_ = features;
     classes_ = int(k);
     weight_ = *weight;
@@ -334,18 +349,39 @@ std::vector<std::pair<std::string, std::vector<float>>> FeatureDensity::tensors(
     return {{"density.weight", weight_}, {"density.bias", bias_}, {"density.offset", offset_}};
 }
 
-void FeatureDensity::log_density(const float* features, std::size_t count, float* out) const {
+void FeatureDensity::log_density(const float* features, std::size_t count, const int* digits, int per_image,
+                                 float* out) const {
     using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const Eigen::Index d = features_, rows = Eigen::Index(classes_) * features_;
-    const Eigen::Map<const RowMajor> f(features, Eigen::Index(count), d), w(weight_.data(), rows, d);
-    RowMajor y = f * w.transpose();
-    y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias_.data(), rows);
-    for (Eigen::Index i = 0; i < Eigen::Index(count); ++i) {
-        float best = std::numeric_limits<float>::infinity();
-        for (int k = 0; k < classes_; ++k)
-            best = std::min(best, y.row(i).segment(k * d, d).squaredNorm() + offset_[size_t(k)]);
-        out[i] = -best;
+    const Eigen::Index d = features_;
+    for (std::size_t i = 0; i < count; ++i) {
+        const Eigen::Map<const Eigen::VectorXf> f(features + i * size_t(d), d);
+        float best = -std::numeric_limits<float>::infinity();
+        for (int c = 0; c < per_image; ++c) {
+            const int k = std::clamp(digits[i * size_t(per_image) + size_t(c)], 0, classes_ - 1);
+            const Eigen::Map<const RowMajor> w(weight_.data() + size_t(k) * size_t(d * d), d, d);
+            const Eigen::Map<const Eigen::VectorXf> b(bias_.data() + size_t(k) * size_t(d), d);
+            // L_k is lower triangular (the inverse of a Cholesky factor): half the products.
+            const Eigen::VectorXf y = w.triangularView<Eigen::Lower>() * f + b;
+            best = std::max(best, -(y.squaredNorm() + offset_[size_t(k)]));
+        }
+        out[i] = best;
     }
+}
+
+std::vector<int> likeliest_classes(const float* logits, std::size_t count, int outputs, int classes,
+                                   int per_image) {
+    per_image = std::clamp(per_image, 1, classes);
+    std::vector<int> result(count * size_t(per_image));
+    std::vector<int> order(static_cast<size_t>(classes));
+    for (std::size_t i = 0; i < count; ++i) {
+        const float* z = logits + i * size_t(outputs);
+        for (int k = 0; k < classes; ++k) order[size_t(k)] = k;
+        std::partial_sort(order.begin(), order.begin() + per_image, order.end(),
+                          [z](int a, int b) { return z[a] > z[b]; });
+        std::copy(order.begin(), order.begin() + per_image,
+                  result.begin() + std::ptrdiff_t(i * size_t(per_image)));
+    }
+    return result;
 }
 
 Prediction decide(const float* logits, int outputs, const Calibration& calibration,

@@ -57,6 +57,10 @@ Calibration calibration_of(const std::map<std::string, std::string>& metadata);
 // density_score_mean, density_score_std, density_mean, density_std, typical_threshold). Throws when they
 // make no sense.
 Calibration with_density(Calibration c, const std::map<std::string, std::string>& metadata);
+// The `per_image` classes with the largest logits of each of `count` images (`outputs` logits each, the
+// first `classes` of them candidates), likeliest first: count x per_image.
+std::vector<int> likeliest_classes(const float* logits, std::size_t count, int outputs, int classes,
+                                   int per_image);
 // The typicality of an answer with this digit score and log_density.
 float typicality(float digit_score, float log_density, const Calibration& c);
 
@@ -68,17 +72,20 @@ Prediction decide(const float* logits, int outputs, const Calibration& calibrati
                   const float* log_density = nullptr);
 
 // How typical features are of digits: a Gaussian per digit over the features the network's last layer
-// reads (fitted on training digits, clean and drawn as uploads). Its log_density is -min over digits k of
-// (f - mu_k)' P_k (f - mu_k) + log det C_k: twice the log-likelihood of the likeliest digit's Gaussian, up
-// to a constant. With P_k = L_k' L_k that is |L_k f - L_k mu_k|^2 + log det C_k: one matrix product for all
-// ten. Kept in the digit model's file as three extra tensors: "density.weight" (the ten L_k stacked, 10d x
-// d), "density.bias" (the ten -L_k mu_k) and "density.offset" (the ten log det C_k); the mix and threshold
-// decide() uses are in the file's metadata.
+// reads (fitted on training digits, clean and drawn as uploads). An image's log_density under digit k is
+// -((f - mu_k)' P_k (f - mu_k) + log det C_k): twice the log-likelihood, up to a constant; with P_k = L_k'
+// L_k, -(|L_k f - L_k mu_k|^2 + log det C_k), one d x d product. The classifier takes the largest over the
+// kDensityCandidates digits the network reads likeliest (the nearest digit is nearly always among them, at
+// a third of the cost of all ten). Kept in the digit model's file as three extra tensors: "density.weight"
+// (the ten L_k stacked, 10d x d), "density.bias" (the ten -L_k mu_k) and "density.offset" (the ten log det
+// C_k); the mix and threshold decide() uses are in the file's metadata.
+constexpr int kDensityCandidates = 3;
 class FeatureDensity {
   public:
     FeatureDensity() = default;
-    // From the means (classes x d), the inverse covariances' factors L_k (classes x d x d) and the log
-    // determinants of the covariances (classes), all row-major.
+    // From the means (classes x d), the inverse covariances' factors L_k (classes x d x d, each lower
+    // triangular: the inverse of a Cholesky factor) and the log determinants of the covariances (classes),
+    // all row-major.
     FeatureDensity(int features, int classes, const std::vector<double>& means,
                    const std::vector<double>& whitening, const std::vector<double>& log_determinants);
     // From the tensors of a model file; an empty density when they are absent. Throws on bad shapes.
@@ -88,8 +95,10 @@ class FeatureDensity {
     int classes() const { return classes_; }
     // The tensors to store: {"density.weight", ...}, {"density.bias", ...}, {"density.offset", ...}.
     std::vector<std::pair<std::string, std::vector<float>>> tensors() const;
-    // `count` feature vectors of features() floats -> one log_density each.
-    void log_density(const float* features, std::size_t count, float* out) const;
+    // `count` feature vectors of features() floats -> one log_density each: the largest under the Gaussians
+    // of its `per_image` entries of `digits` (below classes(); count x per_image).
+    void log_density(const float* features, std::size_t count, const int* digits, int per_image,
+                     float* out) const;
 
   private:
     int features_ = 0, classes_ = 0;

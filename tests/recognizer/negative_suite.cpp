@@ -314,24 +314,30 @@ TEST_CASE("a feature density in the model file decides what is a digit, and leav
     const digit::FeatureDensity density(d, 10, means, whitening, log_det);
     REQUIRE(density.classes() == 10);
 
-    // log_density against the Mahalanobis distance computed directly.
+    // log_density against the Mahalanobis distance computed directly: the largest among each image's
+    // candidate digits.
     std::vector<float> features(std::size_t(3 * d));
     for (float& f : features) f = float(u(rng));
+    const int digits[6] = {7, 2, 0, 0, 9, 4};
     float ld[3];
-    density.log_density(features.data(), 3, ld);
+    density.log_density(features.data(), 3, digits, 2, ld);
     for (int i = 0; i < 3; ++i) {
-        double best = 1e300;
-        for (int k = 0; k < 10; ++k) {
+        double best = -1e300;
+        for (int c = 0; c < 2; ++c) {
+            const int k = digits[2 * i + c];
             double dist = 0.0;
             for (int j = 0; j < d; ++j) {
                 const double v = whitening[std::size_t((k * d + j) * d + j)] *
                                  (features[std::size_t(i * d + j)] - means[std::size_t(k * d + j)]);
                 dist += v * v;
             }
-            best = std::min(best, dist + log_det[std::size_t(k)]);
+            best = std::max(best, -(dist + log_det[std::size_t(k)]));
         }
-        CHECK(ld[i] == Approx(-best).epsilon(1e-4));
+        CHECK(ld[i] == Approx(best).epsilon(1e-4));
     }
+    // The likeliest classes by logits, likeliest first.
+    const float logits[2][4] = {{0.1f, 3.0f, -1.0f, 2.0f}, {5.0f, 1.0f, 4.0f, 0.0f}};
+    CHECK(digit::likeliest_classes(&logits[0][0], 2, 4, 3, 2) == std::vector<int>{1, 0, 0, 2});
 
     digit::Image28 image{};
     for (int y = 6; y < 22; ++y) image[std::size_t(y * 28 + 14)] = 1.0f;
@@ -371,7 +377,17 @@ TEST_CASE("a feature density in the model file decides what is a digit, and leav
         x[std::size_t(p)] = (image[std::size_t(p)] - digit::kMnistMean) / digit::kMnistStd;
     body.run(x.data(), 1, f.data(), ws);
     float image_density = 0.0f;
-    density.log_density(f.data(), 1, &image_density);
+    // The network's outputs, through the last layer by hand: its likeliest digits are the candidates.
+    auto& last = dynamic_cast<cnn::Dense&>(net.layer(net.size() - 1));
+    std::vector<float> z(10, 0.0f);
+    for (int k = 0; k < 10; ++k) {
+        z[std::size_t(k)] = last.bias().value[std::size_t(k)];
+        for (int j = 0; j < d; ++j)
+            z[std::size_t(k)] += last.weight().value[std::size_t(k * d + j)] * f[std::size_t(j)];
+    }
+    const std::vector<int> candidates =
+        digit::likeliest_classes(z.data(), 1, 10, 10, digit::kDensityCandidates);
+    density.log_density(f.data(), 1, candidates.data(), digit::kDensityCandidates, &image_density);
     CHECK(refused.typicality ==
           Approx(digit::typicality(refused.digit_score, image_density, strict.calibration())).epsilon(1e-3));
 
@@ -403,12 +419,13 @@ TEST_CASE("fit_feature_density recovers each digit's Gaussian", "[negatives]") {
     // The shrinkage adds 1% of the mean variance (2.5) to each variance.
     const double v0 = 1.0 + 0.025, v1 = 4.0 + 0.025, vp = 2.5 + 0.025;
     float ld = 0.0f;
-    own.log_density(at_origin, 1, &ld);
+    const int zero = 0, one = 1;
+    own.log_density(at_origin, 1, &zero, 1, &ld);
     CHECK(ld == Approx(-3.0 * std::log(v0)).margin(0.1));
-    own.log_density(aside, 1, &ld);
+    own.log_density(aside, 1, &one, 1, &ld);
     CHECK(ld == Approx(-(9.0 / v1 + 3.0 * std::log(v1))).margin(0.15));
     // One pooled covariance: the same variance for both.
-    pooled.log_density(aside, 1, &ld);
+    pooled.log_density(aside, 1, &one, 1, &ld);
     CHECK(ld == Approx(-(9.0 / vp + 3.0 * std::log(vp))).margin(0.15));
     CHECK_THROWS(digit::fit_feature_density(features, labels, 3, 0.3));  // a class with no examples
 }
