@@ -80,6 +80,9 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
         impl_->net.size() > 0 ? dynamic_cast<cnn::Dense*>(&impl_->net.layer(impl_->net.size() - 1)) : nullptr;
     try {
         impl_->density = FeatureDensity(tensors, head ? head->in_features() : 0);
+        if (!impl_->density.empty() && impl_->density.classes() != impl_->classes)
+            throw std::runtime_error("the feature density has " + std::to_string(impl_->density.classes()) +
+                                     " classes, the model " + std::to_string(impl_->classes));
         if (!impl_->density.empty())
             impl_->calibration = with_density(impl_->calibration, impl_->net.metadata);
     } catch (const std::exception& e) {

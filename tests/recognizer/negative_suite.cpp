@@ -399,6 +399,12 @@ TEST_CASE("a feature density in the model file decides what is a digit, and leav
     bad[0].second.pop_back();
     save_with("0", bad);
     CHECK_THROWS_WITH(digit::Classifier(path), Catch::Contains(path));
+    // So is a density of other classes than the model's.
+    const digit::FeatureDensity nine(d, 9, std::vector<double>(means.begin(), means.begin() + 9 * d),
+                                     std::vector<double>(whitening.begin(), whitening.begin() + 9 * d * d),
+                                     std::vector<double>(log_det.begin(), log_det.begin() + 9));
+    save_with("0", nine.tensors());
+    CHECK_THROWS_WITH(digit::Classifier(path), Catch::Contains("9 classes"));
 }
 
 TEST_CASE("fit_feature_density recovers each digit's Gaussian", "[negatives]") {
