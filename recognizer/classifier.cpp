@@ -112,15 +112,17 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
 
 Classifier::~Classifier() = default;
 
-std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& images) const {
+std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& images,
+                                                  Decision decision) const {
     std::vector<float> input(images.size() * kImagePixels);
     for (size_t i = 0; i < images.size(); ++i)
         for (int p = 0; p < kImagePixels; ++p)
             input[i * kImagePixels + p] = (images[i][p] - impl_->mean) / impl_->std;
-    return predict_normalised(input.data(), images.size());
+    return predict_normalised(input.data(), images.size(), decision);
 }
 
-std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std::size_t count) const {
+std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std::size_t count,
+                                                       Decision decision) const {
     std::vector<Prediction> results(count);
     if (count == 0) return results;
     const std::size_t outputs = std::size_t(impl_->outputs), ran = impl_->frozen->output_shape().size();
@@ -147,6 +149,11 @@ std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std:
         logits.data(), Eigen::Index(count), Eigen::Index(outputs));
     z.noalias() = f * w.transpose();
     z.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(impl_->head_bias.data(), Eigen::Index(outputs));
+    if (decision == Decision::digit_score) {
+        for (size_t i = 0; i < count; ++i)
+            results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration);
+        return results;
+    }
     const std::vector<int> digits =
         likeliest_classes(logits.data(), count, int(outputs), impl_->classes, kDensityCandidates);
     impl_->density.log_density(out.data(), count, digits.data(), std::min(kDensityCandidates, impl_->classes),
@@ -405,13 +412,9 @@ Prediction decide(const float* logits, int outputs, const Calibration& calibrati
     const bool typical = calibration.typical && log_density;
     if (typical) r.typicality = typicality(r.digit_score, *log_density, calibration);
     const bool low = r.confidence < calibration.low_confidence;
-    r.score_reason = r.digit_score < calibration.threshold ? Rejection::not_a_digit
-                     : low                                 ? Rejection::low_confidence
-                                                           : Rejection::none;
-    r.reason = !typical                                       ? r.score_reason
-               : r.typicality < calibration.typical_threshold ? Rejection::not_a_digit
-               : low                                          ? Rejection::low_confidence
-                                                              : Rejection::none;
+    const bool untypical =
+        typical ? r.typicality < calibration.typical_threshold : r.digit_score < calibration.threshold;
+    r.reason = untypical ? Rejection::not_a_digit : low ? Rejection::low_confidence : Rejection::none;
     r.is_digit = r.reason == Rejection::none;
     return r;
 }

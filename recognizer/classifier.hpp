@@ -28,10 +28,12 @@ struct Prediction {
     float typicality = 0.0f;  // with a feature density: how typical its features are of digits (see decide)
     bool is_digit = true;
     Rejection reason = Rejection::none;
-    // The reason the digit score alone gives (without the feature density; the same when there is none):
-    // for a piece cut out of a mark, whose bits of its neighbours make any piece look unusual.
-    Rejection score_reason = Rejection::none;
 };
+
+// What decides "not a digit" when the model has a feature density: the typicality (the default), or the
+// digit score alone, as for a piece cut out of a line of digits, whose bits of its neighbours make any
+// piece look unusual; the density's work is then skipped.
+enum class Decision { typicality, digit_score };
 
 // How a model's outputs become an answer, read from its metadata. `temperature` divides the outputs before
 // the softmax (fitted on validation digits; 1 when absent). A model trained with rejection "class" has one
@@ -145,12 +147,14 @@ class Classifier {
     Classifier(const Classifier&) = delete;
     Classifier& operator=(const Classifier&) = delete;
 
-    Prediction predict(const Image28& image) const;                                   // thread-safe
-    std::vector<Prediction> predict_batch(const std::vector<Image28>& images) const;  // thread-safe
+    Prediction predict(const Image28& image) const;  // thread-safe
+    std::vector<Prediction> predict_batch(const std::vector<Image28>& images,
+                                          Decision decision = Decision::typicality) const;  // thread-safe
     // The same on inputs already normalised as the model expects ((x - mean) / std, see info()): `count`
     // images of 1x28x28 floats, one after another. For callers that normalise themselves, such as the Open
     // Inference Protocol's tensors. Thread-safe.
-    std::vector<Prediction> predict_normalised(const float* inputs, std::size_t count) const;
+    std::vector<Prediction> predict_normalised(const float* inputs, std::size_t count,
+                                               Decision decision = Decision::typicality) const;
 
     // The pair reader, when a pair model lies beside the model file (pair_model_beside); else null.
     const PairReader* pairs() const;

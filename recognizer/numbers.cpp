@@ -425,14 +425,6 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     for (const Piece& p : pieces) inputs.push_back(p.input);
     const std::vector<Prediction> predictions = classify(inputs);
     for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].prediction = predictions[i];
-    // In a line of digits a mark is judged by the network's digit score alone, not by how typical its
-    // features are: a piece cut out of a mark carries bits of its neighbours, and a digit among digits is
-    // more likely one than an image alone.
-    auto as_piece = [](Prediction& p) {
-        p.reason = p.score_reason;
-        p.is_digit = p.reason == Rejection::none;
-    };
-    for (Piece& p : pieces) as_piece(p.prediction);
 
     // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
     // Cuts that cross each other cannot both be taken: a piece must end where the next begins.
@@ -584,8 +576,6 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                     for (std::size_t i = 0; i + 1 < straight.size(); i += 2) {
                         straight[i].prediction = read_straight[i];
                         straight[i + 1].prediction = read_straight[i + 1];
-                        as_piece(straight[i].prediction);
-                        as_piece(straight[i + 1].prediction);
                         const double score =
                             std::log(std::max(1e-6f, straight[i].prediction.probabilities[std::size_t(a)])) +
                             std::log(
@@ -670,7 +660,6 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     }
     std::vector<Prediction> pair_predictions;
     if (!pair_inputs.empty()) pair_predictions = classify(pair_inputs);
-    for (Prediction& p : pair_predictions) as_piece(p);
     std::vector<std::uint8_t> joined(units.size(), 0);  // 1: this unit and the next read as one digit
     for (std::size_t k = 0; k < pair_left.size(); ++k) {
         const std::size_t u = pair_left[k];
@@ -730,7 +719,10 @@ NumberReading read_found_number(Trace& t, const Classifier& classifier) {
         read_pairs = [pairs](const std::vector<ImageWide>& fields) { return pairs->read(fields); };
     NumberReading reading = read_number(
         t.ink, t.components,
-        [&](const std::vector<Image28>& inputs) { return classifier.predict_batch(inputs); }, read_pairs);
+        [&](const std::vector<Image28>& inputs) {
+            return classifier.predict_batch(inputs, Decision::digit_score);
+        },
+        read_pairs);
     if (reading.digits.empty() && reading.ignored.empty()) throw_empty_image();
     for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
     for (ReadDigit& d : reading.ignored) d.source_box = to_source_pixels(t.decoded, d.box);

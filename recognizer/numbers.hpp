@@ -35,7 +35,10 @@ struct NumberReading {
     std::vector<ReadDigit> ignored;
 };
 
-// Reads a batch of 28x28 inputs (a Classifier's predict_batch, or a stand-in in tests).
+// Reads a batch of 28x28 inputs (a Classifier's predict_batch, or a stand-in in tests). In a line of digits
+// a mark is judged by the digit score alone (Decision::digit_score), not by how typical its features are:
+// a piece cut out of a mark carries bits of its neighbours, and a digit among digits is more likely one
+// than an image alone.
 using ClassifyBatch = std::function<std::vector<Prediction>(const std::vector<Image28>&)>;
 
 // Reads a batch of wide fields (a PairReader's read); may be empty: no pair reader.

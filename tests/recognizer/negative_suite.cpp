@@ -390,6 +390,13 @@ TEST_CASE("a feature density in the model file decides what is a digit, and leav
     density.log_density(f.data(), 1, candidates.data(), digit::kDensityCandidates, &image_density);
     CHECK(refused.typicality ==
           Approx(digit::typicality(refused.digit_score, image_density, strict.calibration())).epsilon(1e-3));
+    // Judged by the digit score alone (a piece of a line of digits), the density decides nothing: the same
+    // answer and decision as the model without it.
+    const digit::Prediction by_score = strict.predict_batch({image}, digit::Decision::digit_score).front();
+    CHECK(by_score.is_digit == plain.is_digit);
+    CHECK(by_score.reason == plain.reason);
+    CHECK(by_score.digit == plain.digit);
+    CHECK(by_score.digit_score == Approx(plain.digit_score).margin(1e-5));
 
     save_with("-1e9", density.tensors());
     CHECK(digit::Classifier(path).predict(image).is_digit);
