@@ -168,6 +168,13 @@ int main(int argc, char** argv) {
                      "share of those uploads cut out of a written number, with bits of touching neighbours")
         ->check(CLI::Range(0.0f, 1.0f))
         ->capture_default_str();
+    train
+        ->add_option(
+            "--uploads-restroked", t.uploads_restroked,
+            "share of those uploads, and of the letters and pairs among the negatives, redrawn with a "
+            "pen of one width (a fine pen to a felt tip)")
+        ->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
     train->add_option("--fashion-dir", t.fashion_dir, "Fashion-MNIST IDX folder (clothing negatives)")
         ->capture_default_str();
 

@@ -20,6 +20,9 @@ namespace digit {
 namespace {
 
 constexpr float kPi = 3.14159265358979f;
+// A pen's radius, as a fraction of the height of what it writes: strokes 3-10% of the height wide (a fine
+// pen to a felt tip; thicker brushes are the bold marker of put_on_surface).
+constexpr float kPenRadius[2] = {0.015f, 0.05f};
 
 struct Point {
     float x, y;
@@ -603,6 +606,58 @@ Coverage enlarge(const float* pixels, int rows, int cols, int side, float margin
     return c;
 }
 
+Coverage restroke(const Coverage& c, float radius) {
+    // The ink (coverage at least a half) thinned to lines one pixel wide, Zhang and Suen's way: two
+    // alternating passes that peel boundary pixels whose removal keeps the shape connected.
+    const int w = c.width, h = c.height;
+    std::vector<std::uint8_t> on(std::size_t(w) * std::size_t(h));
+    for (std::size_t i = 0; i < on.size(); ++i) on[i] = c.v[i] >= 0.5f;
+    auto at = [&](int x, int y) -> int {
+        return x >= 0 && y >= 0 && x < w && y < h ? on[std::size_t(y) * std::size_t(w) + std::size_t(x)] : 0;
+    };
+    std::vector<std::size_t> peel;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int pass = 0; pass < 2; ++pass) {
+            peel.clear();
+            for (int y = 0; y < h; ++y)
+                for (int x = 0; x < w; ++x) {
+                    if (!at(x, y)) continue;
+                    // Neighbours clockwise from north: p2..p9.
+                    const int p[8] = {at(x, y - 1), at(x + 1, y - 1), at(x + 1, y), at(x + 1, y + 1),
+                                      at(x, y + 1), at(x - 1, y + 1), at(x - 1, y), at(x - 1, y - 1)};
+                    int neighbours = 0, rises = 0;
+                    for (int k = 0; k < 8; ++k) {
+                        neighbours += p[k];
+                        rises += !p[k] && p[(k + 1) % 8];
+                    }
+                    if (neighbours < 2 || neighbours > 6 || rises != 1) continue;
+                    const bool keep = pass == 0 ? (p[0] && p[2] && p[4]) || (p[2] && p[4] && p[6])
+                                                : (p[0] && p[2] && p[6]) || (p[0] && p[4] && p[6]);
+                    if (!keep) peel.push_back(std::size_t(y) * std::size_t(w) + std::size_t(x));
+                }
+            for (std::size_t i : peel) on[i] = 0;
+            changed = changed || !peel.empty();
+        }
+    }
+    // A round pen of `radius` along the lines, anti-aliased at its edge.
+    Coverage out(w, h);
+    const int r = int(std::ceil(radius + 1.0f));
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            if (!at(x, y)) continue;
+            for (int dy = -r; dy <= r; ++dy)
+                for (int dx = -r; dx <= r; ++dx) {
+                    const int X = x + dx, Y = y + dy;
+                    if (X < 0 || Y < 0 || X >= w || Y >= h) continue;
+                    const float v =
+                        std::clamp(radius + 0.5f - std::sqrt(float(dx * dx + dy * dy)), 0.0f, 1.0f);
+                    out(X, Y) = std::max(out(X, Y), v);
+                }
+        }
+    return out;
+}
+
 GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& rng) {
     std::normal_distribution<float> gauss(0.0f, 1.0f);
     // A bold marker or a thick brush: the strokes grown.
@@ -773,12 +828,18 @@ Coverage digit_in_context(const LabelledImages& digits, std::size_t index, int h
 }
 
 NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily>& families, int count,
-                           const std::string& fashion_dir, std::uint32_t seed, const LabelledImages* digits) {
+                           const std::string& fashion_dir, std::uint32_t seed, const LabelledImages* digits,
+                           float restroked) {
     // Each family on its own thread, with its own seeded random source: the same set whatever the timing.
     auto make_family = [&](NegativeFamily family, std::uint32_t family_seed) {
         NegativeSet set;
         std::mt19937 rng(family_seed);
         auto surface = [&] { return uniform(rng, 0, 1) < 0.5f ? Surface::canvas : Surface::paper; };
+        auto pen = [&](Coverage c, float height) {
+            if (restroked > 0.0f && uniform(rng, 0, 1) < restroked)
+                c = restroke(c, std::max(0.7f, uniform(rng, kPenRadius[0], kPenRadius[1]) * height));
+            return c;
+        };
         std::vector<std::vector<std::uint8_t>> fonts;
         std::vector<std::string> font_names;
         LabelledImages fashion;
@@ -806,9 +867,10 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
                 case NegativeFamily::letters: {
                     const int f = pick(rng, int(fonts.size()));
                     const char32_t glyph = letter_glyphs()[size_t(pick(rng, int(letter_glyphs().size())))];
-                    Coverage c = render_glyph(fonts[size_t(f)], glyph, uniform(rng, 40.0f, 160.0f));
+                    const float height = uniform(rng, 40.0f, 160.0f);
+                    Coverage c = render_glyph(fonts[size_t(f)], glyph, height);
                     if (c.empty()) continue;
-                    grey = put_on_surface(c, surface(), rng);
+                    grey = put_on_surface(pen(std::move(c), height), surface(), rng);
                     kind = font_names[size_t(f)];
                     break;
                 }
@@ -839,8 +901,9 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
                 case NegativeFamily::pairs: {
                     const size_t a = size_t(pick(rng, int(digits->count))),
                                  b = size_t(pick(rng, int(digits->count)));
-                    grey =
-                        put_on_surface(compose_pair(*digits, a, b, 40 + pick(rng, 140), rng), surface(), rng);
+                    const int height = 40 + pick(rng, 140);
+                    grey = put_on_surface(pen(compose_pair(*digits, a, b, height, rng), float(height)),
+                                          surface(), rng);
                     kind =
                         std::string("pair ") + char('0' + digits->labels[a]) + char('0' + digits->labels[b]);
                     break;
@@ -872,7 +935,8 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
     return set;
 }
 
-LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context) {
+LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context,
+                                 float restroked) {
     std::mt19937 rng(seed);
     LabelledImages out;
     out.rows = out.cols = kImageSide;
@@ -882,6 +946,9 @@ LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t see
         Coverage c = in_context > 0.0f && uniform(rng, 0, 1) < in_context
                          ? digit_in_context(digits, i, side, rng)
                          : enlarge(digits.image(i), digits.rows, digits.cols, side, 0.15f);
+        // Drawn with a pen: strokes of one width.
+        if (restroked > 0.0f && uniform(rng, 0, 1) < restroked)
+            c = restroke(c, std::max(0.7f, uniform(rng, kPenRadius[0], kPenRadius[1]) * float(side)));
         GreyImage grey = put_on_surface(c, uniform(rng, 0, 1) < 0.5f ? Surface::canvas : Surface::paper, rng);
         std::optional<Image28> input = model_input(grey);
         if (!input) continue;

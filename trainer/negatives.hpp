@@ -78,7 +78,9 @@ Coverage compose_pair(const LabelledImages& digits, std::size_t first, std::size
 
 // Generates negatives of one split: `count` 28x28 inputs per family in `families`, cycling through the
 // split's kinds. Fashion-MNIST comes from `fashion_dir` (its train split for training, t10k for held out);
-// pairs from `digits` (required for that family: pass digits of the same split as the run's).
+// pairs from `digits` (required for that family: pass digits of the same split as the run's). A share
+// `restroked` of the letters and pairs are redrawn with a pen of one width (restroke), as digits drawn as
+// uploads may be: a pen's strokes are no sign of a digit.
 struct NegativeSet {
     std::vector<Image28> images;
     std::vector<NegativeFamily> family;
@@ -86,10 +88,15 @@ struct NegativeSet {
 };
 NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily>& families, int count,
                            const std::string& fashion_dir, std::uint32_t seed,
-                           const LabelledImages* digits = nullptr);
+                           const LabelledImages* digits = nullptr, float restroked = 0.0f);
 
 // The folder Debian's dataset-fashion-mnist package installs.
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// The same strokes drawn with a round pen of `radius` px: the ink's centre lines (the coverage at least a
+// half, thinned to one pixel) with a disc stamped along them. Pens, markers and canvas brushes draw strokes
+// of one width; MNIST's thin out and swell.
+Coverage restroke(const Coverage& c, float radius);
 
 // A digit of `digits` as a cut through a written number leaves it: written between neighbours that touch
 // or overlap it, cut out at its own ink's columns give or take a little, so that bits of the neighbours'
@@ -98,8 +105,10 @@ Coverage digit_in_context(const LabelledImages& digits, std::size_t index, int h
 
 // Digits drawn as uploads (enlarged, on canvas or paper, through the recognizer): validation digits that
 // look like what people send, for calibrating and choosing the decision threshold. Digits the recognizer
-// finds no ink in are left out. A share `in_context` of them are cut from a number (digit_in_context).
-LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context = 0.0f);
+// finds no ink in are left out. A share `in_context` of them are cut from a number (digit_in_context), a
+// share `restroked` redrawn with a pen of one width (restroke).
+LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context = 0.0f,
+                                 float restroked = 0.0f);
 
 // A set of 28x28 inputs as LabelledImages, all with `label`.
 LabelledImages as_labelled(const std::vector<Image28>& images, int label);

@@ -344,7 +344,7 @@ TrainResult train(const TrainOptions& o) {
             std::vector<size_t> picked(std::min(train_set.count, size_t(o.uploads)));
             std::iota(picked.begin(), picked.end(), 0);  // train_set is already in a seeded random order
             return digits_as_uploads(select_images(train_set, picked), uint32_t(o.seed) + 5,
-                                     o.uploads_in_context);
+                                     o.uploads_in_context, o.uploads_restroked);
         });
     LabelledImages negative_set;
     if (o.negatives > 0) {
@@ -353,7 +353,7 @@ TrainResult train(const TrainOptions& o) {
             make_negatives(NegativeSplit::training,
                            {NegativeFamily::letters, NegativeFamily::doodles, NegativeFamily::noise,
                             NegativeFamily::clothing, NegativeFamily::pairs},
-                           o.negatives, o.fashion_dir, uint32_t(o.seed), &train_set);
+                           o.negatives, o.fashion_dir, uint32_t(o.seed), &train_set, o.uploads_restroked);
         negative_set = as_labelled(made.images, 10);
         negative_set.images_path = "negatives";
         if (!o.quiet)
@@ -489,7 +489,10 @@ TrainResult train(const TrainOptions& o) {
             (o.uploads_in_context > 0
                  ? ", " + std::to_string(int(std::lround(100 * o.uploads_in_context))) +
                        "% of them cut out of a written number with bits of touching neighbours"
-                 : std::string());
+                 : std::string()) +
+            (o.uploads_restroked > 0 ? ", " + std::to_string(int(std::lround(100 * o.uploads_restroked))) +
+                                           "% redrawn with a pen of one width"
+                                     : std::string());
     if (!o.init.empty()) net.metadata["fine_tuned_from"] = o.init;
     if (negative_set.count > 0) {
         net.metadata["rejection"] = reject_class ? "class" : "exposure";

@@ -49,6 +49,9 @@ struct TrainOptions {
     int uploads = 0;
     // This share of them cut out of a written number, bits of touching neighbours included.
     float uploads_in_context = 0.0f;
+    // This share of them, and of the letters and pairs among the negatives, redrawn with a pen of one
+    // width, from a fine pen to a felt tip.
+    float uploads_restroked = 0.0f;
 };
 
 // The fixed, seeded split of a training set of `count` images that training keeps for validation: the

@@ -3,11 +3,13 @@
 
 #include <cnn/cnn.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
 #include "classifier.hpp"
+#include "negatives.hpp"
 #include "pairs.hpp"
 #include "training.hpp"
 
@@ -165,4 +167,52 @@ TEST_CASE("The shipped pair reader tells one digit from two and reads both, on M
     CHECK(count_right >= 0.98 * double(samples.count));
     CHECK(singles_right >= 0.965 * singles);
     CHECK(pairs_right >= 0.9 * pairs);
+}
+
+namespace {
+
+// Width of the ink in row y: the number of pixels with coverage at least a half.
+int ink_width(const digit::Coverage& c, int y) {
+    int n = 0;
+    for (int x = 0; x < c.width; ++x) n += c(x, y) >= 0.5f;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("restroke redraws strokes of any width with a pen of the width asked", "[trainer][restroke]") {
+    // An upright bar 21 px wide and a hairline 1 px wide, 60 px tall.
+    digit::Coverage bold(80, 80), thin(80, 80);
+    for (int y = 10; y < 70; ++y) {
+        for (int x = 30; x < 51; ++x) bold(x, y) = 1.0f;
+        thin(40, y) = 1.0f;
+    }
+    for (float radius : {1.5f, 4.0f, 8.0f}) {
+        const int expected = 2 * int(radius) + 1;  // pixels within radius + 0.5 - 0.5 of the centre line
+        for (const digit::Coverage* in : {&bold, &thin}) {
+            const digit::Coverage out = digit::restroke(*in, radius);
+            // Away from the ends, every row is as wide as the pen, centred on the stroke.
+            for (int y = 25; y < 55; ++y) {
+                CHECK(std::abs(ink_width(out, y) - expected) <= 1);
+                CHECK(out(40, y) == 1.0f);
+            }
+            // The stroke keeps its length, less at most half the old width at each end (where a thick
+            // stroke's centre line ends), and gains none beyond the pen.
+            CHECK(ink_width(out, 21) > 0);
+            CHECK(ink_width(out, 58) > 0);
+            CHECK(ink_width(out, 10 - int(radius) - 2) == 0);
+            CHECK(ink_width(out, 69 + int(radius) + 2) == 0);
+        }
+    }
+    // A ring stays a ring: its inside keeps clear when the pen is thinner than the hole.
+    digit::Coverage ring(80, 80);
+    for (int y = 0; y < 80; ++y)
+        for (int x = 0; x < 80; ++x) {
+            const float d = std::hypot(float(x) - 40.0f, float(y) - 40.0f);
+            ring(x, y) = d > 18.0f && d < 30.0f ? 1.0f : 0.0f;
+        }
+    const digit::Coverage out = digit::restroke(ring, 3.0f);
+    CHECK(out(40, 40) == 0.0f);
+    CHECK(out(40, 16) == 1.0f);  // the centre line, 24 px from the centre
+    CHECK(out(40, 11) == 0.0f);  // the ring's outer edge is gone
 }
