@@ -532,7 +532,15 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             const PairPrediction& answer = answers[k];
             UnitReading& r = read[u];
             const std::size_t n = cuts[u].size();
-            if (answer.two >= kPairSure) {
+            const Piece* whole = nullptr;
+            for (const Piece& p : pieces)
+                if (p.unit == u && p.from == 0 && p.to == n - 1) whole = &p;
+            // A mark the classifier reads clearly as one digit is parted only when the pair reader is sure
+            // of the pair too, not just of there being two (a 9 whose stem stands apart from its loop).
+            const bool clear_whole = whole && whole->prediction.is_digit &&
+                                     whole->prediction.confidence >= kCutConfidence &&
+                                     answer.pair[std::size_t(answer.best_pair)] < kPairRead;
+            if (answer.two >= kPairSure && !clear_whole) {
                 const int a = answer.best_pair / 10, c = answer.best_pair % 10;
                 // The two pieces: the way into two that the classifier reads closest to the pair.
                 const Piece* left = nullptr;
@@ -613,16 +621,23 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 r.marks = {digit_of(*left, first, a), digit_of(*right, second, c)};
                 r.count_chance = answer.two;
                 r.parted_chance = 0.0;
-            } else if (answer.two <= 1.0f - kPairSure && r.marks.size() == 2) {
-                for (const Piece& p : pieces) {
-                    if (p.unit != u || p.from != 0 || p.to != n - 1 || !p.prediction.is_digit) continue;
-                    ReadDigit d;
-                    d.box = d.source_box = p.box;
-                    d.input = p.input;
-                    d.prediction = p.prediction;
-                    r.marks = {std::move(d)};
-                    r.count_chance = 1.0 - answer.two;
+            } else if (answer.two <= 1.0f - kPairSure && r.marks.size() == 2 && whole) {
+                ReadDigit d;
+                d.box = d.source_box = whole->box;
+                d.input = whole->input;
+                if (whole->prediction.is_digit) {
+                    d.prediction = whole->prediction;
+                } else {
+                    // The classifier reads no digit whole (a 0 whose stem stands apart from its bowl, cut
+                    // into "17"): the pair reader's single digit, when it is this sure of it.
+                    const auto best = std::max_element(answer.single.begin(), answer.single.end());
+                    if (*best < kPartedConfidence) continue;
+                    d.prediction.digit = int(best - answer.single.begin());
+                    d.prediction.probabilities.assign(answer.single.begin(), answer.single.end());
+                    d.prediction.confidence = *best;
                 }
+                r.marks = {std::move(d)};
+                r.count_chance = 1.0 - answer.two;
             }
         }
     }
