@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "numbers.hpp"
 #include "recognizer.hpp"
 
 using digit::Box;
@@ -293,4 +294,93 @@ TEST_CASE("boxes map back to the uploaded image's pixels", "[steps]") {
     const Box edge = digit::to_source_pixels(decoded, Box{390, 290, 399, 299});
     CHECK(edge.x1 == 3999);
     CHECK(edge.y1 == 2999);
+}
+
+namespace {
+
+// A prediction as the classifier gives one: `digit` with `confidence`, the rest shared among the others.
+digit::Prediction answer(int d, float confidence, bool is_digit = true) {
+    digit::Prediction p;
+    p.digit = d;
+    p.confidence = confidence;
+    p.probabilities.assign(10, (1.0f - confidence) / 9.0f);
+    p.probabilities[std::size_t(d)] = confidence;
+    p.digit_score = is_digit ? 1.0f : 0.05f;
+    p.is_digit = is_digit;
+    p.reason = is_digit ? digit::Rejection::none : digit::Rejection::not_a_digit;
+    return p;
+}
+
+// Columns of a 28x28 input that hold ink.
+int ink_columns(const digit::Image28& input) {
+    int n = 0;
+    for (int x = 0; x < digit::kImageSide; ++x) {
+        bool any = false;
+        for (int y = 0; y < digit::kImageSide; ++y)
+            any = any || input[std::size_t(y * digit::kImageSide + x)] > 0.2f;
+        n += any;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both ways", "[steps]") {
+    // One mark: a stem, and a bowl beside it joined to the stem by a thin bridge at the top (a 0 written as
+    // "|" and "D", or a 9 whose stem stands apart). The cuts part it at the bridge.
+    Plane grey = page(120, 80, 1.0f);
+    fill(grey, 30, 20, 34, 60, 0.0f);  // the stem
+    fill(grey, 34, 39, 43, 41, 0.0f);  // the bridge, to the bowl's left side
+    for (int y = 18; y <= 62; ++y)
+        for (int x = 40; x <= 66; ++x) {
+            const float r = std::hypot((x - 53.0f) / 12.0f, (y - 40.0f) / 21.0f);
+            if (r >= 0.78f && r <= 1.0f) grey(x, y) = 0.0f;
+        }
+    const digit::InkMap ink = digit::find_ink(grey);
+    digit::Components components = digit::label_components(ink);
+    digit::mark_clutter(components, grey.width, grey.height);
+
+    // The classifier, standing in: a piece as narrow as the stem (with or without a bit of the bridge; the
+    // cuts try several columns of it) reads as a 1, one as wide as the bowl as a 7, the whole as `whole`.
+    auto classify_with = [](digit::Prediction whole) {
+        return [whole](const std::vector<digit::Image28>& inputs) {
+            std::vector<digit::Prediction> out;
+            for (const digit::Image28& input : inputs) {
+                const int columns = ink_columns(input);
+                out.push_back(columns <= 9 ? answer(1, 0.97f) : columns <= 15 ? answer(7, 0.98f) : whole);
+            }
+            return out;
+        };
+    };
+    // The pair reader, standing in: `two` the chance of two digits, then "04" with `pair`, or one digit 0
+    // with `single`.
+    auto pairs_with = [](float two, float pair, float single) {
+        return [=](const std::vector<digit::ImageWide>& fields) {
+            digit::PairPrediction p;
+            p.two = two;
+            p.best_pair = 4;
+            p.pair.fill((1.0f - pair) / 99.0f);
+            p.pair[4] = pair;
+            p.single.fill((1.0f - single) / 9.0f);
+            p.single[0] = single;
+            return std::vector<digit::PairPrediction>(fields.size(), p);
+        };
+    };
+    auto text = [&](const digit::Prediction& whole, float two, float pair, float single) {
+        return digit::read_number(ink, components, classify_with(whole), pairs_with(two, pair, single)).text;
+    };
+    const digit::Prediction no_digit = answer(0, 0.05f, false), nine = answer(9, 0.99f);
+
+    // The classifier reads no digit whole and the pieces clearly: cut, unless the pair reader is sure it
+    // is one digit and which.
+    CHECK(digit::read_number(ink, components, classify_with(no_digit)).text == "17");
+    CHECK(text(no_digit, 0.5f, 0.5f, 0.96f) == "17");  // the pair reader unsure of the count
+    CHECK(text(no_digit, 0.01f, 0.5f, 0.5f) == "17");  // sure of one, not of which
+    CHECK(text(no_digit, 0.01f, 0.5f, 0.96f) == "0");  // sure of one, and that it is a 0
+
+    // The classifier reads the whole clearly as a 9: it stays one digit unless the pair reader is sure of
+    // two and of which two.
+    CHECK(digit::read_number(ink, components, classify_with(nine)).text == "9");
+    CHECK(text(nine, 0.97f, 0.7f, 0.1f) == "9");
+    CHECK(text(nine, 0.97f, 0.95f, 0.1f) == "04");
 }
