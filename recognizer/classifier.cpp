@@ -154,10 +154,7 @@ std::vector<Prediction> Classifier::predict_normalised(const float* inputs, std:
             results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration);
         return results;
     }
-    const std::vector<int> digits =
-        likeliest_classes(logits.data(), count, int(outputs), impl_->classes, kDensityCandidates);
-    impl_->density.log_density(out.data(), count, digits.data(), std::min(kDensityCandidates, impl_->classes),
-                               density.data());
+    impl_->density.log_density_of_likeliest(out.data(), logits.data(), count, int(outputs), density.data());
     for (size_t i = 0; i < count; ++i)
         results[i] = decide(logits.data() + i * outputs, int(outputs), impl_->calibration, &density[i]);
     return results;
@@ -303,6 +300,20 @@ float typicality(float digit_score, float log_density, const Calibration& c) {
                  (1.0 - c.digit_weight) * (double(log_density) - c.density_mean) / c.density_std);
 }
 
+namespace {
+
+// Whether each of the k d x d matrices stacked in `m` (row-major) is lower triangular.
+template <typename T>
+bool lower_triangular(const std::vector<T>& m, size_t k, size_t d) {
+    for (size_t c = 0; c < k; ++c)
+        for (size_t r = 0; r < d; ++r)
+            for (size_t j = r + 1; j < d; ++j)
+                if (m[(c * d + r) * d + j] != T(0)) return false;
+    return true;
+}
+
+}  // namespace
+
 FeatureDensity::FeatureDensity(int features, int classes, const std::vector<double>& means,
                                const std::vector<double>& whitening,
                                const std::vector<double>& log_determinants)
@@ -311,12 +322,8 @@ FeatureDensity::FeatureDensity(int features, int classes, const std::vector<doub
     if (features <= 0 || classes <= 0 || means.size() != k * d || whitening.size() != k * d * d ||
         log_determinants.size() != k)
         throw std::invalid_argument("FeatureDensity: means, whitening or determinants of the wrong size");
-    for (size_t c = 0; c < k; ++c)
-        for (size_t r = 0; r < d; ++r)
-            for (size_t j = r + 1; j < d; ++j)
-                if (whitening[(c * d + r) * d + j] != 0.0)
-                    throw std::invalid_argument(
-                        "FeatureDensity: a whitening matrix that is not lower triangular");
+    if (!lower_triangular(whitening, k, d))
+        throw std::invalid_argument("FeatureDensity: a whitening matrix that is not lower triangular");
     weight_.assign(whitening.begin(), whitening.end());
     bias_.assign(k * d, 0.0f);
     offset_.assign(log_determinants.begin(), log_determinants.end());
@@ -342,12 +349,8 @@ FeatureDensity::FeatureDensity(const std::vector<std::pair<std::string, std::vec
         weight->size() != k * d * d)
         throw std::runtime_error("the feature density's tensors do not fit the last layer's " +
                                  std::to_string(features) + " inputs");
-    for (size_t c = 0; c < k; ++c)
-        for (size_t r = 0; r < d; ++r)
-            for (size_t j = r + 1; j < d; ++j)
-                if ((*weight)[(c * d + r) * d + j] != 0.0f)
-                    throw std::runtime_error(
-                        "the feature density's whitening matrices are not lower triangular");
+    if (!lower_triangular(*weight, k, d))
+        throw std::runtime_error("the feature density's whitening matrices are not lower triangular");
     features_ = features;
     classes_ = int(k);
     weight_ = *weight;
@@ -376,6 +379,13 @@ void FeatureDensity::log_density(const float* features, std::size_t count, const
         }
         out[i] = best;
     }
+}
+
+void FeatureDensity::log_density_of_likeliest(const float* features, const float* logits, std::size_t count,
+                                              int outputs, float* out) const {
+    const int candidates = std::min(kDensityCandidates, classes_);
+    const std::vector<int> digits = likeliest_classes(logits, count, outputs, classes_, candidates);
+    log_density(features, count, digits.data(), candidates, out);
 }
 
 std::vector<int> likeliest_classes(const float* logits, std::size_t count, int outputs, int classes,

@@ -101,6 +101,10 @@ class FeatureDensity {
     // of its `per_image` entries of `digits` (below classes(); count x per_image).
     void log_density(const float* features, std::size_t count, const int* digits, int per_image,
                      float* out) const;
+    // The same over the kDensityCandidates classes with the largest of each image's `outputs` logits
+    // (likeliest_classes), as the classifier and calibration take it.
+    void log_density_of_likeliest(const float* features, const float* logits, std::size_t count, int outputs,
+                                  float* out) const;
 
   private:
     int features_ = 0, classes_ = 0;

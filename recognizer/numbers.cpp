@@ -425,6 +425,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     for (const Piece& p : pieces) inputs.push_back(p.input);
     const std::vector<Prediction> predictions = classify(inputs);
     for (std::size_t i = 0; i < pieces.size(); ++i) pieces[i].prediction = predictions[i];
+    // Each unit read whole, when its ink could be read at all.
+    std::vector<const Piece*> whole_of(units.size(), nullptr);
+    for (const Piece& piece : pieces)
+        if (piece.from == 0 && piece.to == cuts[piece.unit].size() - 1) whole_of[piece.unit] = &piece;
 
     // Per unit, the cutting whose pieces read best: best[j] = the best score of the unit's span up to cut j.
     // Cuts that cross each other cannot both be taken: a piece must end where the next begins.
@@ -445,9 +449,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         const std::size_t n = cuts[u].size();
         const int unit_height = std::max(units[u].box.height(), 1);
         const bool wide = units[u].box.width() >= kCutWidth * unit_height;
-        const Piece* whole = nullptr;
-        for (const Piece& piece : pieces)
-            if (piece.unit == u && piece.from == 0 && piece.to == n - 1) whole = &piece;
+        const Piece* whole = whole_of[u];
         // A unit read whole with confidence is one digit, unless it is as wide as two.
         const bool cut = wide || !whole || whole->prediction.confidence < kCutConfidence;
         auto best_way = [&](bool allow_cuts) {
@@ -532,9 +534,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             const PairPrediction& answer = answers[k];
             UnitReading& r = read[u];
             const std::size_t n = cuts[u].size();
-            const Piece* whole = nullptr;
-            for (const Piece& p : pieces)
-                if (p.unit == u && p.from == 0 && p.to == n - 1) whole = &p;
+            const Piece* whole = whole_of[u];
             // A mark the classifier reads clearly as one digit is parted only when the pair reader is sure
             // of the pair too, not just of there being two (a 9 whose stem stands apart from its loop).
             const bool clear_whole = whole && whole->prediction.is_digit &&

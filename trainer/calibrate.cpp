@@ -67,11 +67,9 @@ Outputs outputs_of(cnn::Sequential& net, const FeatureDensity& density, const La
     if (!density.empty()) {
         const std::vector<float> features = logits_of(net, set, threads, net.size() - 1);
         r.density.resize(set.count);
-        const int outputs = int(r.logits.size() / std::max<size_t>(1, set.count)),
-                  candidates = std::min(kDensityCandidates, density.classes());
-        const std::vector<int> digits =
-            likeliest_classes(r.logits.data(), set.count, outputs, density.classes(), candidates);
-        density.log_density(features.data(), set.count, digits.data(), candidates, r.density.data());
+        density.log_density_of_likeliest(features.data(), r.logits.data(), set.count,
+                                         int(r.logits.size() / std::max<size_t>(1, set.count)),
+                                         r.density.data());
     }
     return r;
 }

@@ -640,23 +640,24 @@ Coverage restroke(const Coverage& c, float radius) {
             changed = changed || !peel.empty();
         }
     }
-    // A round pen of `radius` along the lines, anti-aliased at its edge.
+    // A round pen of `radius` dabbed on every pixel of the lines.
     Coverage out(w, h);
-    const int r = int(std::ceil(radius + 1.0f));
     for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            if (!at(x, y)) continue;
-            for (int dy = -r; dy <= r; ++dy)
-                for (int dx = -r; dx <= r; ++dx) {
-                    const int X = x + dx, Y = y + dy;
-                    if (X < 0 || Y < 0 || X >= w || Y >= h) continue;
-                    const float v =
-                        std::clamp(radius + 0.5f - std::sqrt(float(dx * dx + dy * dy)), 0.0f, 1.0f);
-                    out(X, Y) = std::max(out(X, Y), v);
-                }
-        }
+        for (int x = 0; x < w; ++x)
+            if (at(x, y)) stroke(out, {{float(x), float(y)}}, radius);
     return out;
 }
+
+namespace {
+
+// A share `restroked` of drawings redrawn with a pen 3-10% of `height` wide (kPenRadius).
+Coverage maybe_restroke(Coverage c, float height, float restroked, std::mt19937& rng) {
+    if (restroked > 0.0f && uniform(rng, 0, 1) < restroked)
+        c = restroke(c, std::max(0.7f, uniform(rng, kPenRadius[0], kPenRadius[1]) * height));
+    return c;
+}
+
+}  // namespace
 
 GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& rng) {
     std::normal_distribution<float> gauss(0.0f, 1.0f);
@@ -835,11 +836,6 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
         NegativeSet set;
         std::mt19937 rng(family_seed);
         auto surface = [&] { return uniform(rng, 0, 1) < 0.5f ? Surface::canvas : Surface::paper; };
-        auto pen = [&](Coverage c, float height) {
-            if (restroked > 0.0f && uniform(rng, 0, 1) < restroked)
-                c = restroke(c, std::max(0.7f, uniform(rng, kPenRadius[0], kPenRadius[1]) * height));
-            return c;
-        };
         std::vector<std::vector<std::uint8_t>> fonts;
         std::vector<std::string> font_names;
         LabelledImages fashion;
@@ -870,7 +866,8 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
                     const float height = uniform(rng, 40.0f, 160.0f);
                     Coverage c = render_glyph(fonts[size_t(f)], glyph, height);
                     if (c.empty()) continue;
-                    grey = put_on_surface(pen(std::move(c), height), surface(), rng);
+                    grey =
+                        put_on_surface(maybe_restroke(std::move(c), height, restroked, rng), surface(), rng);
                     kind = font_names[size_t(f)];
                     break;
                 }
@@ -902,7 +899,8 @@ NegativeSet make_negatives(NegativeSplit split, const std::vector<NegativeFamily
                     const size_t a = size_t(pick(rng, int(digits->count))),
                                  b = size_t(pick(rng, int(digits->count)));
                     const int height = 40 + pick(rng, 140);
-                    grey = put_on_surface(pen(compose_pair(*digits, a, b, height, rng), float(height)),
+                    grey = put_on_surface(maybe_restroke(compose_pair(*digits, a, b, height, rng),
+                                                         float(height), restroked, rng),
                                           surface(), rng);
                     kind =
                         std::string("pair ") + char('0' + digits->labels[a]) + char('0' + digits->labels[b]);
@@ -946,9 +944,7 @@ LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t see
         Coverage c = in_context > 0.0f && uniform(rng, 0, 1) < in_context
                          ? digit_in_context(digits, i, side, rng)
                          : enlarge(digits.image(i), digits.rows, digits.cols, side, 0.15f);
-        // Drawn with a pen: strokes of one width.
-        if (restroked > 0.0f && uniform(rng, 0, 1) < restroked)
-            c = restroke(c, std::max(0.7f, uniform(rng, kPenRadius[0], kPenRadius[1]) * float(side)));
+        c = maybe_restroke(std::move(c), float(side), restroked, rng);
         GreyImage grey = put_on_surface(c, uniform(rng, 0, 1) < 0.5f ? Surface::canvas : Surface::paper, rng);
         std::optional<Image28> input = model_input(grey);
         if (!input) continue;
