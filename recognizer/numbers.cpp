@@ -282,6 +282,13 @@ constexpr float kPairRead = 0.9f;
 // Each piece costs a little, so that a digit is cut only when its pieces read clearly better.
 constexpr double kPieceCost = 0.4;
 
+// A mark left out as no digit is read as a digit all the same when it stands in a line of at least
+// kInLineDigits digits read clearly: no farther from the nearest of them than kInLineGap of its height, of
+// kInLineHeight of its height, and level with it (sharing kInLineLevel of the lower one's height).
+constexpr std::size_t kInLineDigits = 2;
+constexpr double kInLineGap = 1.0, kInLineLevel = 0.6;
+constexpr double kInLineHeight[2] = {0.6, 1.5};
+
 }  // namespace
 
 namespace {
@@ -691,6 +698,36 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         read[u].marks.assign(1, std::move(d));
         read[u + 1].marks.clear();
     }
+
+    // A number holds no doodle between its digits: a mark of a digit's size and shape, level with digits
+    // read clearly and close to them, is one of its digits however poorly it is written (a 6 open like a
+    // "C", a 0 open at the bottom), read as its likeliest digit with the low confidence it has.
+    std::vector<Box> clear_boxes;
+    for (const UnitReading& r : read)
+        for (const ReadDigit& d : r.marks)
+            if (d.prediction.is_digit && d.prediction.confidence >= kCutConfidence)
+                clear_boxes.push_back(d.box);
+    if (clear_boxes.size() >= kInLineDigits)
+        for (UnitReading& r : read) {
+            if (r.marks.size() != 1 || r.marks[0].prediction.reason != Rejection::not_a_digit) continue;
+            ReadDigit& mark = r.marks[0];
+            const Box& m = mark.box;
+            if (m.width() > kMaxPieceWidth * m.height()) continue;
+            const Box* nearest = nullptr;
+            int nearest_gap = 0;
+            for (const Box& c : clear_boxes) {
+                const int gap = gap_between(m.x0, m.x1, c.x0, c.x1);
+                if (!nearest || gap < nearest_gap) nearest = &c, nearest_gap = gap;
+            }
+            const double h = nearest->height();
+            const int level = overlap(m.y0, m.y1, nearest->y0, nearest->y1);
+            if (nearest_gap > kInLineGap * h || m.height() < kInLineHeight[0] * h ||
+                m.height() > kInLineHeight[1] * h || level < kInLineLevel * std::min<double>(h, m.height()))
+                continue;
+            mark.prediction.reason = Rejection::low_confidence;
+            mark.prediction.confidence = mark.prediction.probabilities[std::size_t(mark.prediction.digit)];
+            r.parted_chance = 0.0;
+        }
 
     // The text's confidence: that every digit is what it reads, and that every mark left out holds none (a
     // doodle barely lowers it; two digits written into each other and left out do).

@@ -384,3 +384,43 @@ TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both w
     CHECK(text(nine, 0.97f, 0.7f, 0.1f) == "9");
     CHECK(text(nine, 0.97f, 0.95f, 0.1f) == "04");
 }
+
+TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a line of digits", "[steps]") {
+    // Bars the stand-in classifier reads clearly as 1s, and a ring it refuses (best guess 6): the ring at
+    // `x`, `ry` high, its centre at `cy`; the bars 40 px high from y = 20.
+    auto read = [](const std::vector<int>& bars, int x, int cy, int ry) {
+        Plane grey = page(400, 100, 1.0f);
+        for (int b : bars) fill(grey, b, 20, b + 3, 60, 0.0f);
+        for (int y = 0; y < 100; ++y)
+            for (int px = x; px < x + 26 && px < 400; ++px) {
+                const float r = std::hypot((px - x - 13.0f) / 13.0f, (y - cy) / float(ry));
+                if (r >= 0.75f && r <= 1.0f) grey(px, y) = 0.0f;
+            }
+        const digit::InkMap ink = digit::find_ink(grey);
+        digit::Components components = digit::label_components(ink);
+        digit::mark_clutter(components, grey.width, grey.height);
+        const digit::NumberReading reading =
+            digit::read_number(ink, components, [](const std::vector<digit::Image28>& inputs) {
+                std::vector<digit::Prediction> out;
+                for (const digit::Image28& input : inputs)
+                    out.push_back(ink_columns(input) <= 4 ? answer(1, 0.97f) : answer(6, 0.3f, false));
+                return out;
+            });
+        return reading;
+    };
+    // Between and beside digits read clearly, level with them and as high: a digit, with the confidence
+    // of its likeliest digit.
+    const digit::NumberReading between = read({40, 80, 160}, 110, 40, 20);
+    CHECK(between.text == "1161");
+    REQUIRE(between.digits.size() == 4);
+    CHECK(between.digits[2].prediction.confidence == Approx(0.3f));
+    CHECK(between.ignored.empty());
+    CHECK(read({40, 80}, 120, 40, 20).text == "116");
+    // Left out: with one digit beside it, alone, far from the digits, much lower than them, or above them.
+    CHECK(read({40}, 80, 40, 20).text == "1");
+    CHECK(read({}, 80, 40, 20).text.empty());
+    CHECK(read({40, 80}, 180, 40, 20).text == "11");
+    CHECK(read({40, 80}, 120, 50, 9).text == "11");
+    CHECK(read({40, 80}, 120, 12, 11).text == "11");
+    CHECK(read({40, 80}, 120, 12, 11).ignored.size() == 1);
+}
