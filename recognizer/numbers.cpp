@@ -447,6 +447,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         double parted_chance = 0.0;
         // The chance that the unit holds as many digits as it is read with, when the pair reader decided.
         double count_chance = 1.0;
+        // A unit left out as no digit that the pair reader is sure holds two: the two it reads, taken when
+        // the unit stands in a line of digits, with the pair reader's chance of two.
+        std::vector<ReadDigit> in_line_two;
+        double in_line_count_chance = 1.0;
     };
     auto piece_score = [](const Prediction& p, const Box& box, int unit_height) {
         return std::log(std::max(1e-6f, p.confidence)) + shape_prior(box, unit_height) - kPieceCost;
@@ -599,16 +603,6 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                     }
                 }
                 if (!left) continue;
-                // A mark left out as no digit becomes two only when the pair reader is sure of the pair and
-                // the classifier, too, reads the two pieces clearly as those digits: the pair reader has
-                // never been shown anything but digits.
-                const bool rejected =
-                    r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
-                if (rejected && !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead &&
-                                  left->prediction.is_digit && right->prediction.is_digit &&
-                                  left->prediction.probabilities[std::size_t(a)] >= kPartedConfidence &&
-                                  right->prediction.probabilities[std::size_t(c)] >= kPartedConfidence))
-                    continue;
                 std::array<float, 10> first{}, second{};
                 for (int i = 0; i < 10; ++i)
                     for (int j = 0; j < 10; ++j) {
@@ -625,7 +619,22 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                     d.prediction.confidence = probabilities[std::size_t(digit)];
                     return d;
                 };
-                r.marks = {digit_of(*left, first, a), digit_of(*right, second, c)};
+                std::vector<ReadDigit> two = {digit_of(*left, first, a), digit_of(*right, second, c)};
+                // A mark left out as no digit becomes two only when the pair reader is sure of the pair and
+                // the classifier, too, reads the two pieces clearly as those digits: the pair reader has
+                // never been shown anything but digits. Otherwise they are its digits should it stand in
+                // a line of digits (below).
+                const bool rejected =
+                    r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
+                if (rejected && !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead &&
+                                  left->prediction.is_digit && right->prediction.is_digit &&
+                                  left->prediction.probabilities[std::size_t(a)] >= kPartedConfidence &&
+                                  right->prediction.probabilities[std::size_t(c)] >= kPartedConfidence)) {
+                    r.in_line_two = std::move(two);
+                    r.in_line_count_chance = answer.two;
+                    continue;
+                }
+                r.marks = std::move(two);
                 r.count_chance = answer.two;
                 r.parted_chance = 0.0;
             } else if (answer.two <= 1.0f - kPairSure && r.marks.size() == 2 && whole) {
@@ -701,7 +710,8 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
 
     // A number holds no doodle between its digits: a mark of a digit's size and shape, level with digits
     // read clearly and close to them, is one of its digits however poorly it is written (a 6 open like a
-    // "C", a 0 open at the bottom), read as its likeliest digit with the low confidence it has.
+    // "C", a 0 open at the bottom), read as its likeliest digit with the low confidence it has; or, as wide
+    // as two and sure to be two by the pair reader ("19" written into each other), as the pair it reads.
     std::vector<Box> clear_boxes;
     for (const UnitReading& r : read)
         for (const ReadDigit& d : r.marks)
@@ -712,7 +722,8 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             if (r.marks.size() != 1 || r.marks[0].prediction.reason != Rejection::not_a_digit) continue;
             ReadDigit& mark = r.marks[0];
             const Box& m = mark.box;
-            if (m.width() > kMaxPieceWidth * m.height()) continue;
+            const bool two = !r.in_line_two.empty();
+            if (m.width() > (two ? kPairMaxAspect : kMaxPieceWidth) * m.height()) continue;
             const Box* nearest = nullptr;
             int nearest_gap = 0;
             for (const Box& c : clear_boxes) {
@@ -724,8 +735,14 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             if (nearest_gap > kInLineGap * h || m.height() < kInLineHeight[0] * h ||
                 m.height() > kInLineHeight[1] * h || level < kInLineLevel * std::min<double>(h, m.height()))
                 continue;
-            mark.prediction.reason = Rejection::low_confidence;
-            mark.prediction.confidence = mark.prediction.probabilities[std::size_t(mark.prediction.digit)];
+            if (two) {
+                r.marks = std::move(r.in_line_two);
+                r.count_chance = r.in_line_count_chance;
+            } else {
+                mark.prediction.reason = Rejection::low_confidence;
+                mark.prediction.confidence =
+                    mark.prediction.probabilities[std::size_t(mark.prediction.digit)];
+            }
             r.parted_chance = 0.0;
         }
 

@@ -387,26 +387,39 @@ TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both w
 
 TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a line of digits", "[steps]") {
     // Bars the stand-in classifier reads clearly as 1s, and a ring it refuses (best guess 6): the ring at
-    // `x`, `ry` high, its centre at `cy`; the bars 40 px high from y = 20.
-    auto read = [](const std::vector<int>& bars, int x, int cy, int ry) {
+    // `x`, `rx` wide and `ry` high, its centre at `cy`; the bars 40 px high from y = 20. With `pairs`, a
+    // stand-in pair reader sure of two digits, unsure that they are "04".
+    auto read = [](const std::vector<int>& bars, int x, int cy, int ry, int rx = 13, bool pairs = false) {
         Plane grey = page(400, 100, 1.0f);
         for (int b : bars) fill(grey, b, 20, b + 3, 60, 0.0f);
         for (int y = 0; y < 100; ++y)
-            for (int px = x; px < x + 26 && px < 400; ++px) {
-                const float r = std::hypot((px - x - 13.0f) / 13.0f, (y - cy) / float(ry));
+            for (int px = x; px < x + 2 * rx && px < 400; ++px) {
+                const float r = std::hypot((px - x - float(rx)) / float(rx), (y - cy) / float(ry));
                 if (r >= 0.75f && r <= 1.0f) grey(px, y) = 0.0f;
             }
         const digit::InkMap ink = digit::find_ink(grey);
         digit::Components components = digit::label_components(ink);
         digit::mark_clutter(components, grey.width, grey.height);
-        const digit::NumberReading reading =
-            digit::read_number(ink, components, [](const std::vector<digit::Image28>& inputs) {
+        digit::ReadPairs read_pairs;
+        if (pairs)
+            read_pairs = [](const std::vector<digit::ImageWide>& fields) {
+                digit::PairPrediction p;
+                p.two = 0.99f;
+                p.best_pair = 4;
+                p.pair.fill(0.5f / 99.0f);
+                p.pair[4] = 0.5f;
+                p.single.fill(0.1f);
+                return std::vector<digit::PairPrediction>(fields.size(), p);
+            };
+        return digit::read_number(
+            ink, components,
+            [](const std::vector<digit::Image28>& inputs) {
                 std::vector<digit::Prediction> out;
                 for (const digit::Image28& input : inputs)
                     out.push_back(ink_columns(input) <= 4 ? answer(1, 0.97f) : answer(6, 0.3f, false));
                 return out;
-            });
-        return reading;
+            },
+            read_pairs);
     };
     // Between and beside digits read clearly, level with them and as high: a digit, with the confidence
     // of its likeliest digit.
@@ -423,4 +436,8 @@ TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a
     CHECK(read({40, 80}, 120, 50, 9).text == "11");
     CHECK(read({40, 80}, 120, 12, 11).text == "11");
     CHECK(read({40, 80}, 120, 12, 11).ignored.size() == 1);
+    // As wide as two, and two for the pair reader: in a line of digits, the pair it reads; alone, left out.
+    CHECK(read({40, 80}, 120, 40, 20, 26, true).text == "1104");
+    CHECK(read({40, 80}, 120, 40, 20, 26, false).text == "116");
+    CHECK(read({}, 80, 40, 20, 26, true).text.empty());
 }
