@@ -717,34 +717,35 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
         for (const ReadDigit& d : r.marks)
             if (d.prediction.is_digit && d.prediction.confidence >= kCutConfidence)
                 clear_boxes.push_back(d.box);
-    if (clear_boxes.size() >= kInLineDigits)
-        for (UnitReading& r : read) {
-            if (r.marks.size() != 1 || r.marks[0].prediction.reason != Rejection::not_a_digit) continue;
-            ReadDigit& mark = r.marks[0];
-            const Box& m = mark.box;
-            const bool two = !r.in_line_two.empty();
-            if (m.width() > (two ? kPairMaxAspect : kMaxPieceWidth) * m.height()) continue;
-            const Box* nearest = nullptr;
-            int nearest_gap = 0;
-            for (const Box& c : clear_boxes) {
-                const int gap = gap_between(m.x0, m.x1, c.x0, c.x1);
-                if (!nearest || gap < nearest_gap) nearest = &c, nearest_gap = gap;
-            }
-            const double h = nearest->height();
-            const int level = overlap(m.y0, m.y1, nearest->y0, nearest->y1);
-            if (nearest_gap > kInLineGap * h || m.height() < kInLineHeight[0] * h ||
-                m.height() > kInLineHeight[1] * h || level < kInLineLevel * std::min<double>(h, m.height()))
+    auto in_line = [&](const Box& m, double max_aspect) {
+        if (clear_boxes.size() < kInLineDigits || m.width() > max_aspect * m.height()) return false;
+        const Box* nearest = nullptr;
+        int nearest_gap = 0;
+        for (const Box& c : clear_boxes) {
+            const int gap = gap_between(m.x0, m.x1, c.x0, c.x1);
+            if (!nearest || gap < nearest_gap) nearest = &c, nearest_gap = gap;
+        }
+        const double h = nearest->height();
+        return nearest_gap <= kInLineGap * h && m.height() >= kInLineHeight[0] * h &&
+               m.height() <= kInLineHeight[1] * h &&
+               overlap(m.y0, m.y1, nearest->y0, nearest->y1) >=
+                   kInLineLevel * std::min<double>(h, m.height());
+    };
+    for (UnitReading& r : read) {
+        if (!r.in_line_two.empty() && in_line(r.marks[0].box, kPairMaxAspect)) {
+            r.marks = std::move(r.in_line_two);
+            r.count_chance = r.in_line_count_chance;
+            r.parted_chance = 0.0;
+            continue;
+        }
+        for (ReadDigit& mark : r.marks) {
+            if (mark.prediction.reason != Rejection::not_a_digit || !in_line(mark.box, kMaxPieceWidth))
                 continue;
-            if (two) {
-                r.marks = std::move(r.in_line_two);
-                r.count_chance = r.in_line_count_chance;
-            } else {
-                mark.prediction.reason = Rejection::low_confidence;
-                mark.prediction.confidence =
-                    mark.prediction.probabilities[std::size_t(mark.prediction.digit)];
-            }
+            mark.prediction.reason = Rejection::low_confidence;
+            mark.prediction.confidence = mark.prediction.probabilities[std::size_t(mark.prediction.digit)];
             r.parted_chance = 0.0;
         }
+    }
 
     // The text's confidence: that every digit is what it reads, and that every mark left out holds none (a
     // doodle barely lowers it; two digits written into each other and left out do).
