@@ -28,6 +28,7 @@ struct Classifier::Impl {
     size_t parameters = 0;
     std::string summary;
     std::unique_ptr<PairReader> pairs;
+    std::unique_ptr<Classifier> numbers;
 
     // Workspaces are handed out to one request at a time and returned, so concurrent requests never share
     // scratch memory and no request allocates once the pool has warmed up.
@@ -54,7 +55,8 @@ constexpr size_t kBatchChunk = 8;
 
 }  // namespace
 
-Classifier::Classifier(const std::string& model_path, int warm_workspaces) : impl_(std::make_unique<Impl>()) {
+Classifier::Classifier(const std::string& model_path, int warm_workspaces, bool companions)
+    : impl_(std::make_unique<Impl>()) {
     impl_->path = model_path;
     cnn::NamedTensors extra;
     impl_->net = cnn::load(model_path, &extra);
@@ -97,8 +99,18 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces) : imp
     } else {
         impl_->frozen = std::make_unique<cnn::FrozenNet>(impl_->net);
     }
-    const std::string pair_path = pair_model_beside(model_path);
-    if (std::filesystem::exists(pair_path)) impl_->pairs = std::make_unique<PairReader>(pair_path);
+    if (companions) {
+        const std::string pair_path = pair_model_beside(model_path);
+        if (std::filesystem::exists(pair_path)) impl_->pairs = std::make_unique<PairReader>(pair_path);
+        const std::string number_path = number_model_beside(model_path);
+        if (std::filesystem::exists(number_path)) {
+            impl_->numbers = std::make_unique<Classifier>(number_path, warm_workspaces, false);
+            if (impl_->numbers->classes() != impl_->classes)
+                throw std::runtime_error(number_path + ": reads " +
+                                         std::to_string(impl_->numbers->classes()) +
+                                         " classes, the digit model " + std::to_string(impl_->classes));
+        }
+    }
     // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
     // images too.
     const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
@@ -170,6 +182,14 @@ const PairReader* Classifier::pairs() const {
 
 std::string pair_model_beside(const std::string& model_path) {
     return (std::filesystem::path(model_path).parent_path() / "pairnet.cnn").string();
+}
+
+const Classifier& Classifier::numbers() const {
+    return impl_->numbers ? *impl_->numbers : *this;
+}
+
+std::string number_model_beside(const std::string& model_path) {
+    return (std::filesystem::path(model_path).parent_path() / "readnet.cnn").string();
 }
 
 struct PairReader::Impl {
@@ -492,6 +512,7 @@ nlohmann::json Classifier::info() const {
           {"recipe", get("recipe")}}},
         {"metadata", metadata},
         {"pair_reader", impl_->pairs ? impl_->pairs->info() : nlohmann::json(nullptr)},
+        {"number_model", impl_->numbers ? impl_->numbers->info() : nlohmann::json(nullptr)},
     };
 }
 

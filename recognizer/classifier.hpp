@@ -141,12 +141,16 @@ class PairReader {
 // The pair reader's file beside a digit model's: the same folder, named pairnet.cnn.
 std::string pair_model_beside(const std::string& model_path);
 
+// The number model's file beside a digit model's: the same folder, named readnet.cnn.
+std::string number_model_beside(const std::string& model_path);
+
 class Classifier {
   public:
     // Throws std::runtime_error naming the file and the problem (missing, truncated, corrupt, wrong version).
     // `warm_workspaces` inference workspaces are made and sized here (a server passes its thread count), so
-    // that serving allocates nothing and resident memory stays flat from the first request on.
-    explicit Classifier(const std::string& model_path, int warm_workspaces = 0);
+    // that serving allocates nothing and resident memory stays flat from the first request on. With
+    // `companions`, the pair reader and the number model lying beside the file are loaded too.
+    explicit Classifier(const std::string& model_path, int warm_workspaces = 0, bool companions = true);
     ~Classifier();
     Classifier(const Classifier&) = delete;
     Classifier& operator=(const Classifier&) = delete;
@@ -162,6 +166,9 @@ class Classifier {
 
     // The pair reader, when a pair model lies beside the model file (pair_model_beside); else null.
     const PairReader* pairs() const;
+    // The digit model a number's pieces are read with: the number model, when one lies beside the model file
+    // (number_model_beside); else this one.
+    const Classifier& numbers() const;
 
     int classes() const;  // answer classes (without a "not a digit" output)
     const Calibration& calibration() const;

@@ -790,7 +790,7 @@ NumberReading read_found_number(Trace& t, const Classifier& classifier) {
     NumberReading reading = read_number(
         t.ink, t.components,
         [&](const std::vector<Image28>& inputs) {
-            return classifier.predict_batch(inputs, Decision::digit_score);
+            return classifier.numbers().predict_batch(inputs, Decision::digit_score);
         },
         read_pairs);
     if (reading.digits.empty() && reading.ignored.empty()) throw_empty_image();

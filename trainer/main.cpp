@@ -193,6 +193,13 @@ int main(int argc, char** argv) {
     train_pairs->add_option("--threads", pt.threads, "threads (default: all cores)");
     train_pairs->add_flag("--quiet", pt.quiet, "no progress bar");
     train_pairs->add_option("--sheet", pt.sheet, "write a PNG of the first 64 training samples here");
+    train_pairs
+        ->add_option("--restroked", pt.restroked,
+                     "the share of training groups redrawn with a pen of one width, 3-10% of their height")
+        ->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
+    train_pairs->add_option("--init", pt.init, "start from this pair reader's weights")
+        ->check(CLI::ExistingFile);
 
     digit::CalibrateOptions c;
     auto* calibrate = app.add_subcommand(

@@ -648,16 +648,11 @@ Coverage restroke(const Coverage& c, float radius) {
     return out;
 }
 
-namespace {
-
-// A share `restroked` of drawings redrawn with a pen 3-10% of `height` wide (kPenRadius).
 Coverage maybe_restroke(Coverage c, float height, float restroked, std::mt19937& rng) {
     if (restroked > 0.0f && uniform(rng, 0, 1) < restroked)
         c = restroke(c, std::max(0.7f, uniform(rng, kPenRadius[0], kPenRadius[1]) * height));
     return c;
 }
-
-}  // namespace
 
 GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& rng) {
     std::normal_distribution<float> gauss(0.0f, 1.0f);

@@ -97,6 +97,9 @@ constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 // half, thinned to one pixel) with a disc stamped along them. Pens, markers and canvas brushes draw strokes
 // of one width; MNIST's thin out and swell.
 Coverage restroke(const Coverage& c, float radius);
+// With the chance `restroked`, `c` redrawn with a pen 3-10% of `height` wide (restroke); else `c` as it is.
+// Draws one number from `rng` when `restroked` is positive, two when it redraws.
+Coverage maybe_restroke(Coverage c, float height, float restroked, std::mt19937& rng);
 
 // A digit of `digits` as a cut through a written number leaves it: written between neighbours that touch
 // or overlap it, cut out at its own ink's columns give or take a little, so that bits of the neighbours'

@@ -23,13 +23,15 @@ struct PairTrainOptions {
     std::uint64_t seed = 1;
     int threads = 0;
     bool quiet = false;
-    std::string sheet;  // when set: a PNG of the first 64 training samples, their labels printed
+    std::string sheet;       // when set: a PNG of the first 64 training samples, their labels printed
+    float restroked = 0.0f;  // the share of training groups redrawn with a pen of one width (restroke)
+    std::string init;        // when set: training starts from this pair reader's weights
 };
 
 // `count` wide fields with their labels, made from `digits` (two threads, each with its own seeded
-// source). A share `two` of them hold two digits.
+// source). A share `two` of them hold two digits; a share `restroked` are redrawn with a pen of one width.
 LabelledImages make_pair_samples(const LabelledImages& digits, std::size_t count, std::uint32_t seed,
-                                 float two = 0.6f);
+                                 float two = 0.6f, float restroked = 0.0f);
 
 // Trains, fits the temperature on the validation samples, reports accuracy (answer, count, pairs) and
 // writes the model atomically.

@@ -442,3 +442,53 @@ TEST_CASE("fit_feature_density recovers each digit's Gaussian", "[negatives]") {
     CHECK(ld == Approx(-(9.0 / vp + 3.0 * std::log(vp))).margin(0.15));
     CHECK_THROWS(digit::fit_feature_density(features, labels, 3, 0.3));  // a class with no examples
 }
+
+TEST_CASE("a number model beside the digit model reads the pieces of numbers, and must read the same classes",
+          "[negatives]") {
+    const std::filesystem::path dir = std::filesystem::path(DIGIT_BUILD_DIR) / "number-model-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string digits = (dir / "digitnet.cnn").string(), numbers = (dir / "readnet.cnn").string();
+    auto save = [](cnn::Sequential net, const std::string& path) { cnn::save(net, path); };
+    save(digit::make_network("digitnet", 3), digits);
+    // A number: two bars, dark on light.
+    testimg::Rgba image(160, 80);
+    for (int y = 0; y < 80; ++y)
+        for (int x = 0; x < 160; ++x) {
+            const bool ink = y >= 15 && y < 65 && ((x >= 40 && x < 46) || (x >= 100 && x < 106));
+            std::uint8_t* p = image.at(x, y);
+            p[0] = p[1] = p[2] = ink ? 20 : 240;
+            p[3] = 255;
+        }
+    const std::string file = testimg::encode_png_rgba(image);
+    auto first_piece = [&](const digit::Classifier& c) {
+        return digit::read_number(file.data(), file.size(), c).digits.at(0).prediction.probabilities;
+    };
+
+    // Alone, the digit model reads numbers too.
+    {
+        const digit::Classifier alone(digits);
+        CHECK(&alone.numbers() == &alone);
+        CHECK(alone.info()["number_model"].is_null());
+    }
+    // Beside it, the number model reads them: the pieces get its probabilities, not the digit model's.
+    save(digit::make_network("digitnet", 5), numbers);
+    const digit::Classifier with_numbers(digits), number_model(numbers, 0, false),
+        digit_model(digits, 0, false);
+    CHECK(&with_numbers.numbers() != &with_numbers);
+    CHECK(with_numbers.info()["number_model"]["parameters"].get<std::size_t>() > 0);
+    const std::vector<float> read = first_piece(with_numbers), expected = first_piece(number_model),
+                             other = first_piece(digit_model);
+    REQUIRE(read.size() == expected.size());
+    for (std::size_t k = 0; k < read.size(); ++k) CHECK(read[k] == Approx(expected[k]).margin(1e-6));
+    CHECK(read != other);
+    // `/predict`'s answer stays the digit model's.
+    digit::Image28 bar{};
+    for (int y = 6; y < 22; ++y) bar[std::size_t(y * 28 + 14)] = 1.0f;
+    CHECK(with_numbers.predict(bar).probabilities == digit_model.predict(bar).probabilities);
+
+    // A number model of other classes is an error that names its file.
+    save(digit::make_network("digitnet-bn", 5, 12), numbers);
+    CHECK_THROWS_WITH(digit::Classifier(digits), Catch::Contains("readnet.cnn"));
+    std::filesystem::remove_all(dir);
+}

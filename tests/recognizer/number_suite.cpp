@@ -45,7 +45,8 @@ std::string read_groups_whole(const std::string& file, const digit::Classifier& 
     std::string text;
     for (const digit::DigitGroup& group : digit::group_digits(ink, components)) {
         try {
-            text += char('0' + classifier.predict(digit::normalise_digit(ink, components, group)).digit);
+            text += char('0' +
+                         classifier.numbers().predict(digit::normalise_digit(ink, components, group)).digit);
         } catch (const digit::ImageError&) {
         }
     }

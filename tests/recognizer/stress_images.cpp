@@ -825,7 +825,8 @@ std::string read_number_text(const digit::Classifier& classifier, const std::str
         if (pairs) return digit::read_found_number(t, classifier).text;
         return digit::read_number(t.ink, t.components,
                                   [&](const std::vector<digit::Image28>& inputs) {
-                                      return classifier.predict_batch(inputs, digit::Decision::digit_score);
+                                      return classifier.numbers().predict_batch(inputs,
+                                                                                digit::Decision::digit_score);
                                   })
             .text;
     } catch (const digit::ImageError&) {

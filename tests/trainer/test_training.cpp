@@ -169,6 +169,19 @@ TEST_CASE("The shipped pair reader tells one digit from two and reads both, on M
     CHECK(pairs_right >= 0.9 * pairs);
 }
 
+TEST_CASE("Pair samples redrawn with a pen: none by default, and the same samples as before at share 0",
+          "[trainer][pairs]") {
+    const digit::Dataset data = digit::load_dataset(DIGIT_MNIST_DIR);
+    const digit::LabelledImages plain = digit::make_pair_samples(data.test, 60, 5),
+                                zero = digit::make_pair_samples(data.test, 60, 5, 0.6f, 0.0f),
+                                pen = digit::make_pair_samples(data.test, 60, 5, 0.6f, 1.0f);
+    CHECK(zero.pixels == plain.pixels);
+    CHECK(zero.labels == plain.labels);
+    REQUIRE(pen.count == 60);
+    CHECK(pen.cols == digit::kWideSide);
+    CHECK(pen.pixels != plain.pixels);
+}
+
 namespace {
 
 // Width of the ink in row y: the number of pixels with coverage at least a half.
