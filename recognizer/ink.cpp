@@ -268,8 +268,21 @@ Mask hysteresis(const Plane& strength, float low, float high) {
 
 namespace {
 
+// A stroke drawn along a ruled line (the bar of a 7 written on it) is darker than the printed line: ink on a
+// line that reaches this many times the line's own strength (its median along the line) is a stroke and
+// stays.
+constexpr float kStrokeOverLine = 2.5f;
+
+// The median of `values` (0 when empty).
+float median_of(std::vector<float> values) {
+    if (values.empty()) return 0.0f;
+    const auto mid = values.begin() + std::ptrdiff_t(values.size() / 2);
+    std::nth_element(values.begin(), mid, values.end());
+    return *mid;
+}
+
 // Rows of straight, full-width runs: a line printed or photographed level.
-void remove_level_lines(Mask& mask) {
+void remove_level_lines(Mask& mask, const Plane* strength) {
     const int w = mask.width, h = mask.height;
     const int min_run = int(0.75 * w);
     std::vector<std::uint8_t> on_line(std::size_t(w) * std::size_t(h), 0);
@@ -288,28 +301,46 @@ void remove_level_lines(Mask& mask) {
     }
     if (!any) return;
     // A line is a band of such rows; in each column, the band is kept where ink continues above and below it
-    // (a stroke crossing the line), and cleared elsewhere.
-    for (int x = 0; x < w; ++x) {
-        for (int y = 0; y < h;) {
-            if (!on_line[std::size_t(y) * std::size_t(w) + std::size_t(x)]) {
-                ++y;
-                continue;
+    // (a stroke crossing the line) or is a stroke's darkness (one drawn along the line), and cleared
+    // elsewhere.
+    auto for_each_band = [&](const auto& visit) {
+        for (int x = 0; x < w; ++x) {
+            for (int y = 0; y < h;) {
+                if (!on_line[std::size_t(y) * std::size_t(w) + std::size_t(x)]) {
+                    ++y;
+                    continue;
+                }
+                int end = y;
+                while (end < h && on_line[std::size_t(end) * std::size_t(w) + std::size_t(x)]) ++end;
+                visit(x, y, end);
+                y = end;
             }
-            int end = y;
-            while (end < h && on_line[std::size_t(end) * std::size_t(w) + std::size_t(x)]) ++end;
-            const bool crossed = y > 0 && end < h && mask(x, y - 1) && mask(x, end);
-            if (!crossed)
-                for (int i = y; i < end; ++i) mask(x, i) = 0;
-            y = end;
         }
+    };
+    auto peak = [&](int x, int y0, int y1) {
+        float m = 0.0f;
+        for (int y = y0; y < y1; ++y) m = std::max(m, (*strength)(x, y));
+        return m;
+    };
+    float line_strength = 0.0f;
+    if (strength) {
+        std::vector<float> peaks;
+        for_each_band([&](int x, int y0, int y1) { peaks.push_back(peak(x, y0, y1)); });
+        line_strength = median_of(std::move(peaks));
     }
+    for_each_band([&](int x, int y0, int y1) {
+        const bool crossed = y0 > 0 && y1 < h && mask(x, y0 - 1) && mask(x, y1);
+        const bool stroke = strength && peak(x, y0, y1) >= kStrokeOverLine * line_strength;
+        if (!crossed && !stroke)
+            for (int i = y0; i < y1; ++i) mask(x, i) = 0;
+    });
 }
 
 // Thin lines across the page that a photo tilts a little and faint printing breaks up: straight paths of
 // thin ink (at most a few rows high) along most of the width, found by trying slopes and offsets. Only the
 // thin ink on such a path goes; where a stroke crosses or rests on the line, the ink there is not thin and
 // stays.
-void remove_slanted_lines(Mask& mask) {
+void remove_slanted_lines(Mask& mask, const Plane* strength) {
     const int w = mask.width, h = mask.height;
     const int thin_max = std::max(4, int(std::lround(0.008 * std::max(w, h))));
     // thin[i]: pixel i lies on a vertical run of ink at most thin_max long.
@@ -385,26 +416,46 @@ void remove_slanted_lines(Mask& mask) {
             peak = line.cover > c || (line.cover == c && d > 0);
         }
         if (!peak) continue;
-        // The whole thin run that the line passes through, in each column.
-        for (int x = 0; x < w; ++x) {
-            const int yc = int(std::lround(line.y0 + line.slope * x));
-            for (int y = yc - 1; y <= yc + 1; ++y) {
-                if (!thin_at(x, y)) continue;
-                for (int up = y; up >= 0 && thin_at(x, up); --up) mask(x, up) = 0;
-                for (int down = y + 1; down < h && thin_at(x, down); ++down) mask(x, down) = 0;
+        // The whole thin run that the line passes through, in each column, unless it is a stroke's darkness.
+        auto for_each_run = [&](const auto& visit) {
+            for (int x = 0; x < w; ++x) {
+                const int yc = int(std::lround(line.y0 + line.slope * x));
+                for (int y = yc - 1; y <= yc + 1; ++y) {
+                    if (!thin_at(x, y) || !mask(x, y)) continue;
+                    int y0 = y, y1 = y + 1;
+                    while (y0 > 0 && thin_at(x, y0 - 1)) --y0;
+                    while (y1 < h && thin_at(x, y1)) ++y1;
+                    visit(x, y0, y1);
+                    y = y1 - 1;
+                }
             }
+        };
+        auto run_peak = [&](int x, int y0, int y1) {
+            float m = 0.0f;
+            for (int y = y0; y < y1; ++y) m = std::max(m, (*strength)(x, y));
+            return m;
+        };
+        float line_strength = 0.0f;
+        if (strength) {
+            std::vector<float> peaks;
+            for_each_run([&](int x, int y0, int y1) { peaks.push_back(run_peak(x, y0, y1)); });
+            line_strength = median_of(std::move(peaks));
         }
+        for_each_run([&](int x, int y0, int y1) {
+            if (strength && run_peak(x, y0, y1) >= kStrokeOverLine * line_strength) return;
+            for (int i = y0; i < y1; ++i) mask(x, i) = 0;
+        });
     }
 }
 
 }  // namespace
 
-void remove_ruled_lines(Mask& mask) {
+void remove_ruled_lines(Mask& mask, const Plane* strength) {
     if (mask.width < 64) return;
     // The slanted search first: it sees a tilted line whole, where the level rows of it would already be
     // gone and leave too little of it to find.
-    remove_slanted_lines(mask);
-    remove_level_lines(mask);
+    remove_slanted_lines(mask, strength);
+    remove_level_lines(mask, strength);
 }
 
 InkMap find_ink(const GreyImage& grey) {
@@ -437,8 +488,16 @@ InkMap find_ink(const GreyImage& grey) {
     const float strong_ink = percentile(above_floor, 0.9);
     ink.high = std::max(floor, std::min(otsu_threshold(ink.strength.v, max_strength), 0.5f * strong_ink));
     ink.low = std::min(ink.high, std::max({0.5f * ink.high, 3.0f * ink.noise, 0.02f}));
-    ink.mask = hysteresis(ink.strength, ink.low, ink.high);
-    remove_ruled_lines(ink.mask);
+    // Ruled lines are found on all the ink above the low threshold, where a faint line runs across the whole
+    // page; hysteresis alone keeps of it only the stretches that touch the digits, too short to be seen as a
+    // line, and they would join the digits into one. Hysteresis then runs on what is left.
+    Mask faint(w, h);
+    for (std::size_t i = 0; i < faint.v.size(); ++i) faint.v[i] = ink.strength.v[i] > ink.low;
+    remove_ruled_lines(faint, &ink.strength);
+    Plane kept = ink.strength;
+    for (std::size_t i = 0; i < kept.v.size(); ++i)
+        if (!faint.v[i]) kept.v[i] = 0.0f;
+    ink.mask = hysteresis(kept, ink.low, ink.high);
     return ink;
 }
 

@@ -31,7 +31,8 @@ Plane estimate_background(const Plane& signal);
 float estimate_noise(const Plane& signal);
 // Pixels above `low` that are connected (8-neighbours) to a pixel above `high`.
 Mask hysteresis(const Plane& strength, float low, float high);
-// Takes out ruled lines: horizontal runs across most of the width, except where a stroke crosses them.
-void remove_ruled_lines(Mask& mask);
+// Takes out ruled lines: horizontal runs across most of the width, except where a stroke crosses them, and,
+// given the ink's `strength`, where ink on a line is much darker than the line (a stroke drawn along it).
+void remove_ruled_lines(Mask& mask, const Plane* strength = nullptr);
 
 }  // namespace digit

@@ -115,6 +115,22 @@ TEST_CASE("ruled lines go, the strokes that cross them stay whole", "[steps]") {
     CHECK(mask(101, 51) == 1);
 }
 
+TEST_CASE("a stroke drawn along a ruled line, as thin as the line but darker, stays", "[steps]") {
+    // A ruled line two rows thick, faint, and the bar of a 7 drawn right on it, as thick but dark.
+    digit::Mask mask(200, 100);
+    Plane strength(200, 100);
+    for (int x = 0; x < 200; ++x)
+        for (int y : {50, 51}) mask(x, y) = 1, strength(x, y) = x >= 100 && x < 140 ? 0.8f : 0.15f;
+    digit::Mask plain = mask;
+    digit::remove_ruled_lines(mask, &strength);
+    CHECK(mask(10, 50) == 0);
+    CHECK(mask(190, 51) == 0);
+    for (int x = 100; x < 140; x += 5) CHECK((mask(x, 50) == 1 && mask(x, 51) == 1));
+    // Without the strength, the bar goes with the line.
+    digit::remove_ruled_lines(plain);
+    CHECK(plain(120, 50) == 0);
+}
+
 TEST_CASE("ruled lines go when the photo tilts them and faint printing breaks them", "[steps]") {
     digit::Mask mask(300, 200);
     // A line two rows thick falling 6 px across the page, with gaps, and a stroke resting on it.
