@@ -281,6 +281,22 @@ float median_of(std::vector<float> values) {
     return *mid;
 }
 
+// The strongest ink of column x from row y0 to row y1 (excluded).
+float column_peak(const Plane& strength, int x, int y0, int y1) {
+    float m = 0.0f;
+    for (int y = y0; y < y1; ++y) m = std::max(m, strength(x, y));
+    return m;
+}
+
+// A line's own strength: the median, over the stretch of it in each column that `for_each_stretch` visits,
+// of the strongest ink there.
+template <typename ForEach>
+float line_strength_of(const Plane& strength, const ForEach& for_each_stretch) {
+    std::vector<float> peaks;
+    for_each_stretch([&](int x, int y0, int y1) { peaks.push_back(column_peak(strength, x, y0, y1)); });
+    return median_of(std::move(peaks));
+}
+
 // Rows of straight, full-width runs: a line printed or photographed level.
 void remove_level_lines(Mask& mask, const Plane* strength) {
     const int w = mask.width, h = mask.height;
@@ -317,20 +333,10 @@ void remove_level_lines(Mask& mask, const Plane* strength) {
             }
         }
     };
-    auto peak = [&](int x, int y0, int y1) {
-        float m = 0.0f;
-        for (int y = y0; y < y1; ++y) m = std::max(m, (*strength)(x, y));
-        return m;
-    };
-    float line_strength = 0.0f;
-    if (strength) {
-        std::vector<float> peaks;
-        for_each_band([&](int x, int y0, int y1) { peaks.push_back(peak(x, y0, y1)); });
-        line_strength = median_of(std::move(peaks));
-    }
+    const float line_strength = strength ? line_strength_of(*strength, for_each_band) : 0.0f;
     for_each_band([&](int x, int y0, int y1) {
         const bool crossed = y0 > 0 && y1 < h && mask(x, y0 - 1) && mask(x, y1);
-        const bool stroke = strength && peak(x, y0, y1) >= kStrokeOverLine * line_strength;
+        const bool stroke = strength && column_peak(*strength, x, y0, y1) >= kStrokeOverLine * line_strength;
         if (!crossed && !stroke)
             for (int i = y0; i < y1; ++i) mask(x, i) = 0;
     });
@@ -430,19 +436,9 @@ void remove_slanted_lines(Mask& mask, const Plane* strength) {
                 }
             }
         };
-        auto run_peak = [&](int x, int y0, int y1) {
-            float m = 0.0f;
-            for (int y = y0; y < y1; ++y) m = std::max(m, (*strength)(x, y));
-            return m;
-        };
-        float line_strength = 0.0f;
-        if (strength) {
-            std::vector<float> peaks;
-            for_each_run([&](int x, int y0, int y1) { peaks.push_back(run_peak(x, y0, y1)); });
-            line_strength = median_of(std::move(peaks));
-        }
+        const float line_strength = strength ? line_strength_of(*strength, for_each_run) : 0.0f;
         for_each_run([&](int x, int y0, int y1) {
-            if (strength && run_peak(x, y0, y1) >= kStrokeOverLine * line_strength) return;
+            if (strength && column_peak(*strength, x, y0, y1) >= kStrokeOverLine * line_strength) return;
             for (int i = y0; i < y1; ++i) mask(x, i) = 0;
         });
     }
