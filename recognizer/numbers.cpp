@@ -514,6 +514,10 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
     // and which. Where it is sure of the count, that count stands; read as two, the digits are the pair it
     // reads, at the cut between them whose pieces agree with it best.
     if (read_pairs) {
+        // A unit read as one mark that is no digit: left out whole.
+        auto left_out_whole = [](const UnitReading& r) {
+            return r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
+        };
         std::vector<std::size_t> asked;
         std::vector<ImageWide> fields;
         for (std::size_t u = 0; u < units.size(); ++u) {
@@ -524,9 +528,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                     return d.prediction.reason != Rejection::not_a_digit;
                 });
             // A mark left out whole as no digit is asked too: two digits written into each other may be.
-            const bool left_out =
-                r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
-            if (!(all_digits || left_out) || r.marks.size() > 2) continue;
+            if (!(all_digits || left_out_whole(r)) || r.marks.size() > 2) continue;
             if (b.width() < kTryCutWidth * height || b.width() > kPairMaxAspect * std::max(1, b.height()))
                 continue;
             try {
@@ -624,12 +626,11 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 // the classifier, too, reads the two pieces clearly as those digits: the pair reader has
                 // never been shown anything but digits. Otherwise they are its digits should it stand in
                 // a line of digits (below).
-                const bool rejected =
-                    r.marks.size() == 1 && r.marks[0].prediction.reason == Rejection::not_a_digit;
-                if (rejected && !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead &&
-                                  left->prediction.is_digit && right->prediction.is_digit &&
-                                  left->prediction.probabilities[std::size_t(a)] >= kPartedConfidence &&
-                                  right->prediction.probabilities[std::size_t(c)] >= kPartedConfidence)) {
+                if (left_out_whole(r) &&
+                    !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead && left->prediction.is_digit &&
+                      right->prediction.is_digit &&
+                      left->prediction.probabilities[std::size_t(a)] >= kPartedConfidence &&
+                      right->prediction.probabilities[std::size_t(c)] >= kPartedConfidence)) {
                     r.in_line_two = std::move(two);
                     r.in_line_count_chance = answer.two;
                     continue;
