@@ -188,6 +188,28 @@ const Classifier& Classifier::numbers() const {
     return impl_->numbers ? *impl_->numbers : *this;
 }
 
+std::vector<Prediction> Classifier::read_pieces(const std::vector<Image28>& images) const {
+    const Classifier& reader = numbers();
+    std::vector<Prediction> read = reader.predict_batch(images, Decision::digit_score);
+    if (&reader == this) return read;
+    // The number model has seen digits drawn every way, the digit model what is not a digit: a piece the
+    // number model reads as a digit is one only if the digit model takes it for one too.
+    std::vector<Image28> asked;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < read.size(); ++i)
+        if (read[i].reason != Rejection::not_a_digit) asked.push_back(images[i]), index.push_back(i);
+    if (asked.empty()) return read;
+    const std::vector<Prediction> judged = predict_batch(asked, Decision::digit_score);
+    for (std::size_t k = 0; k < index.size(); ++k) {
+        Prediction& p = read[index[k]];
+        if (judged[k].reason != Rejection::not_a_digit) continue;
+        p.digit_score = judged[k].digit_score;
+        p.reason = Rejection::not_a_digit;
+        p.is_digit = false;
+    }
+    return read;
+}
+
 std::string number_model_beside(const std::string& model_path) {
     return (std::filesystem::path(model_path).parent_path() / "readnet.cnn").string();
 }

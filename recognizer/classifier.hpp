@@ -169,6 +169,9 @@ class Classifier {
     // The digit model a number's pieces are read with: the number model, when one lies beside the model file
     // (number_model_beside); else this one.
     const Classifier& numbers() const;
+    // Pieces of a number (read_number's batches), judged by the digit score (Decision::digit_score): read by
+    // the number model, and not_a_digit when either model takes a piece for no digit. Thread-safe.
+    std::vector<Prediction> read_pieces(const std::vector<Image28>& images) const;
 
     int classes() const;  // answer classes (without a "not a digit" output)
     const Calibration& calibration() const;

@@ -623,14 +623,15 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 };
                 std::vector<ReadDigit> two = {digit_of(*left, first, a), digit_of(*right, second, c)};
                 // A mark left out as no digit becomes two only when the pair reader is sure of the pair and
-                // the classifier, too, reads the two pieces clearly as those digits: the pair reader has
-                // never been shown anything but digits. Otherwise they are its digits should it stand in
-                // a line of digits (below).
-                if (left_out_whole(r) &&
-                    !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead && left->prediction.is_digit &&
-                      right->prediction.is_digit &&
-                      left->prediction.probabilities[std::size_t(a)] >= kPartedConfidence &&
-                      right->prediction.probabilities[std::size_t(c)] >= kPartedConfidence)) {
+                // the classifier, too, reads the two pieces clearly as those digits (its answer, with the
+                // confidence that includes the chance of no digit at all): the pair reader has never been
+                // shown anything but digits, and reads a "K" as a 1 and a "<" to it. Otherwise they are its
+                // digits should it stand in a line of digits (below).
+                auto reads_as = [](const Prediction& p, int digit) {
+                    return p.is_digit && p.digit == digit && p.confidence >= kPartedConfidence;
+                };
+                if (left_out_whole(r) && !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead &&
+                                           reads_as(left->prediction, a) && reads_as(right->prediction, c))) {
                     r.in_line_two = std::move(two);
                     r.in_line_count_chance = answer.two;
                     continue;
@@ -790,10 +791,7 @@ NumberReading read_found_number(Trace& t, const Classifier& classifier) {
         read_pairs = [pairs](const std::vector<ImageWide>& fields) { return pairs->read(fields); };
     NumberReading reading = read_number(
         t.ink, t.components,
-        [&](const std::vector<Image28>& inputs) {
-            return classifier.numbers().predict_batch(inputs, Decision::digit_score);
-        },
-        read_pairs);
+        [&](const std::vector<Image28>& inputs) { return classifier.read_pieces(inputs); }, read_pairs);
     if (reading.digits.empty() && reading.ignored.empty()) throw_empty_image();
     for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
     for (ReadDigit& d : reading.ignored) d.source_box = to_source_pixels(t.decoded, d.box);

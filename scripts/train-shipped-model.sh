@@ -9,7 +9,10 @@
 #      and the feature density (Gaussians over the features of 20,000 training digits, clean and as uploads)
 #      whose mix with the digit score decides what is not a digit;
 #   4. the pair reader beside it (pairnet.cnn in the same folder), unless that file exists: one digit or two
-#      written close, made from training digits, 4 epochs (digit-trainer train-pairs).
+#      written close, made from training digits, 4 epochs (digit-trainer train-pairs);
+#   5. the number model beside it (readnet.cnn), unless that file exists: step 2 again from the same digits'
+#      weights, with more uploads and a third of them redrawn with a pen, then step 3. /read reads each
+#      piece of a number with it; the digit model still decides what is not a digit.
 # Steps 2 and 3 need Fashion-MNIST and the fonts: scripts/setup.sh train installs them.
 # Usage: scripts/train-shipped-model.sh TRAINER MNIST_DIR OUT [extra digit-trainer train flags...]
 set -euo pipefail
@@ -31,4 +34,12 @@ fi
 pairs="$(dirname "$out")/pairnet.cnn"
 if [ ! -f "$pairs" ]; then
     "$trainer" train-pairs --data "$data" --out "$pairs" --samples 400000 --validation 10000 --epochs 4 --seed 1
+fi
+numbers="$(dirname "$out")/readnet.cnn"
+if [ ! -f "$numbers" ]; then
+    "$trainer" train --data "$data" --out "$numbers" --init "$base" --arch digitnet-plus --epochs 8 --batch-size 128 \
+        --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 30000 \
+        --uploads-in-context 0.3 --uploads-restroked 0.35 --rejection class \
+        --metrics "${numbers%.cnn}.metrics.json" "$@"
+    "$trainer" calibrate --model "$numbers" --data "$data" --seed 1 --accept 0.99 --density-digits 20000
 fi

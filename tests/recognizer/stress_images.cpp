@@ -823,11 +823,9 @@ std::string read_number_text(const digit::Classifier& classifier, const std::str
         digit::Trace t;
         digit::find_digit_groups(digit::decode_image(file.data(), file.size()), t);
         if (pairs) return digit::read_found_number(t, classifier).text;
-        return digit::read_number(t.ink, t.components,
-                                  [&](const std::vector<digit::Image28>& inputs) {
-                                      return classifier.numbers().predict_batch(inputs,
-                                                                                digit::Decision::digit_score);
-                                  })
+        return digit::read_number(
+                   t.ink, t.components,
+                   [&](const std::vector<digit::Image28>& inputs) { return classifier.read_pieces(inputs); })
             .text;
     } catch (const digit::ImageError&) {
         return "";

@@ -399,6 +399,33 @@ TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both w
     CHECK(digit::read_number(ink, components, classify_with(nine)).text == "9");
     CHECK(text(nine, 0.97f, 0.7f, 0.1f) == "9");
     CHECK(text(nine, 0.97f, 0.95f, 0.1f) == "04");
+
+    // The classifier reads no digit whole, nor the bowl clearly (a 7 at 0.7, though 0.95 of its share of
+    // digits): left out, though the pair reader is sure it is "17". A letter's strokes read so, a "K" as a
+    // 1 and a "<"; two digits are two when the classifier reads both clearly.
+    auto unclear_bowl = [](const std::vector<digit::Image28>& inputs) {
+        std::vector<digit::Prediction> out;
+        for (const digit::Image28& input : inputs) {
+            const int columns = ink_columns(input);
+            digit::Prediction seven = answer(7, 0.7f);
+            seven.probabilities.assign(10, 0.05f / 9.0f);
+            seven.probabilities[7] = 0.95f;
+            out.push_back(columns <= 9 ? answer(1, 0.97f) : columns <= 15 ? seven : answer(0, 0.05f, false));
+        }
+        return out;
+    };
+    auto sure_of_17 = [](const std::vector<digit::ImageWide>& fields) {
+        digit::PairPrediction p;
+        p.two = 0.99f;
+        p.best_pair = 17;
+        p.pair.fill(0.05f / 99.0f);
+        p.pair[17] = 0.95f;
+        p.single.fill(0.1f);
+        return std::vector<digit::PairPrediction>(fields.size(), p);
+    };
+    const digit::NumberReading unclear = digit::read_number(ink, components, unclear_bowl, sure_of_17);
+    CHECK(unclear.text.empty());
+    CHECK(unclear.ignored.size() == 1);
 }
 
 TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a line of digits", "[steps]") {
