@@ -623,12 +623,20 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 };
                 std::vector<ReadDigit> two = {digit_of(*left, first, a), digit_of(*right, second, c)};
                 // A mark left out as no digit becomes two only when the pair reader is sure of the pair and
-                // the classifier, too, reads the two pieces clearly as those digits (its answer, with the
-                // confidence that includes the chance of no digit at all): the pair reader has never been
-                // shown anything but digits, and reads a "K" as a 1 and a "<" to it. Otherwise they are its
-                // digits should it stand in a line of digits (below).
-                auto reads_as = [](const Prediction& p, int digit) {
-                    return p.is_digit && p.digit == digit && p.confidence >= kPartedConfidence;
+                // the classifier, too, reads the two pieces clearly as those digits: the pair reader has
+                // never been shown anything but digits. A mark as wide as two digits is parted when the
+                // pieces read as those digits among digits (bits of its neighbour make each piece look a
+                // little like no digit); a narrower one is more likely one sign, and its pieces must be those
+                // digits with the confidence that includes the chance of no digit at all (the pair reader
+                // reads a "K" as "18", trousers as "11"). Otherwise they are its digits should it stand in
+                // a line of digits (below).
+                const bool as_wide_as_two =
+                    units[u].box.width() >= kCutWidth * std::max(1, units[u].box.height());
+                auto reads_as = [&](const Prediction& p, int digit) {
+                    const float chance = as_wide_as_two     ? p.probabilities[std::size_t(digit)]
+                                         : p.digit == digit ? p.confidence
+                                                            : 0.0f;
+                    return p.is_digit && chance >= kPartedConfidence;
                 };
                 if (left_out_whole(r) && !(answer.pair[std::size_t(answer.best_pair)] >= kPairRead &&
                                            reads_as(left->prediction, a) && reads_as(right->prediction, c))) {

@@ -428,6 +428,66 @@ TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both w
     CHECK(unclear.ignored.size() == 1);
 }
 
+TEST_CASE(
+    "numbers: a mark refused whole is two digits on the pieces' share of digits when it is as wide as two",
+    "[steps]") {
+    // A stem and a bowl `bowl` px wide joined by a bridge, 45 px high: 37 px wide in all with a bowl of 24
+    // (narrower than high, like one sign), 61 with a bowl of 48 (as wide as two digits).
+    // The stand-in classifier: the stem alone a 1, the bowl a 7 (0.1, with 0.95 of the digits' share: the
+    // rest is "no digit"), the stem and the bowl together no digit, but read whole rather than cut; bits of
+    // the bowl no digit. The pair reader, standing in, is sure of "17".
+    auto starts_with_stem = [](const digit::Image28& input) {
+        for (int x = 0; x < digit::kImageSide; ++x) {
+            int rows = 0;
+            for (int y = 0; y < digit::kImageSide; ++y)
+                rows += input[std::size_t(y * digit::kImageSide + x)] > 0.2f;
+            if (rows > 0) return rows >= 14;
+        }
+        return false;
+    };
+    auto classify = [&](const std::vector<digit::Image28>& inputs) {
+        std::vector<digit::Prediction> out;
+        for (const digit::Image28& input : inputs) {
+            const int n = ink_columns(input);
+            const bool stem = starts_with_stem(input);
+            digit::Prediction seven = answer(7, 0.1f);
+            seven.probabilities.assign(10, 0.05f / 9.0f);
+            seven.probabilities[7] = 0.95f;
+            if (stem)
+                out.push_back(n <= 9 ? answer(1, 0.97f) : answer(0, 0.2f, false));
+            else
+                out.push_back(n >= 10 ? seven : answer(0, 0.01f, false));
+        }
+        return out;
+    };
+    auto sure_of_17 = [](const std::vector<digit::ImageWide>& fields) {
+        digit::PairPrediction p;
+        p.two = 0.99f;
+        p.best_pair = 17;
+        p.pair.fill(0.05f / 99.0f);
+        p.pair[17] = 0.95f;
+        p.single.fill(0.1f);
+        return std::vector<digit::PairPrediction>(fields.size(), p);
+    };
+    auto read = [&](int bowl) {
+        Plane grey = page(160, 80, 1.0f);
+        fill(grey, 30, 18, 34, 62, 0.0f);
+        fill(grey, 34, 39, 43, 41, 0.0f);
+        const float cx = 40.0f + bowl / 2.0f, rx = bowl / 2.0f;
+        for (int y = 18; y <= 62; ++y)
+            for (int x = 40; x <= 40 + bowl; ++x) {
+                const float r = std::hypot((x - cx) / rx, (y - 40.0f) / 22.0f);
+                if (r >= 0.8f && r <= 1.0f) grey(x, y) = 0.0f;
+            }
+        const digit::InkMap ink = digit::find_ink(grey);
+        digit::Components components = digit::label_components(ink);
+        digit::mark_clutter(components, grey.width, grey.height);
+        return digit::read_number(ink, components, classify, sure_of_17).text;
+    };
+    CHECK(read(48) == "17");
+    CHECK(read(24).empty());
+}
+
 TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a line of digits", "[steps]") {
     // Bars the stand-in classifier reads clearly as 1s, and a ring it refuses (best guess 6): the ring at
     // `x`, `rx` wide and `ry` high, its centre at `cy`; the bars 40 px high from y = 20. With `pairs`, a
