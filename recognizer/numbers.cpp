@@ -499,6 +499,12 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
                 for (std::size_t p : parted) read[u].parted_chance *= pieces[p].prediction.confidence;
             }
         }
+        // A mark of any width that parts into no digit at all is one mark left out, not several (a doodle
+        // beside a number).
+        if (whole && chosen.size() >= 2 && std::none_of(chosen.begin(), chosen.end(), [&](std::size_t p) {
+                return pieces[p].prediction.reason != Rejection::not_a_digit;
+            }))
+            chosen = {std::size_t(whole - pieces.data())};
         UnitReading& r = read[u];
         for (std::size_t p : chosen) {
             ReadDigit d;

@@ -37,7 +37,7 @@ if [ ! -f "$pairs" ]; then
 fi
 numbers="$(dirname "$out")/readnet.cnn"
 if [ ! -f "$numbers" ]; then
-    "$trainer" train --data "$data" --out "$numbers" --init "$base" --arch digitnet-plus --epochs 8 --batch-size 128 \
+    "$trainer" train --data "$data" --out "$numbers" --init "$base" --arch digitnet-plus --epochs 12 --batch-size 128 \
         --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 30000 \
         --uploads-in-context 0.3 --uploads-restroked 0.35 --rejection class \
         --metrics "${numbers%.cnn}.metrics.json" "$@"

@@ -486,6 +486,30 @@ TEST_CASE(
     };
     CHECK(read(48) == "17");
     CHECK(read(24).empty());
+
+    // A mark as wide as two whose pieces all read as no digit is one mark left out, however much better its
+    // pieces read than the whole.
+    Plane grey = page(160, 80, 1.0f);
+    fill(grey, 30, 18, 34, 62, 0.0f);
+    fill(grey, 34, 39, 43, 41, 0.0f);
+    for (int y = 18; y <= 62; ++y)
+        for (int x = 40; x <= 88; ++x)
+            if (const float r = std::hypot((x - 64.0f) / 24.0f, (y - 40.0f) / 22.0f); r >= 0.8f && r <= 1.0f)
+                grey(x, y) = 0.0f;
+    const digit::InkMap ink = digit::find_ink(grey);
+    digit::Components components = digit::label_components(ink);
+    digit::mark_clutter(components, grey.width, grey.height);
+    const digit::NumberReading doodle =
+        digit::read_number(ink, components, [&](const std::vector<digit::Image28>& inputs) {
+            std::vector<digit::Prediction> out;
+            for (const digit::Image28& input : inputs)
+                out.push_back(starts_with_stem(input) && ink_columns(input) > 9 ? answer(0, 0.01f, false)
+                                                                                : answer(3, 0.5f, false));
+            return out;
+        });
+    CHECK(doodle.text.empty());
+    REQUIRE(doodle.ignored.size() == 1);
+    CHECK(doodle.ignored[0].box.width() >= 55);
 }
 
 TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a line of digits", "[steps]") {
