@@ -327,6 +327,27 @@ digit::Prediction answer(int d, float confidence, bool is_digit = true) {
     return p;
 }
 
+// A digit the classifier gives `confidence`, with 0.95 of the digits' share: the rest is "no digit".
+digit::Prediction mostly_no_digit(int d, float confidence) {
+    digit::Prediction p = answer(d, confidence);
+    p.probabilities.assign(10, 0.05f / 9.0f);
+    p.probabilities[std::size_t(d)] = 0.95f;
+    return p;
+}
+
+// A stand-in pair reader, sure of two digits (0.99) and of which two: `pair` with 0.95.
+digit::ReadPairs sure_of_pair(int pair) {
+    return [pair](const std::vector<digit::ImageWide>& fields) {
+        digit::PairPrediction p;
+        p.two = 0.99f;
+        p.best_pair = pair;
+        p.pair.fill(0.05f / 99.0f);
+        p.pair[std::size_t(pair)] = 0.95f;
+        p.single.fill(0.1f);
+        return std::vector<digit::PairPrediction>(fields.size(), p);
+    };
+}
+
 // Columns of a 28x28 input that hold ink.
 int ink_columns(const digit::Image28& input) {
     int n = 0;
@@ -407,22 +428,12 @@ TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both w
         std::vector<digit::Prediction> out;
         for (const digit::Image28& input : inputs) {
             const int columns = ink_columns(input);
-            digit::Prediction seven = answer(7, 0.7f);
-            seven.probabilities.assign(10, 0.05f / 9.0f);
-            seven.probabilities[7] = 0.95f;
+            const digit::Prediction seven = mostly_no_digit(7, 0.7f);
             out.push_back(columns <= 9 ? answer(1, 0.97f) : columns <= 15 ? seven : answer(0, 0.05f, false));
         }
         return out;
     };
-    auto sure_of_17 = [](const std::vector<digit::ImageWide>& fields) {
-        digit::PairPrediction p;
-        p.two = 0.99f;
-        p.best_pair = 17;
-        p.pair.fill(0.05f / 99.0f);
-        p.pair[17] = 0.95f;
-        p.single.fill(0.1f);
-        return std::vector<digit::PairPrediction>(fields.size(), p);
-    };
+    const digit::ReadPairs sure_of_17 = sure_of_pair(17);
     const digit::NumberReading unclear = digit::read_number(ink, components, unclear_bowl, sure_of_17);
     CHECK(unclear.text.empty());
     CHECK(unclear.ignored.size() == 1);
@@ -450,9 +461,7 @@ TEST_CASE(
         for (const digit::Image28& input : inputs) {
             const int n = ink_columns(input);
             const bool stem = starts_with_stem(input);
-            digit::Prediction seven = answer(7, 0.1f);
-            seven.probabilities.assign(10, 0.05f / 9.0f);
-            seven.probabilities[7] = 0.95f;
+            const digit::Prediction seven = mostly_no_digit(7, 0.1f);
             if (stem)
                 out.push_back(n <= 9 ? answer(1, 0.97f) : answer(0, 0.2f, false));
             else
@@ -460,15 +469,7 @@ TEST_CASE(
         }
         return out;
     };
-    auto sure_of_17 = [](const std::vector<digit::ImageWide>& fields) {
-        digit::PairPrediction p;
-        p.two = 0.99f;
-        p.best_pair = 17;
-        p.pair.fill(0.05f / 99.0f);
-        p.pair[17] = 0.95f;
-        p.single.fill(0.1f);
-        return std::vector<digit::PairPrediction>(fields.size(), p);
-    };
+    const digit::ReadPairs sure_of_17 = sure_of_pair(17);
     auto read = [&](int bowl) {
         Plane grey = page(160, 80, 1.0f);
         fill(grey, 30, 18, 34, 62, 0.0f);
