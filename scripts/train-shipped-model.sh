@@ -27,19 +27,23 @@ if [ ! -f "$base" ]; then
     "$trainer" train --data "$data" --out "$base" --arch digitnet-plus --epochs 22 --batch-size 128 \
         --optimizer adam --lr 0.002 --schedule cosine "${augment[@]}" --metrics "${base%.cnn}.metrics.json" "$@"
 fi
-"$trainer" train --data "$data" --out "$out" --init "$base" --arch digitnet-plus --epochs 8 --batch-size 128 \
-    --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 20000 \
-    --uploads-in-context 0.3 --rejection class --metrics "${out%.cnn}.metrics.json" "$@"
-"$trainer" calibrate --model "$out" --data "$data" --seed 1 --accept 0.99 --density-digits 20000
+extra=("$@")
+# Steps 2 and 3 for MODEL, from the base's weights; FLAGS are the step's own (epochs, uploads).
+# Usage: not_a_digit_step MODEL FLAGS...
+not_a_digit_step() {
+    local model=$1
+    shift
+    "$trainer" train --data "$data" --out "$model" --init "$base" --arch digitnet-plus --batch-size 128 \
+        --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 \
+        --uploads-in-context 0.3 --rejection class --metrics "${model%.cnn}.metrics.json" "$@" "${extra[@]}"
+    "$trainer" calibrate --model "$model" --data "$data" --seed 1 --accept 0.99 --density-digits 20000
+}
+not_a_digit_step "$out" --epochs 8 --uploads 20000
 pairs="$(dirname "$out")/pairnet.cnn"
 if [ ! -f "$pairs" ]; then
     "$trainer" train-pairs --data "$data" --out "$pairs" --samples 400000 --validation 10000 --epochs 4 --seed 1
 fi
 numbers="$(dirname "$out")/readnet.cnn"
 if [ ! -f "$numbers" ]; then
-    "$trainer" train --data "$data" --out "$numbers" --init "$base" --arch digitnet-plus --epochs 12 --batch-size 128 \
-        --optimizer adam --lr 0.0005 --schedule cosine "${augment[@]}" --negatives 10000 --uploads 30000 \
-        --uploads-in-context 0.3 --uploads-restroked 0.35 --rejection class \
-        --metrics "${numbers%.cnn}.metrics.json" "$@"
-    "$trainer" calibrate --model "$numbers" --data "$data" --seed 1 --accept 0.99 --density-digits 20000
+    not_a_digit_step "$numbers" --epochs 12 --uploads 30000 --uploads-restroked 0.35
 fi
