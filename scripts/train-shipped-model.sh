@@ -9,7 +9,8 @@
 #      and the feature density (Gaussians over the features of 20,000 training digits, clean and as uploads)
 #      whose mix with the digit score decides what is not a digit;
 #   4. the pair reader beside it (pairnet.cnn in the same folder), unless that file exists: one digit or two
-#      written close, made from training digits, 4 epochs (digit-trainer train-pairs);
+#      written close, made from training digits, 4 epochs (digit-trainer train-pairs), then 3 epochs more on
+#      new groups, 30% of them redrawn with a pen and 20% with a stroke broken;
 #   5. the number model beside it (readnet.cnn), unless that file exists: step 2 again from the same digits'
 #      weights, with more uploads and a third of them redrawn with a pen, then step 3. /read reads each
 #      piece of a number with it; the digit model still decides what is not a digit.
@@ -41,7 +42,11 @@ not_a_digit_step() {
 not_a_digit_step "$out" --epochs 8 --uploads 20000
 pairs="$(dirname "$out")/pairnet.cnn"
 if [ ! -f "$pairs" ]; then
-    "$trainer" train-pairs --data "$data" --out "$pairs" --samples 400000 --validation 10000 --epochs 4 --seed 1
+    first="${pairs%.cnn}.first.cnn"
+    "$trainer" train-pairs --data "$data" --out "$first" --samples 400000 --validation 10000 --epochs 4 --seed 1
+    "$trainer" train-pairs --data "$data" --out "$pairs" --init "$first" --samples 400000 --validation 10000 \
+        --epochs 3 --lr 0.0005 --seed 3 --restroked 0.3 --broken 0.2
+    rm -f "$first"
 fi
 numbers="$(dirname "$out")/readnet.cnn"
 if [ ! -f "$numbers" ]; then

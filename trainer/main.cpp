@@ -198,6 +198,12 @@ int main(int argc, char** argv) {
                      "the share of training groups redrawn with a pen of one width, 3-10% of their height")
         ->check(CLI::Range(0.0f, 1.0f))
         ->capture_default_str();
+    train_pairs
+        ->add_option(
+            "--broken", pt.broken,
+            "the share of training groups with a stroke broken, as where a pen lifted or ink ran faint")
+        ->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
     train_pairs->add_option("--init", pt.init, "start from this pair reader's weights")
         ->check(CLI::ExistingFile);
 

@@ -654,6 +654,25 @@ Coverage maybe_restroke(Coverage c, float height, float restroked, std::mt19937&
     return c;
 }
 
+Coverage maybe_break_stroke(Coverage c, float height, float broken, std::mt19937& rng) {
+    if (!(broken > 0.0f) || uniform(rng, 0, 1) >= broken) return c;
+    std::vector<std::size_t> ink;
+    for (std::size_t i = 0; i < c.v.size(); ++i)
+        if (c.v[i] >= 0.5f) ink.push_back(i);
+    if (ink.empty()) return c;
+    const std::size_t at = ink[std::size_t(pick(rng, int(ink.size())))];
+    const float radius = std::max(1.5f, uniform(rng, 0.05f, 0.1f) * height);
+    const float cx = float(at % std::size_t(c.width)), cy = float(at / std::size_t(c.width));
+    const int r = int(std::ceil(radius)) + 1;
+    for (int y = std::max(0, int(cy) - r); y <= std::min(c.height - 1, int(cy) + r); ++y)
+        for (int x = std::max(0, int(cx) - r); x <= std::min(c.width - 1, int(cx) + r); ++x) {
+            // Wiped inside the radius, with a pixel's soft edge.
+            const float d = std::hypot(float(x) - cx, float(y) - cy);
+            c(x, y) *= std::clamp(d - radius + 0.5f, 0.0f, 1.0f);
+        }
+    return c;
+}
+
 GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& rng) {
     std::normal_distribution<float> gauss(0.0f, 1.0f);
     // A bold marker or a thick brush: the strokes grown.

@@ -100,6 +100,11 @@ Coverage restroke(const Coverage& c, float radius);
 // With the chance `restroked`, `c` redrawn with a pen 3-10% of `height` wide (restroke); else `c` as it is.
 // Draws one number from `rng` when `restroked` is positive, two when it redraws.
 Coverage maybe_restroke(Coverage c, float height, float restroked, std::mt19937& rng);
+// With the chance `broken`, `c` with a stroke broken where the pen lifted or the ink ran faint: the ink
+// within 5-10% of `height` of one point of the strokes wiped out, a gap where that spans the stroke (an 8 in
+// two strokes, a 4 whose corner did not meet), a dent where it does not; else `c` as it is. Draws one number
+// from `rng` when `broken` is positive, three when it breaks.
+Coverage maybe_break_stroke(Coverage c, float height, float broken, std::mt19937& rng);
 
 // A digit of `digits` as a cut through a written number leaves it: written between neighbours that touch
 // or overlap it, cut out at its own ink's columns give or take a little, so that bits of the neighbours'

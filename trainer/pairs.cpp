@@ -58,7 +58,7 @@ double accuracy(const std::vector<float>& logits, const LabelledImages& set) {
 }  // namespace
 
 LabelledImages make_pair_samples(const LabelledImages& digits, std::size_t count, std::uint32_t seed,
-                                 float two, float restroked) {
+                                 float two, float restroked, float broken) {
     auto make_part = [&](std::size_t n, std::uint32_t part_seed) {
         std::mt19937 rng(part_seed);
         std::uniform_real_distribution<float> u(0.0f, 1.0f);
@@ -70,10 +70,11 @@ LabelledImages make_pair_samples(const LabelledImages& digits, std::size_t count
             const std::size_t a = std::size_t(rng() % digits.count), b = std::size_t(rng() % digits.count);
             const int height = 36 + int(rng() % 110);
             // From overlapping by a quarter of the height to a little apart.
-            const Coverage c =
+            const Coverage c = maybe_break_stroke(
                 maybe_restroke(pair ? compose_digits(digits, {a, b}, height, -0.25f, 0.08f, rng)
                                     : compose_digits(digits, {a}, height, 0.0f, 0.0f, rng),
-                               float(height), restroked, rng);
+                               float(height), restroked, rng),
+                float(height), broken, rng);
             const GreyImage grey = put_on_surface(c, u(rng) < 0.5f ? Surface::canvas : Surface::paper, rng);
             const std::optional<ImageWide> input = wide_input(grey);
             if (!input) continue;
@@ -106,8 +107,8 @@ void train_pairs(const PairTrainOptions& o) {
     const LabelledImages train_digits = select_images(data.train, train_idx),
                          val_digits = select_images(data.train, val_idx);
     const auto made_start = Clock::now();
-    const LabelledImages train_set =
-        make_pair_samples(train_digits, o.samples, std::uint32_t(o.seed) * 7 + 1, 0.6f, o.restroked);
+    const LabelledImages train_set = make_pair_samples(train_digits, o.samples, std::uint32_t(o.seed) * 7 + 1,
+                                                       0.6f, o.restroked, o.broken);
     const LabelledImages val_set = make_pair_samples(val_digits, o.validation, std::uint32_t(o.seed) * 7 + 2);
     if (!o.quiet)
         std::fprintf(stderr, "%zu training and %zu validation samples made in %.0f s\n", train_set.count,
@@ -208,6 +209,7 @@ void train_pairs(const PairTrainOptions& o) {
     net.metadata["epochs"] = std::to_string(o.epochs);
     net.metadata["samples"] = std::to_string(train_set.count);
     if (o.restroked > 0.0f) net.metadata["restroked"] = std::to_string(o.restroked);
+    if (o.broken > 0.0f) net.metadata["broken"] = std::to_string(o.broken);
     if (!o.init.empty()) net.metadata["init"] = o.init;
     net.metadata["validation"] = figures;
     net.metadata["classes"] = "0-9: one digit; 10 + 10a + b: the pair \"ab\"";

@@ -25,13 +25,15 @@ struct PairTrainOptions {
     bool quiet = false;
     std::string sheet;       // when set: a PNG of the first 64 training samples, their labels printed
     float restroked = 0.0f;  // the share of training groups redrawn with a pen of one width (restroke)
+    float broken = 0.0f;     // the share of training groups with a stroke broken (maybe_break_stroke)
     std::string init;        // when set: training starts from this pair reader's weights
 };
 
 // `count` wide fields with their labels, made from `digits` (two threads, each with its own seeded
 // source). A share `two` of them hold two digits; a share `restroked` are redrawn with a pen of one width.
+// A share `broken` have a stroke broken (maybe_break_stroke).
 LabelledImages make_pair_samples(const LabelledImages& digits, std::size_t count, std::uint32_t seed,
-                                 float two = 0.6f, float restroked = 0.0f);
+                                 float two = 0.6f, float restroked = 0.0f, float broken = 0.0f);
 
 // Trains, fits the temperature on the validation samples, reports accuracy (answer, count, pairs) and
 // writes the model atomically.

@@ -34,7 +34,7 @@ namespace {
 
 constexpr int kPerLength = 100;      // MNIST strings of each length 2-7, half on paper, half on canvas
 constexpr int kDrawnPerLength = 10;  // stroke drawings of each length 1-12
-constexpr double kMnistStringsFloor = 96.0;  // percent exact
+constexpr double kMnistStringsFloor = 97.0;  // percent exact
 
 // The simpler route: each group of group_digits read whole.
 std::string read_groups_whole(const std::string& file, const digit::Classifier& classifier) {
@@ -185,7 +185,9 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
     const auto start = std::chrono::steady_clock::now();
 
     ReadableDigits readable(mnist, classifier);
-    std::mt19937 rng(2024);
+    // NUMBER_SEED draws another set of strings, for measuring a change on strings it was not tuned on.
+    const char* seed_env = std::getenv("NUMBER_SEED");
+    std::mt19937 rng(seed_env != nullptr ? std::uint32_t(std::strtoul(seed_env, nullptr, 10)) : 2024u);
     Route ours, cuts, simple;
     std::vector<float> confidences;  // of our readings of the MNIST strings
     std::vector<bool> right;
@@ -255,8 +257,7 @@ TEST_CASE("numbers: MNIST test strings and drawn numbers read whole, against gro
     print_table("numbers drawn with strokes on a wide canvas", drawn_ours, drawn_cuts, drawn_simple);
     std::printf("(%.1f s, making and reading both ways)\n", seconds);
 
-    // The aim on the MNIST strings is 97% exact; touching pairs and digits MNIST's writers made ambiguous
-    // keep us below it (about 94.5% with the shipped models), so this floor only guards what is reached.
+    // At least 97% exact on the MNIST strings, 98% on the drawn numbers.
     CHECK(ours.rows["all"].percent() >= kMnistStringsFloor);
     CHECK(drawn_ours.rows["all"].percent() >= 98.0);
 }

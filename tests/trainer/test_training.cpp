@@ -169,17 +169,21 @@ TEST_CASE("The shipped pair reader tells one digit from two and reads both, on M
     CHECK(pairs_right >= 0.9 * pairs);
 }
 
-TEST_CASE("Pair samples redrawn with a pen: none by default, and the same samples as before at share 0",
-          "[trainer][pairs]") {
+TEST_CASE(
+    "Pair samples redrawn with a pen or broken: none by default, and the same samples as before at share 0",
+    "[trainer][pairs]") {
     const digit::Dataset data = digit::load_dataset(DIGIT_MNIST_DIR);
     const digit::LabelledImages plain = digit::make_pair_samples(data.test, 60, 5),
-                                zero = digit::make_pair_samples(data.test, 60, 5, 0.6f, 0.0f),
-                                pen = digit::make_pair_samples(data.test, 60, 5, 0.6f, 1.0f);
+                                zero = digit::make_pair_samples(data.test, 60, 5, 0.6f, 0.0f, 0.0f),
+                                pen = digit::make_pair_samples(data.test, 60, 5, 0.6f, 1.0f),
+                                broken = digit::make_pair_samples(data.test, 60, 5, 0.6f, 0.0f, 1.0f);
     CHECK(zero.pixels == plain.pixels);
     CHECK(zero.labels == plain.labels);
-    REQUIRE(pen.count == 60);
-    CHECK(pen.cols == digit::kWideSide);
-    CHECK(pen.pixels != plain.pixels);
+    for (const digit::LabelledImages* changed : {&pen, &broken}) {
+        REQUIRE(changed->count == 60);
+        CHECK(changed->cols == digit::kWideSide);
+        CHECK(changed->pixels != plain.pixels);
+    }
 }
 
 namespace {
@@ -192,6 +196,42 @@ int ink_width(const digit::Coverage& c, int y) {
 }
 
 }  // namespace
+
+TEST_CASE("A broken stroke wipes out the ink within 5-10% of the height of one point of the strokes",
+          "[trainer][restroke]") {
+    // An upright bar 5 px wide, 60 px tall: a gap anywhere along it parts it in two.
+    digit::Coverage bar(40, 80);
+    for (int y = 10; y < 70; ++y)
+        for (int x = 18; x < 23; ++x) bar(x, y) = 1.0f;
+    std::mt19937 rng(7), untouched(7);
+    const digit::Coverage same = digit::maybe_break_stroke(bar, 60.0f, 0.0f, rng);
+    CHECK(same.v == bar.v);
+    CHECK(rng() == untouched());  // share 0 draws nothing
+    int parted = 0;
+    for (int trial = 0; trial < 20; ++trial) {
+        const digit::Coverage out = digit::maybe_break_stroke(bar, 60.0f, 1.0f, rng);
+        // Every pixel changed lies within the gap's radius (at most 10% of 60 px) of one point.
+        std::vector<std::pair<int, int>> wiped;
+        bool added = false;
+        for (int y = 0; y < 80; ++y)
+            for (int x = 0; x < 40; ++x) {
+                added = added || out(x, y) > bar(x, y);
+                if (out(x, y) < bar(x, y)) wiped.push_back({x, y});
+            }
+        CHECK(!added);
+        REQUIRE(!wiped.empty());
+        double widest = 0.0;
+        for (const auto& [x0, y0] : wiped)
+            for (const auto& [x1, y1] : wiped) widest = std::max(widest, std::hypot(x1 - x0, y1 - y0));
+        CHECK(widest <= 2 * 6.0 + 1.0);
+        // Parted in two: a row between rows of ink holds none.
+        bool gap = false;
+        for (int y = 11; y < 69; ++y) gap = gap || ink_width(out, y) == 0;
+        parted += gap;
+    }
+    // Most wipes span the bar (those drawn at its edge with a small radius dent it).
+    CHECK(parted >= 10);
+}
 
 TEST_CASE("restroke redraws strokes of any width with a pen of the width asked", "[trainer][restroke]") {
     // An upright bar 21 px wide and a hairline 1 px wide, 60 px tall.
