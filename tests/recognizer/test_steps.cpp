@@ -29,12 +29,22 @@ int set_pixels(const digit::Mask& mask) {
     return n;
 }
 
-// The digit groups of a grey image, as the pipeline finds them (ink, components, clutter marked).
+// The ink of a grey image and its components, clutter marked, as the pipeline finds them.
+struct Inked {
+    digit::InkMap ink;
+    digit::Components components;
+};
+Inked inked(const Plane& grey) {
+    Inked found{digit::find_ink(grey), {}};
+    found.components = digit::label_components(found.ink);
+    digit::mark_clutter(found.components, grey.width, grey.height);
+    return found;
+}
+
+// The digit groups of a grey image, as the pipeline finds them.
 std::vector<digit::DigitGroup> groups_of(const Plane& grey) {
-    const digit::InkMap ink = digit::find_ink(grey);
-    digit::Components components = digit::label_components(ink);
-    digit::mark_clutter(components, grey.width, grey.height);
-    return digit::group_digits(ink, components);
+    const Inked found = inked(grey);
+    return digit::group_digits(found.ink, found.components);
 }
 
 }  // namespace
@@ -373,9 +383,9 @@ TEST_CASE("numbers: the pair reader's count settles a mark the cuts part, both w
             const float r = std::hypot((x - 53.0f) / 12.0f, (y - 40.0f) / 21.0f);
             if (r >= 0.78f && r <= 1.0f) grey(x, y) = 0.0f;
         }
-    const digit::InkMap ink = digit::find_ink(grey);
-    digit::Components components = digit::label_components(ink);
-    digit::mark_clutter(components, grey.width, grey.height);
+    const Inked found = inked(grey);
+    const digit::InkMap& ink = found.ink;
+    const digit::Components& components = found.components;
 
     // The classifier, standing in: a piece as narrow as the stem (with or without a bit of the bridge; the
     // cuts try several columns of it) reads as a 1, one as wide as the bowl as a 7, the whole as `whole`.
@@ -470,7 +480,8 @@ TEST_CASE(
         return out;
     };
     const digit::ReadPairs sure_of_17 = sure_of_pair(17);
-    auto read = [&](int bowl) {
+    // The ink and components of the mark with a bowl `bowl` px wide.
+    auto stem_and_bowl = [](int bowl) {
         Plane grey = page(160, 80, 1.0f);
         fill(grey, 30, 18, 34, 62, 0.0f);
         fill(grey, 34, 39, 43, 41, 0.0f);
@@ -480,28 +491,20 @@ TEST_CASE(
                 const float r = std::hypot((x - cx) / rx, (y - 40.0f) / 22.0f);
                 if (r >= 0.8f && r <= 1.0f) grey(x, y) = 0.0f;
             }
-        const digit::InkMap ink = digit::find_ink(grey);
-        digit::Components components = digit::label_components(ink);
-        digit::mark_clutter(components, grey.width, grey.height);
-        return digit::read_number(ink, components, classify, sure_of_17).text;
+        return inked(grey);
+    };
+    auto read = [&](int bowl) {
+        const Inked m = stem_and_bowl(bowl);
+        return digit::read_number(m.ink, m.components, classify, sure_of_17).text;
     };
     CHECK(read(48) == "17");
     CHECK(read(24).empty());
 
     // A mark as wide as two whose pieces all read as no digit is one mark left out, however much better its
     // pieces read than the whole.
-    Plane grey = page(160, 80, 1.0f);
-    fill(grey, 30, 18, 34, 62, 0.0f);
-    fill(grey, 34, 39, 43, 41, 0.0f);
-    for (int y = 18; y <= 62; ++y)
-        for (int x = 40; x <= 88; ++x)
-            if (const float r = std::hypot((x - 64.0f) / 24.0f, (y - 40.0f) / 22.0f); r >= 0.8f && r <= 1.0f)
-                grey(x, y) = 0.0f;
-    const digit::InkMap ink = digit::find_ink(grey);
-    digit::Components components = digit::label_components(ink);
-    digit::mark_clutter(components, grey.width, grey.height);
+    const Inked wide = stem_and_bowl(48);
     const digit::NumberReading doodle =
-        digit::read_number(ink, components, [&](const std::vector<digit::Image28>& inputs) {
+        digit::read_number(wide.ink, wide.components, [&](const std::vector<digit::Image28>& inputs) {
             std::vector<digit::Prediction> out;
             for (const digit::Image28& input : inputs)
                 out.push_back(starts_with_stem(input) && ink_columns(input) > 9 ? answer(0, 0.01f, false)
@@ -525,9 +528,9 @@ TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a
                 const float r = std::hypot((px - x - float(rx)) / float(rx), (y - cy) / float(ry));
                 if (r >= 0.75f && r <= 1.0f) grey(px, y) = 0.0f;
             }
-        const digit::InkMap ink = digit::find_ink(grey);
-        digit::Components components = digit::label_components(ink);
-        digit::mark_clutter(components, grey.width, grey.height);
+        const Inked found = inked(grey);
+        const digit::InkMap& ink = found.ink;
+        const digit::Components& components = found.components;
         digit::ReadPairs read_pairs;
         if (pairs)
             read_pairs = [](const std::vector<digit::ImageWide>& fields) {

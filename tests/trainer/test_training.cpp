@@ -199,7 +199,7 @@ int ink_width(const digit::Coverage& c, int y) {
 
 TEST_CASE("A broken stroke wipes out the ink within 5-10% of the height of one point of the strokes",
           "[trainer][restroke]") {
-    // An upright bar 5 px wide, 60 px tall: a gap anywhere along it parts it in two.
+    // An upright bar 5 px wide, 60 px tall: a gap that spans it parts it in two.
     digit::Coverage bar(40, 80);
     for (int y = 10; y < 70; ++y)
         for (int x = 18; x < 23; ++x) bar(x, y) = 1.0f;
