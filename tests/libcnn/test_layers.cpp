@@ -10,85 +10,19 @@
 
 using namespace cnn;
 
+using namespace cnn::testing;
+
 namespace {
 
-void fill_random(Tensor& t, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-    std::uniform_real_distribution<float> d(lo, hi);
-    for (size_t i = 0; i < t.size(); ++i) t[i] = d(rng);
-}
-
-// Values bounded away from 0, so that no ReLU sits on its kink within the finite-difference step.
-void fill_away_from_zero(Tensor& t, std::mt19937& rng) {
-    std::uniform_real_distribution<float> d(0.1f, 1.0f);
-    std::bernoulli_distribution sign(0.5);
-    for (size_t i = 0; i < t.size(); ++i) t[i] = sign(rng) ? d(rng) : -d(rng);
-}
-
-// L = sum(r * layer(x)) for a fixed random projection r; the gradient check compares dL/dv computed by
-// backward with central differences of L.
-struct Projection {
-    Tensor r;
-    double loss(const Tensor& y) const {
-        double s = 0;
-        for (size_t i = 0; i < y.size(); ++i) s += double(r[i]) * y[i];
-        return s;
-    }
-};
-
-struct GradCheck {
-    double max_rel_error = 0;
-    int checked = 0;
-};
-
-// Compares analytic and numerical gradients of `loss` with respect to every element of `value` (at most
-// max_elements, spread evenly); relative error against max(|a|, |n|, floor).
-GradCheck check_gradient(float* value, const float* analytic, size_t n, const std::function<double()>& loss,
-                         float h, double floor = 1e-2, size_t max_elements = 400) {
-    GradCheck result;
-    size_t stride = std::max<size_t>(1, n / max_elements);
-    for (size_t i = 0; i < n; i += stride) {
-        const float saved = value[i];
-        value[i] = saved + h;
-        double up = loss();
-        value[i] = saved - h;
-        double down = loss();
-        value[i] = saved;
-        double numeric = (up - down) / (2.0 * h);
-        double err = std::abs(numeric - analytic[i]) /
-                     std::max({std::abs(numeric), std::abs(double(analytic[i])), floor});
-        result.max_rel_error = std::max(result.max_rel_error, err);
-        ++result.checked;
-    }
-    return result;
-}
-
-// Gradient check of one layer: the input gradient and every parameter gradient.
-void check_layer(Layer& layer, Tensor x, bool training, float h, double tolerance, uint64_t seed = 3) {
-    std::mt19937 rng(seed);
-    Context ctx{nullptr, training, 1};
-    Tensor y;
-    layer.forward(x, y, ctx);
-    Projection proj;
-    proj.r.resize(y.n(), y.c(), y.h(), y.w());
-    fill_random(proj.r, rng);
-    layer.zero_grad();
-    Tensor dx;
-    layer.backward(x, y, proj.r, dx, ctx);
-    auto loss = [&] {
-        Tensor out;
-        layer.forward(x, out, ctx);
-        return proj.loss(out);
-    };
-    GradCheck gx = check_gradient(x.data(), dx.data(), x.size(), loss, h);
-    INFO(layer.type() << " input gradient: max relative error " << gx.max_rel_error);
-    CHECK(gx.max_rel_error < tolerance);
-    for (Param* p : layer.params()) {
-        Tensor analytic;
-        analytic.copy_from(p->grad);
-        GradCheck gp = check_gradient(p->value.data(), analytic.data(), p->value.size(), loss, h);
-        INFO(layer.type() << " " << p->name << " gradient: max relative error " << gp.max_rel_error);
-        CHECK(gp.max_rel_error < tolerance);
-    }
+// The library's gradient check and backward contract (cnn/testing.hpp), as a test's assertions.
+void check_layer(Layer& layer, Tensor x, bool training, float h, double tolerance) {
+    LayerCheckOptions options;
+    options.training = training;
+    options.step = h;
+    options.tolerance = tolerance;
+    LayerCheck result = cnn::testing::check_layer(layer, std::move(x), options);
+    INFO(result.log);
+    CHECK(result.passed);
 }
 
 }  // namespace
@@ -292,7 +226,6 @@ TEST_CASE("A whole DigitNet-shaped network passes the gradient check", "[gradien
 TEST_CASE("Backward writes the input gradient and adds into parameter gradients, zero_grad is separate",
           "[contract]") {
     std::mt19937 rng(9);
-    const float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<std::unique_ptr<Layer>> layers;
     layers.push_back(std::make_unique<Conv2D>(2, 3, 3, 1, 1));
     layers.push_back(std::make_unique<Dense>(2 * 5 * 5, 4));
@@ -303,43 +236,14 @@ TEST_CASE("Backward writes the input gradient and adds into parameter gradients,
     layers.push_back(std::make_unique<Flatten>());
     layers.push_back(std::make_unique<Dropout>(0.5));
     for (auto& layer : layers) {
-        INFO("layer " << layer->type());
         for (Param* p : layer->params()) fill_random(p->value, rng);
         Tensor x(2, 2, 5, 5);
         fill_random(x, rng);
-        Context ctx{nullptr, true, 1};
-        Tensor y, dy, dx;
-        layer->forward(x, y, ctx);
-        dy.resize(y.n(), y.c(), y.h(), y.w());
-        fill_random(dy, rng);
-
-        // Reference gradients from zeroed accumulators.
-        layer->zero_grad();
-        layer->backward(x, y, dy, dx, ctx);
-        std::vector<Tensor> reference;
-        for (Param* p : layer->params()) {
-            reference.emplace_back();
-            reference.back().copy_from(p->grad);
-        }
-        Tensor dx_reference;
-        dx_reference.copy_from(dx);
-
-        // Sentinels: dx full of NaN must be overwritten; parameter grads preset to 5 must become 5 + grad.
-        dx.fill(nan);
-        for (Param* p : layer->params()) p->grad.fill(5.0f);
-        layer->backward(x, y, dy, dx, ctx);
-        for (size_t i = 0; i < dx.size(); ++i) REQUIRE(dx[i] == dx_reference[i]);
-        auto params = layer->params();
-        for (size_t k = 0; k < params.size(); ++k)
-            for (size_t i = 0; i < params[k]->grad.size(); ++i)
-                REQUIRE(params[k]->grad[i] == Approx(5.0f + reference[k][i]).margin(1e-5));
-
-        // forward leaves gradients alone; zero_grad clears them.
-        layer->forward(x, y, ctx);
-        for (Param* p : layer->params()) CHECK(p->grad[0] != 0.0f);
-        layer->zero_grad();
-        for (Param* p : layer->params())
-            for (size_t i = 0; i < p->grad.size(); ++i) REQUIRE(p->grad[i] == 0.0f);
+        std::string log;
+        INFO("layer " << layer->type());
+        CHECK(check_backward_contract(*layer, x, true, 9, log));
+        INFO(log);
+        CHECK(log.empty());
     }
 }
 
@@ -393,4 +297,194 @@ TEST_CASE("Conv2D matches a naive loop: padding, stride, odd sizes, batch 1", "[
             for (size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(reference[i]).margin(1e-4));
         }
     }
+}
+
+namespace {
+
+// A layer written outside the library, as a user would: y = a * x + b per channel, two parameters. One
+// header's worth of code and one registration line make it loadable from model files.
+class ChannelScale : public Layer {
+  public:
+    static constexpr char kType[] = "test_channel_scale";
+    explicit ChannelScale(int channels) : channels_(channels) {
+        check(channels > 0, "ChannelScale: invalid channels");
+        a_.init("a", channels, 1, 1, 1, true);
+        a_.value.fill(1.0f);
+        b_.init("b", channels, 1, 1, 1, false);
+    }
+    static std::unique_ptr<Layer> from_hyper(const Hyper& h) {
+        return std::make_unique<ChannelScale>(hyper_int(h, "channels"));
+    }
+    static double stored_floats(const Hyper& h) { return 2 * hyper_get(h, "channels", 0); }
+    std::string type() const override { return kType; }
+    Hyper hyper() const override { return {{"channels", channels_}}; }
+    Shape output_shape(const Shape& in) const override { return in; }
+    std::vector<Param*> params() override { return {&a_, &b_}; }
+    FrozenForm frozen_form() const override {
+        FrozenForm form{FrozenForm::Kind::channel_affine};
+        form.scale.assign(a_.value.data(), a_.value.data() + channels_);
+        form.shift.assign(b_.value.data(), b_.value.data() + channels_);
+        return form;
+    }
+    void forward(const Tensor& x, Tensor& y, const Context&) override {
+        y.resize(x.n(), x.c(), x.h(), x.w());
+        const size_t plane = size_t(x.h()) * x.w();
+        for (size_t j = 0; j < x.size(); ++j) {
+            const size_t c = j / plane % size_t(channels_);
+            y[j] = a_.value[c] * x[j] + b_.value[c];
+        }
+    }
+    void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx, const Context&) override {
+        dx.resize(x.n(), x.c(), x.h(), x.w());
+        const size_t plane = size_t(x.h()) * x.w();
+        for (size_t j = 0; j < x.size(); ++j) {
+            const size_t c = j / plane % size_t(channels_);
+            dx[j] = a_.value[c] * dy[j];
+            a_.grad[c] += dy[j] * x[j];
+            b_.grad[c] += dy[j];
+        }
+    }
+
+  private:
+    int channels_;
+    Param a_, b_;
+};
+CNN_REGISTER_LAYER(ChannelScale);
+
+}  // namespace
+
+TEST_CASE("The registry knows every built-in layer and builds each from its stored hyperparameters",
+          "[registry]") {
+    const auto names = LayerRegistry::instance().names();
+    for (const char* name :
+         {"conv2d", "batchnorm", "relu", "maxpool2d", "global_avg_pool", "dropout", "dense", "flatten"}) {
+        INFO(name);
+        CHECK(std::find(names.begin(), names.end(), name) != names.end());
+    }
+    std::vector<std::unique_ptr<Layer>> layers;
+    layers.push_back(std::make_unique<Conv2D>(2, 3, 5, 2, 1));
+    layers.push_back(std::make_unique<BatchNorm>(3, 1e-3, 0.2));
+    layers.push_back(std::make_unique<MaxPool2D>(3, 1));
+    layers.push_back(std::make_unique<Dropout>(0.25));
+    layers.push_back(std::make_unique<Dense>(7, 4));
+    for (auto& layer : layers) {
+        INFO(layer->type());
+        auto rebuilt = make_layer(layer->type(), layer->hyper());
+        CHECK(rebuilt->type() == layer->type());
+        CHECK(rebuilt->hyper() == layer->hyper());
+    }
+    CHECK_THROWS_AS(make_layer("no_such_layer", {}), std::invalid_argument);
+    CHECK_THROWS_AS(make_layer("conv2d", {{"in_channels", 2}}), std::invalid_argument);
+    // Registering the same layer again is harmless; another layer under a known name is an error.
+    CHECK(register_layer<ReLU>());
+    CHECK_THROWS_AS(LayerRegistry::instance().add({"relu", &Flatten::from_hyper, &Flatten::stored_floats}),
+                    std::logic_error);
+}
+
+TEST_CASE("A layer of one's own: one registration line, checked by cnn::testing, saved, loaded and frozen",
+          "[registry]") {
+    std::mt19937 rng(12);
+    ChannelScale layer(3);
+    fill_random(layer.params()[0]->value, rng, 0.5f, 1.5f);
+    fill_random(layer.params()[1]->value, rng);
+    Tensor x(2, 3, 4, 4);
+    fill_random(x, rng);
+    LayerCheck check = cnn::testing::check_layer(layer, x);
+    INFO(check.log);
+    CHECK(check.passed);
+    REQUIRE(check.param_errors.size() == 2);
+
+    Sequential net({1, 6, 6});
+    net.add<Conv2D>(1, 3, 3, 1, 1);
+    net.add<ChannelScale>(3);
+    net.add<ReLU>();
+    net.add<Flatten>();
+    net.add<Dense>(3 * 6 * 6, 2);
+    initialize(net, 5);
+    fill_random(net.layer(1).params()[0]->value, rng, 0.5f, 1.5f);
+    fill_random(net.layer(1).params()[1]->value, rng);
+    Sequential loaded = deserialize(serialize(net), "memory");
+    REQUIRE(loaded.size() == net.size());
+    CHECK(loaded.layer(1).type() == "test_channel_scale");
+
+    Tensor input(4, 1, 6, 6);
+    fill_random(input, rng);
+    Tensor expected;
+    expected.copy_from(net.forward(input, false));
+    const Tensor& again = loaded.forward(input, false);
+    for (size_t i = 0; i < expected.size(); ++i) REQUIRE(again[i] == expected[i]);
+    // Its frozen form folds it into the convolution before it.
+    FrozenNet frozen(loaded);
+    std::vector<float> out(expected.size());
+    FrozenNet::Workspace ws;
+    frozen.run(input.data(), input.n(), out.data(), ws);
+    for (size_t i = 0; i < expected.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-4));
+}
+
+TEST_CASE("A layer without a frozen form is refused by FrozenNet by name", "[registry]") {
+    struct Plain : Layer {
+        std::string type() const override { return "plain"; }
+        Shape output_shape(const Shape& in) const override { return in; }
+        void forward(const Tensor& x, Tensor& y, const Context&) override { y.copy_from(x); }
+        void backward(const Tensor&, const Tensor&, const Tensor& dy, Tensor& dx, const Context&) override {
+            dx.copy_from(dy);
+        }
+    };
+    Sequential net({1, 4, 4});
+    net.add<Plain>();
+    try {
+        FrozenNet frozen(net);
+        FAIL("FrozenNet compiled a layer it cannot run");
+    } catch (const std::invalid_argument& e) {
+        CHECK(std::string(e.what()) == "FrozenNet: unsupported layer plain");
+    }
+}
+
+TEST_CASE("cnn::testing catches a wrong gradient and a broken backward contract", "[registry]") {
+    // y = 2x; Broken's backward can get the gradient wrong, add into dx, or overwrite its parameter's grad.
+    struct Broken : Layer {
+        enum Fault { none, wrong_gradient, accumulates_dx, overwrites_grad } fault;
+        Param w;
+        explicit Broken(Fault f) : fault(f) {
+            w.init("w", 1, 1, 1, 1, true);
+            w.value[0] = 2.0f;
+        }
+        std::string type() const override { return "broken"; }
+        Shape output_shape(const Shape& in) const override { return in; }
+        std::vector<Param*> params() override { return {&w}; }
+        void forward(const Tensor& x, Tensor& y, const Context&) override {
+            y.resize(x.n(), x.c(), x.h(), x.w());
+            for (size_t i = 0; i < x.size(); ++i) y[i] = w.value[0] * x[i];
+        }
+        void backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor& dx, const Context&) override {
+            if (fault != accumulates_dx || dx.size() != x.size()) {
+                dx.resize(x.n(), x.c(), x.h(), x.w());
+                dx.zero();
+            }
+            float gw = 0;
+            for (size_t i = 0; i < x.size(); ++i) {
+                dx[i] += (fault == wrong_gradient ? 1.5f : 1.0f) * w.value[0] * dy[i];
+                gw += dy[i] * x[i];
+            }
+            if (fault == overwrites_grad)
+                w.grad[0] = gw;
+            else
+                w.grad[0] += gw;
+        }
+    };
+    std::mt19937 rng(13);
+    Tensor x(2, 2, 3, 3);
+    fill_random(x, rng);
+    Broken good(Broken::none), wrong(Broken::wrong_gradient), adds(Broken::accumulates_dx),
+        overwrites(Broken::overwrites_grad);
+    CHECK(cnn::testing::check_layer(good, x).passed);
+    LayerCheck w = cnn::testing::check_layer(wrong, x);
+    CHECK_FALSE(w.passed);
+    CHECK(w.input_error > 0.1);
+    LayerCheck a = cnn::testing::check_layer(adds, x);
+    CHECK_FALSE(a.passed);
+    CHECK(a.log.find("does not overwrite dx") != std::string::npos);
+    LayerCheck o = cnn::testing::check_layer(overwrites, x);
+    CHECK_FALSE(o.passed);
+    CHECK(o.log.find("does not add into w.grad") != std::string::npos);
 }

@@ -4,8 +4,6 @@
 
 #include <cnn/cnn.hpp>
 
-#include "models.hpp"
-
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -13,6 +11,27 @@
 using namespace cnn;
 
 namespace {
+
+// DigitNet, the reference network (SPEC): three conv 3x3 + BatchNorm + ReLU + max-pool blocks, dense 128,
+// dropout 0.5, dense 10.
+Sequential make_digitnet(uint64_t seed) {
+    Sequential net({1, 28, 28});
+    int channels = 1;
+    for (int width : {32, 64, 128}) {
+        net.add<Conv2D>(channels, width, 3, 1, 1);
+        net.add<BatchNorm>(width);
+        net.add<ReLU>();
+        net.add<MaxPool2D>(2, 2);
+        channels = width;
+    }
+    net.add<Flatten>();
+    net.add<Dense>(128 * 3 * 3, 128);
+    net.add<ReLU>();
+    net.add<Dropout>(0.5, seed ^ 0xD20F);
+    net.add<Dense>(128, 10);
+    initialize(net, seed);
+    return net;
+}
 
 Param scalar_param(float value, bool decay = true) {
     Param p;
@@ -151,7 +170,7 @@ TEST_CASE("Learning-rate schedules", "[optim]") {
 }
 
 TEST_CASE("Save and load: a bit-exact round trip", "[serialize]") {
-    Sequential net = digit::make_digitnet(3);
+    Sequential net = make_digitnet(3);
     net.metadata["dataset"] = "mnist";
     net.metadata["test_accuracy"] = "0.9950";
     // Train one step so that BatchNorm's running statistics are not the defaults.
@@ -197,7 +216,7 @@ TEST_CASE("Save and load: a bit-exact round trip", "[serialize]") {
 }
 
 TEST_CASE("Load rejects truncated, corrupted, wrong-magic, newer-version and missing files", "[serialize]") {
-    Sequential net = digit::make_digitnet(4);
+    Sequential net = make_digitnet(4);
     const std::string path = temp_path("good.cnn"), bad = temp_path("bad.cnn");
     save(net, path);
     const std::vector<uint8_t> good = read_bytes(path);
@@ -269,7 +288,7 @@ TEST_CASE("Same seed and thread count give identical training, and threads chang
 
 TEST_CASE("FrozenNet (BatchNorm folded, ReLU and pool fused) matches the network in eval mode", "[frozen]") {
     for (int threads : {1, 2}) {
-        Sequential net = digit::make_digitnet(6);
+        Sequential net = make_digitnet(6);
         // Non-trivial BatchNorm statistics and affine parameters.
         std::mt19937 rng(2);
         std::uniform_real_distribution<float> u(0.5f, 1.5f);

@@ -11,7 +11,7 @@
 
 #include <cmath>
 
-#include "layer.hpp"
+#include "registry.hpp"
 #include "simd.hpp"
 
 namespace cnn {
@@ -31,7 +31,25 @@ class BatchNorm : public Layer {
         running_var_.fill(1.0f);
     }
 
-    std::string type() const override { return "batchnorm"; }
+    static constexpr char kType[] = "batchnorm";
+    static std::unique_ptr<Layer> from_hyper(const Hyper& h) {
+        return std::make_unique<BatchNorm>(hyper_int(h, "channels"), hyper_get(h, "eps"),
+                                           hyper_get(h, "momentum"));
+    }
+    static double stored_floats(const Hyper& h) { return 4 * hyper_get(h, "channels", 0); }
+    std::string type() const override { return kType; }
+    // Eval mode as one affine map per channel: scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+    FrozenForm frozen_form() const override {
+        FrozenForm form{FrozenForm::Kind::channel_affine};
+        form.scale.resize(size_t(channels_));
+        form.shift.resize(size_t(channels_));
+        for (int c = 0; c < channels_; ++c) {
+            double inv = 1.0 / std::sqrt(double(running_var_[c]) + eps_);
+            form.scale[c] = float(gamma_.value[c] * inv);
+            form.shift[c] = float(beta_.value[c] - running_mean_[c] * gamma_.value[c] * inv);
+        }
+        return form;
+    }
     bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"channels", channels_}, {"eps", eps_}, {"momentum", momentum_}}; }
     Shape output_shape(const Shape& in) const override {
@@ -194,5 +212,7 @@ class BatchNorm : public Layer {
     Tensor running_mean_, running_var_;
     std::vector<double> mean_, invstd_, sum_a_, sum_b_, partial_;
 };
+
+CNN_REGISTER_LAYER(BatchNorm);
 
 }  // namespace cnn

@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "fast_conv.hpp"
-#include "layer.hpp"
+#include "registry.hpp"
 #include "simd.hpp"
 
 namespace cnn {
@@ -118,7 +118,30 @@ class Conv2D : public Layer {
         bias_.init("bias", out_c_, 1, 1, 1, false);
     }
 
-    std::string type() const override { return "conv2d"; }
+    static constexpr char kType[] = "conv2d";
+    static std::unique_ptr<Layer> from_hyper(const Hyper& h) {
+        return std::make_unique<Conv2D>(hyper_int(h, "in_channels"), hyper_int(h, "out_channels"),
+                                        hyper_int(h, "kernel"), hyper_int(h, "stride"),
+                                        hyper_int(h, "padding"));
+    }
+    static double stored_floats(const Hyper& h) {
+        const double k = hyper_get(h, "kernel", 0);
+        return hyper_get(h, "out_channels", 0) * (hyper_get(h, "in_channels", 0) * k * k + 1);
+    }
+    std::string type() const override { return kType; }
+    void init_params(std::mt19937_64& rng, Init kind) override {
+        init_weights(weight_, in_c_ * k_ * k_, out_c_ * k_ * k_, kind, rng);
+        bias_.value.zero();
+    }
+    FrozenForm frozen_form() const override {
+        FrozenForm form{FrozenForm::Kind::conv};
+        form.weight = &weight_.value;
+        form.bias = &bias_.value;
+        form.kernel = k_;
+        form.stride = stride_;
+        form.padding = pad_;
+        return form;
+    }
     bool reads_output() const override { return false; }
     Hyper hyper() const override {
         return {{"in_channels", in_c_},
@@ -275,5 +298,7 @@ class Conv2D : public Layer {
     std::vector<detail::Scratch> scratch_, grad_parts_, fast_scratch_;
     std::unique_ptr<fast::Conv3x3> fwd_, bwd_;  // weights reloaded every call
 };
+
+CNN_REGISTER_LAYER(Conv2D);
 
 }  // namespace cnn

@@ -3,7 +3,7 @@
 //   backward: dx = dy W,  dW += dy^T x,  db += column sums of dy
 #pragma once
 
-#include "layer.hpp"
+#include "registry.hpp"
 
 namespace cnn {
 
@@ -14,7 +14,24 @@ class Dense : public Layer {
         weight_.init("weight", out_, in_, 1, 1, true);
         bias_.init("bias", out_, 1, 1, 1, false);
     }
-    std::string type() const override { return "dense"; }
+    static constexpr char kType[] = "dense";
+    static std::unique_ptr<Layer> from_hyper(const Hyper& h) {
+        return std::make_unique<Dense>(hyper_int(h, "in_features"), hyper_int(h, "out_features"));
+    }
+    static double stored_floats(const Hyper& h) {
+        return hyper_get(h, "out_features", 0) * (hyper_get(h, "in_features", 0) + 1);
+    }
+    std::string type() const override { return kType; }
+    void init_params(std::mt19937_64& rng, Init kind) override {
+        init_weights(weight_, in_, out_, kind, rng);
+        bias_.value.zero();
+    }
+    FrozenForm frozen_form() const override {
+        FrozenForm form{FrozenForm::Kind::dense};
+        form.weight = &weight_.value;
+        form.bias = &bias_.value;
+        return form;
+    }
     bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"in_features", in_}, {"out_features", out_}}; }
     Shape output_shape(const Shape& in) const override {
@@ -67,5 +84,7 @@ class Dense : public Layer {
     Param weight_, bias_;
     std::vector<std::vector<float, Eigen::aligned_allocator<float>>> parts_;
 };
+
+CNN_REGISTER_LAYER(Dense);
 
 }  // namespace cnn

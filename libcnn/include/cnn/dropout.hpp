@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "layer.hpp"
+#include "registry.hpp"
 
 namespace cnn {
 
@@ -24,7 +24,12 @@ class Dropout : public Layer {
     explicit Dropout(double p = 0.5, uint64_t seed = 0x5eed) : p_(p), seed_(seed) {
         check(p >= 0.0 && p < 1.0, "Dropout: p must be in [0, 1)");
     }
-    std::string type() const override { return "dropout"; }
+    static constexpr char kType[] = "dropout";
+    static std::unique_ptr<Layer> from_hyper(const Hyper& h) {
+        return std::make_unique<Dropout>(hyper_get(h, "p"));
+    }
+    std::string type() const override { return kType; }
+    FrozenForm frozen_form() const override { return {FrozenForm::Kind::reshape}; }
     bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"p", p_}}; }
     Shape output_shape(const Shape& in) const override { return in; }
@@ -75,5 +80,7 @@ class Dropout : public Layer {
     bool frozen_ = false;
     std::vector<float> mask_;
 };
+
+CNN_REGISTER_LAYER(Dropout);
 
 }  // namespace cnn

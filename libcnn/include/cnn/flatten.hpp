@@ -1,13 +1,16 @@
 // Flatten: (N, C, H, W) -> (N, C*H*W, 1, 1). The memory order is unchanged (PyTorch's flatten of NCHW).
 #pragma once
 
-#include "layer.hpp"
+#include "registry.hpp"
 
 namespace cnn {
 
 class Flatten : public Layer {
   public:
-    std::string type() const override { return "flatten"; }
+    static constexpr char kType[] = "flatten";
+    static std::unique_ptr<Layer> from_hyper(const Hyper&) { return std::make_unique<Flatten>(); }
+    std::string type() const override { return kType; }
+    FrozenForm frozen_form() const override { return {FrozenForm::Kind::reshape}; }
     bool reads_output() const override { return false; }
     Shape output_shape(const Shape& in) const override { return {int(in.size()), 1, 1}; }
     void forward(const Tensor& x, Tensor& y, const Context&) override {
@@ -19,5 +22,7 @@ class Flatten : public Layer {
         std::copy(dy.data(), dy.data() + dy.size(), dx.data());
     }
 };
+
+CNN_REGISTER_LAYER(Flatten);
 
 }  // namespace cnn

@@ -1,6 +1,7 @@
-// FrozenNet: a trained Sequential compiled for inference. BatchNorm is folded into the convolution or dense
-// layer before it (W' = W * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta), ReLU
-// and a following 2-D max-pool are fused into the convolution's output pass, dropout and flatten vanish.
+// FrozenNet: a trained Sequential compiled for inference from each layer's frozen_form(). BatchNorm is folded
+// into the convolution or dense layer before it (W' = W * gamma / sqrt(var + eps),
+// b' = (b - mean) * gamma / sqrt(var + eps) + beta), ReLU and a following 2-D max-pool are fused into the
+// convolution's output pass, dropout and flatten vanish.
 // 3×3 / stride 1 / padding 1 convolutions (with no pool or a 2×2/2 pool) run on the NHWC kernels of
 // fast_conv.hpp (Winograd, or direct for few input channels); a dense layer after them reads NHWC through
 // weights permuted once here, so no activation is ever transposed on the way. Other layers run in NCHW.
@@ -11,15 +12,8 @@
 #include <limits>
 #include <memory>
 
-#include "batchnorm.hpp"
-#include "conv2d.hpp"
-#include "dense.hpp"
-#include "dropout.hpp"
+#include "conv2d.hpp"  // the im2col kernels that general convolutions run on
 #include "fast_conv.hpp"
-#include "flatten.hpp"
-#include "global_avg_pool.hpp"
-#include "maxpool.hpp"
-#include "relu.hpp"
 #include "sequential.hpp"
 
 namespace cnn {
@@ -40,97 +34,93 @@ class FrozenNet {
         for (size_t i = 0; i < std::min(layers, net.size()); ++i) {
             Layer& l = net.layer(i);
             Shape out = l.output_shape(s);
-            if (auto* conv = dynamic_cast<Conv2D*>(&l)) {
-                Op op;
-                op.kind = Op::Conv;
-                op.in = s;
-                op.out = out;
-                op.conv_out = out;
-                op.plane_out = out;
-                op.k = conv->kernel();
-                op.stride = conv->stride();
-                op.pad = conv->padding();
-                op.weight.assign(conv->weight().value.data(),
-                                 conv->weight().value.data() + conv->weight().value.size());
-                op.bias.assign(conv->bias().value.data(),
-                               conv->bias().value.data() + conv->bias().value.size());
-                ops_.push_back(std::move(op));
-            } else if (auto* dense = dynamic_cast<Dense*>(&l)) {
-                Op op;
-                op.kind = Op::Dense;
-                op.in = s;
-                op.out = out;
-                op.weight.assign(dense->weight().value.data(),
-                                 dense->weight().value.data() + dense->weight().value.size());
-                op.bias.assign(dense->bias().value.data(),
-                               dense->bias().value.data() + dense->bias().value.size());
-                ops_.push_back(std::move(op));
-            } else if (auto* bn = dynamic_cast<BatchNorm*>(&l)) {
-                const int C = s.c;
-                std::vector<float> scale(C), shift(C);
-                for (int c = 0; c < C; ++c) {
-                    double inv = 1.0 / std::sqrt(double(bn->running_var()[c]) + bn->eps());
-                    scale[c] = float(bn->gamma().value[c] * inv);
-                    shift[c] =
-                        float(bn->beta().value[c] - bn->running_mean()[c] * bn->gamma().value[c] * inv);
-                }
-                Op* prev = ops_.empty() ? nullptr : &ops_.back();
-                if (prev && (prev->kind == Op::Conv || prev->kind == Op::Dense) && !prev->relu &&
-                    prev->pool_k == 0 && prev->out.c == C) {
-                    const size_t per_out = prev->weight.size() / C;
-                    for (int c = 0; c < C; ++c) {
-                        for (size_t j = 0; j < per_out; ++j) prev->weight[c * per_out + j] *= scale[c];
-                        prev->bias[c] = prev->bias[c] * scale[c] + shift[c];
+            const FrozenForm form = l.frozen_form();
+            using Kind = FrozenForm::Kind;
+            Op* prev = ops_.empty() ? nullptr : &ops_.back();
+            switch (form.kind) {
+                case Kind::conv:
+                case Kind::dense: {
+                    Op op;
+                    op.kind = form.kind == Kind::conv ? Op::Conv : Op::Dense;
+                    op.in = s;
+                    op.out = out;
+                    if (form.kind == Kind::conv) {
+                        op.conv_out = out;
+                        op.plane_out = out;
+                        op.k = form.kernel;
+                        op.stride = form.stride;
+                        op.pad = form.padding;
                     }
-                } else {
+                    op.weight.assign(form.weight->data(), form.weight->data() + form.weight->size());
+                    op.bias.assign(form.bias->data(), form.bias->data() + form.bias->size());
+                    ops_.push_back(std::move(op));
+                    break;
+                }
+                case Kind::channel_affine: {
+                    const int C = s.c;
+                    check(int(form.scale.size()) == C && int(form.shift.size()) == C,
+                          "FrozenNet: " + l.type() + " has an affine map of the wrong size");
+                    if (prev && (prev->kind == Op::Conv || prev->kind == Op::Dense) && !prev->relu &&
+                        prev->pool_k == 0 && prev->out.c == C) {
+                        const size_t per_out = prev->weight.size() / C;
+                        for (int c = 0; c < C; ++c) {
+                            for (size_t j = 0; j < per_out; ++j)
+                                prev->weight[c * per_out + j] *= form.scale[c];
+                            prev->bias[c] = prev->bias[c] * form.scale[c] + form.shift[c];
+                        }
+                    } else {
+                        Op op;
+                        op.kind = Op::Affine;
+                        op.in = s;
+                        op.out = out;
+                        op.weight.assign(form.scale.begin(), form.scale.end());
+                        op.bias.assign(form.shift.begin(), form.shift.end());
+                        ops_.push_back(std::move(op));
+                    }
+                    break;
+                }
+                case Kind::relu:
+                    if (prev && prev->kind != Op::MaxPool && !prev->relu) {
+                        prev->relu =
+                            true;  // max-pool after ReLU equals ReLU after max-pool, so order is free
+                    } else {
+                        Op op;
+                        op.kind = Op::Relu;
+                        op.in = s;
+                        op.out = out;
+                        ops_.push_back(std::move(op));
+                    }
+                    break;
+                case Kind::max_pool:
+                    if (prev && prev->kind == Op::Conv && prev->pool_k == 0) {
+                        prev->pool_k = form.kernel;
+                        prev->pool_stride = form.stride;
+                        prev->out = out;
+                        prev->plane_out = out;
+                    } else {
+                        Op op;
+                        op.kind = Op::MaxPool;
+                        op.in = s;
+                        op.out = out;
+                        op.plane_out = out;
+                        op.pool_k = form.kernel;
+                        op.pool_stride = form.stride;
+                        ops_.push_back(std::move(op));
+                    }
+                    break;
+                case Kind::global_avg_pool: {
                     Op op;
-                    op.kind = Op::Affine;
+                    op.kind = Op::Gap;
                     op.in = s;
                     op.out = out;
-                    op.weight.assign(scale.begin(), scale.end());
-                    op.bias.assign(shift.begin(), shift.end());
                     ops_.push_back(std::move(op));
+                    break;
                 }
-            } else if (dynamic_cast<ReLU*>(&l)) {
-                Op* prev = ops_.empty() ? nullptr : &ops_.back();
-                if (prev && prev->kind != Op::MaxPool && !prev->relu) {
-                    prev->relu = true;  // max-pool after ReLU equals ReLU after max-pool, so order is free
-                } else {
-                    Op op;
-                    op.kind = Op::Relu;
-                    op.in = s;
-                    op.out = out;
-                    ops_.push_back(std::move(op));
-                }
-            } else if (auto* pool = dynamic_cast<MaxPool2D*>(&l)) {
-                auto h = pool->hyper();
-                int k = int(hyper_get(h, "kernel")), stride = int(hyper_get(h, "stride"));
-                Op* prev = ops_.empty() ? nullptr : &ops_.back();
-                if (prev && prev->kind == Op::Conv && prev->pool_k == 0) {
-                    prev->pool_k = k;
-                    prev->pool_stride = stride;
-                    prev->out = out;
-                    prev->plane_out = out;
-                } else {
-                    Op op;
-                    op.kind = Op::MaxPool;
-                    op.in = s;
-                    op.out = out;
-                    op.plane_out = out;
-                    op.pool_k = k;
-                    op.pool_stride = stride;
-                    ops_.push_back(std::move(op));
-                }
-            } else if (dynamic_cast<GlobalAvgPool*>(&l)) {
-                Op op;
-                op.kind = Op::Gap;
-                op.in = s;
-                op.out = out;
-                ops_.push_back(std::move(op));
-            } else if (dynamic_cast<Dropout*>(&l) || dynamic_cast<Flatten*>(&l)) {
-                if (!ops_.empty()) ops_.back().out = out;  // same memory, new shape
-            } else {
-                throw std::invalid_argument("FrozenNet: unsupported layer " + l.type());
+                case Kind::reshape:
+                    if (prev) prev->out = out;  // same memory, new shape
+                    break;
+                case Kind::unsupported:
+                    throw std::invalid_argument("FrozenNet: unsupported layer " + l.type());
             }
             s = out;
         }

@@ -2,13 +2,16 @@
 //   shapes: x (N, C, H, W) -> y (N, C, 1, 1)
 #pragma once
 
-#include "layer.hpp"
+#include "registry.hpp"
 
 namespace cnn {
 
 class GlobalAvgPool : public Layer {
   public:
-    std::string type() const override { return "global_avg_pool"; }
+    static constexpr char kType[] = "global_avg_pool";
+    static std::unique_ptr<Layer> from_hyper(const Hyper&) { return std::make_unique<GlobalAvgPool>(); }
+    std::string type() const override { return kType; }
+    FrozenForm frozen_form() const override { return {FrozenForm::Kind::global_avg_pool}; }
     bool reads_output() const override { return false; }
     Shape output_shape(const Shape& in) const override { return {in.c, 1, 1}; }
 
@@ -41,5 +44,7 @@ class GlobalAvgPool : public Layer {
         });
     }
 };
+
+CNN_REGISTER_LAYER(GlobalAvgPool);
 
 }  // namespace cnn

@@ -1,4 +1,6 @@
 // The Layer interface every layer implements, and the parameters layers own.
+// A layer type is made known to model files by one registration line at the end of its header
+// (CNN_REGISTER_LAYER, registry.hpp).
 //
 // The backward contract (tested with sentinel values in tests/libcnn):
 //   forward(x, y)            writes y (resizing it) from x.
@@ -7,7 +9,9 @@
 //   zero_grad()              is separate: the caller clears gradients once per step.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +52,49 @@ inline double hyper_get(const Hyper& h, const std::string& key, double fallback)
         if (kv.first == key) return kv.second;
     return fallback;
 }
+// A hyperparameter that must be a whole number (a size or a count), read from a file that is not trusted.
+inline int hyper_int(const Hyper& h, const std::string& key) {
+    double v = hyper_get(h, key);
+    check(v >= 0 && v <= 1e6 && v == double(int(v)), "hyperparameter '" + key + "' out of range");
+    return int(v);
+}
+
+// Weight initialisation, deterministic for a generator: He (Kaiming) normal for layers followed by ReLU,
+// Glorot (Xavier) uniform otherwise.
+//   He:     W ~ N(0, 2 / fan_in)            Glorot: W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+enum class Init { He, Glorot };
+
+inline void init_weights(Param& weight, int fan_in, int fan_out, Init kind, std::mt19937_64& rng) {
+    if (kind == Init::He) {
+        std::normal_distribution<float> dist(0.0f, std::sqrt(2.0f / fan_in));
+        for (size_t i = 0; i < weight.value.size(); ++i) weight.value[i] = dist(rng);
+    } else {
+        float a = std::sqrt(6.0f / float(fan_in + fan_out));
+        std::uniform_real_distribution<float> dist(-a, a);
+        for (size_t i = 0; i < weight.value.size(); ++i) weight.value[i] = dist(rng);
+    }
+}
+
+// What a layer becomes in a FrozenNet (frozen.hpp), told in plain values so that a layer's header need not
+// know the inference kernels. FrozenNet copies what the pointers show while it compiles.
+struct FrozenForm {
+    enum class Kind {
+        unsupported,      // FrozenNet refuses a network holding this layer
+        conv,             // weight (O, C, k, k), bias (O); kernel, stride, padding
+        dense,            // weight (O, I), bias (O)
+        channel_affine,   // y[c] = scale[c] * x[c] + shift[c], folded into a convolution or dense before it
+        relu,             // y = max(x, 0), fused into the layer before it
+        max_pool,         // kernel, stride
+        global_avg_pool,  // the mean of each channel's plane
+        reshape,          // the same values in the layer's output shape (flatten; dropout in eval mode)
+    };
+    FrozenForm(Kind form_kind = Kind::unsupported) : kind(form_kind) {}
+    Kind kind;
+    const Tensor* weight = nullptr;
+    const Tensor* bias = nullptr;
+    std::vector<float> scale, shift;
+    int kernel = 0, stride = 1, padding = 0;
+};
 
 struct Context {
     ThreadPool* pool = nullptr;  // nullptr: run on the calling thread
@@ -68,6 +115,14 @@ class Layer {
     // Saved with the model but not trained (BatchNorm's running statistics).
     virtual std::vector<std::pair<std::string, Tensor*>> buffers() { return {}; }
     virtual Hyper hyper() const { return {}; }
+
+    // Sets the trainable weights from `rng` (called by initialize(), in layer order); biases start at zero.
+    virtual void init_params(std::mt19937_64& /*rng*/, Init /*kind*/) {}
+    virtual FrozenForm frozen_form() const { return {}; }
+
+    // What a model file holds for a layer of these hyperparameters (weights and buffers, in floats), checked
+    // before anything is allocated from an untrusted file. Layers with weights hide this with their own.
+    static double stored_floats(const Hyper&) { return 0; }
 
     void zero_grad() {
         for (Param* p : params()) p->grad.zero();

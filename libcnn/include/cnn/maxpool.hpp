@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "layer.hpp"
+#include "registry.hpp"
 
 namespace cnn {
 
@@ -17,7 +17,17 @@ class MaxPool2D : public Layer {
     explicit MaxPool2D(int kernel = 2, int stride = 0) : k_(kernel), stride_(stride > 0 ? stride : kernel) {
         check(kernel > 0, "MaxPool2D: invalid kernel");
     }
-    std::string type() const override { return "maxpool2d"; }
+    static constexpr char kType[] = "maxpool2d";
+    static std::unique_ptr<Layer> from_hyper(const Hyper& h) {
+        return std::make_unique<MaxPool2D>(hyper_int(h, "kernel"), hyper_int(h, "stride"));
+    }
+    std::string type() const override { return kType; }
+    FrozenForm frozen_form() const override {
+        FrozenForm form{FrozenForm::Kind::max_pool};
+        form.kernel = k_;
+        form.stride = stride_;
+        return form;
+    }
     bool reads_output() const override { return false; }
     Hyper hyper() const override { return {{"kernel", k_}, {"stride", stride_}}; }
     Shape output_shape(const Shape& in) const override {
@@ -93,5 +103,7 @@ class MaxPool2D : public Layer {
     int k_, stride_;
     std::vector<int32_t> argmax_;
 };
+
+CNN_REGISTER_LAYER(MaxPool2D);
 
 }  // namespace cnn

@@ -1,13 +1,16 @@
 // ReLU: y = max(x, 0);  dx = dy where y > 0, else 0. Any shape.
 #pragma once
 
-#include "layer.hpp"
+#include "registry.hpp"
 
 namespace cnn {
 
 class ReLU : public Layer {
   public:
-    std::string type() const override { return "relu"; }
+    static constexpr char kType[] = "relu";
+    static std::unique_ptr<Layer> from_hyper(const Hyper&) { return std::make_unique<ReLU>(); }
+    std::string type() const override { return kType; }
+    FrozenForm frozen_form() const override { return {FrozenForm::Kind::relu}; }
     bool elementwise() const override { return true; }
     bool reads_output() const override { return true; }
     Shape output_shape(const Shape& in) const override { return in; }
@@ -34,5 +37,7 @@ class ReLU : public Layer {
         });
     }
 };
+
+CNN_REGISTER_LAYER(ReLU);
 
 }  // namespace cnn

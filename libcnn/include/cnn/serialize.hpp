@@ -34,14 +34,8 @@
 #include <unistd.h>
 #endif
 
-#include "batchnorm.hpp"
-#include "conv2d.hpp"
-#include "dense.hpp"
-#include "dropout.hpp"
-#include "flatten.hpp"
-#include "global_avg_pool.hpp"
-#include "maxpool.hpp"
-#include "relu.hpp"
+#include "layers.hpp"
+#include "registry.hpp"
 #include "sequential.hpp"
 
 namespace cnn {
@@ -73,28 +67,6 @@ inline uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0) {
     crc = ~crc;
     for (size_t i = 0; i < size; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
     return ~crc;
-}
-
-// Builds a layer from its type name and hyperparameters (as stored in the model file).
-inline std::unique_ptr<Layer> make_layer(const std::string& type, const Hyper& h) {
-    auto integer = [&](const std::string& key) {
-        double v = hyper_get(h, key);
-        check(v >= 0 && v <= 1e6 && v == double(int(v)), "hyperparameter '" + key + "' out of range");
-        return int(v);
-    };
-    if (type == "conv2d")
-        return std::make_unique<Conv2D>(integer("in_channels"), integer("out_channels"), integer("kernel"),
-                                        integer("stride"), integer("padding"));
-    if (type == "batchnorm")
-        return std::make_unique<BatchNorm>(integer("channels"), hyper_get(h, "eps"),
-                                           hyper_get(h, "momentum"));
-    if (type == "relu") return std::make_unique<ReLU>();
-    if (type == "maxpool2d") return std::make_unique<MaxPool2D>(integer("kernel"), integer("stride"));
-    if (type == "global_avg_pool") return std::make_unique<GlobalAvgPool>();
-    if (type == "dropout") return std::make_unique<Dropout>(hyper_get(h, "p"));
-    if (type == "dense") return std::make_unique<Dense>(integer("in_features"), integer("out_features"));
-    if (type == "flatten") return std::make_unique<Flatten>();
-    throw std::invalid_argument("unknown layer type '" + type + "'");
 }
 
 namespace detail {
@@ -339,15 +311,10 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
             h.emplace_back(k, r.f64());
         }
         // Never allocate from unchecked numbers: the weights a layer would hold must fit in what is left.
-        double floats = 0;
-        if (type == "conv2d")
-            floats =
-                hyper_get(h, "out_channels", 0) *
-                (hyper_get(h, "in_channels", 0) * hyper_get(h, "kernel", 0) * hyper_get(h, "kernel", 0) + 1);
-        else if (type == "dense")
-            floats = hyper_get(h, "out_features", 0) * (hyper_get(h, "in_features", 0) + 1);
-        else if (type == "batchnorm")
-            floats = 4 * hyper_get(h, "channels", 0);
+        const LayerType* known = LayerRegistry::instance().find(type);
+        if (!known)
+            r.fail("layer " + std::to_string(i) + " (" + type + "): unknown layer type '" + type + "'");
+        const double floats = known->stored_floats(h);
         if (!(floats >= 0) || floats * sizeof(float) > double(r.remaining()))
             r.fail("layer " + std::to_string(i) + " (" + type +
                    ") announces more weights than the file holds");
