@@ -1,16 +1,17 @@
 // digit-server's application: the HTTP API (port 5001) and the UI's static files (port 3000), both on
 // cpp-httplib. The request logic lives in `Api`, which works on plain values (uploaded parts or a raw body
 // in, status + JSON out) so that tests and the fuzzer drive it without a socket; `App` wires it to httplib.
+//
+// Where each part lives: handlers.cpp (Api), inference_protocol.cpp (Api's /v2 routes), answers (the JSON
+// of answers and errors), routes (the one table of routes, and their registration), uploads, metrics,
+// static_files (the UI), access_log, connection (the connection pool), httplib_server (httplib's
+// internals), app.cpp (App: configuration and lifecycle).
 #pragma once
 
-#include <array>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "classifier.hpp"
+#include "metrics.hpp"
 #include "recognizer.hpp"
 
 namespace httplib {
@@ -60,38 +62,12 @@ struct Upload {
     std::string content;
 };
 
-// An HTTP answer before it meets the socket.
+// An HTTP answer before it meets the socket. Errors share one shape, {"error": "<message for people>",
+// "code": "<stable code>"}: error_reply (answers.hpp) writes them.
 struct Reply {
     int status = 200;
     std::string body;  // JSON unless content_type says otherwise
     std::string content_type = "application/json";
-};
-
-// Error replies share one shape: {"error": "<message for people>", "code": "<stable code>"}.
-Reply error_reply(int status, const std::string& code, const std::string& message);
-
-// Prometheus counters: requests by route and status, a latency histogram per route, predictions by digit.
-class Metrics {
-  public:
-    void record_request(const std::string& route, int status, double latency_seconds);
-    // An answer: counted by digit when it is one, by reason when it is not.
-    void record_prediction(const Prediction& prediction);
-    std::string render() const;  // text exposition format 0.0.4
-
-  private:
-    static constexpr std::array<double, 12> kBucketBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                             0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
-    struct Histogram {
-        std::array<std::uint64_t, kBucketBounds.size()>
-            buckets{};  // non-cumulative here, summed when rendered
-        std::uint64_t count = 0;
-        double sum = 0.0;
-    };
-    mutable std::mutex mutex_;
-    std::map<std::pair<std::string, int>, std::uint64_t> requests_;
-    std::map<std::string, Histogram> latency_;
-    std::array<std::atomic<std::uint64_t>, 10> predictions_{};
-    std::array<std::atomic<std::uint64_t>, 2> rejections_{};  // not_a_digit, low_confidence
 };
 
 // The API's logic on plain values. Thread-safe; the classifier is shared read-only once loaded.
@@ -137,7 +113,7 @@ class Api {
     // Runs `work` once one of the inference slots is free.
     template <typename Work>
     auto with_inference_slot(Work&& work) const;
-    // The same for code outside app.cpp, where the template is not visible.
+    // The same for code outside handlers.cpp, where the template is not visible.
     void run_in_inference_slot(const std::function<void()>& work) const;
 
     std::shared_ptr<const Classifier> classifier_;  // read/written with std::atomic_load/store
@@ -147,53 +123,6 @@ class Api {
     ServerOptions options_;
     mutable Metrics metrics_;
 };
-
-// Collects an upload request's body as it streams in, enforcing the limits while it does: total bytes
-// (chunked bodies have no Content-Length to check up front) and the number of file parts. httplib feeds it
-// multipart parts or raw bytes; the fuzzer feeds it directly.
-class UploadCollector {
-  public:
-    UploadCollector(std::size_t max_bytes, std::size_t max_files)
-        : max_bytes_(max_bytes), max_files_(max_files) {}
-    bool begin_part(std::string field_name, std::string filename, std::string content_type);
-    bool append(const char* data, std::size_t size);  // to the current part, or the raw body
-    void begin_raw(std::string content_type);
-
-    bool over_size() const { return over_size_; }
-    bool too_many_files() const { return too_many_files_; }
-    std::vector<Upload>& uploads() { return uploads_; }
-
-  private:
-    std::size_t max_bytes_, max_files_;
-    std::size_t total_bytes_ = 0, file_parts_ = 0;
-    bool over_size_ = false, too_many_files_ = false;
-    std::vector<Upload> uploads_;
-};
-
-// The reply to an upload request once its body has been collected without error.
-enum class RouteKind;
-Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, bool debug);
-
-// Every API route, written once: the servers register them from this table, metrics label requests by its
-// paths, known paths with another method answer 405 from it, and the connection pool picks the workers
-// from it. Both ports answer every route (same origin for the page), except "/", which is the page on the
-// UI port. server/openapi.json describes every route of this table (a test holds the two together).
-enum class RouteKind {
-    get,      // answered by `get`, no body
-    predict,  // one image: multipart field "file" or an image/* body
-    read,     // one image as /predict takes it, read as a whole number
-    batch,    // several "file" fields
-    infer,    // a JSON body: the Open Inference Protocol's inference request
-};
-struct Route {
-    const char* method;  // "GET" or "POST"
-    const char* path;
-    RouteKind kind;
-    Reply (Api::*get)() const;  // what answers a RouteKind::get route
-    bool heavy;                 // served by the workers for long requests (see ConnectionPool)
-    bool on_ui_port;
-};
-const std::vector<Route>& api_routes();
 
 // The Open Inference Protocol's name for the model this server serves, the one model under /v2/models/.
 constexpr const char* kV2ModelName = "digitnet";
@@ -231,7 +160,6 @@ class App {
   private:
     void configure_api_server(httplib::Server& server);
     void configure_ui_server(httplib::Server& server);
-    void register_api_routes(httplib::Server& server, bool ui_port);
 
     ServerOptions options_;
     std::unique_ptr<Api> api_;

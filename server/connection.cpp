@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "answers.hpp"
+
 namespace digit {
 
 using Clock = std::chrono::steady_clock;
@@ -461,8 +463,7 @@ class ConnectionPool::Connection final : public httplib::Stream {
     // the client has already sent, without waiting for more, so that closing does not reset the connection
     // under the answer before the client has read it.
     void refuse(const RequestFrame& frame, const httplib::Headers& extra_headers) {
-        const std::string body =
-            std::string("{\"code\":\"") + frame.code + "\",\"error\":\"" + frame.message + "\"}";
+        const std::string body = error_body(frame.code, frame.message);
         output_ += "HTTP/1.1 " + std::to_string(frame.status) + " " + reason_phrase(frame.status) + "\r\n";
         for (const auto& [name, value] : extra_headers) output_ += name + ": " + value + "\r\n";
         if (frame.status == 415) output_ += "Accept-Encoding: identity\r\n";  // RFC 9110 section 15.5.16

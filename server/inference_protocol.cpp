@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "answers.hpp"
 #include "app.hpp"
 
 #ifndef DIGIT_SERVER_VERSION
@@ -38,10 +39,6 @@ constexpr const char* kOutputName = "probabilities";
 constexpr int kMaxDepth = 16;
 // Values a request may hold beyond its tensor's (names, shape, id, parameters).
 constexpr std::size_t kSpareValues = 1024;
-
-Reply reply_json(int status, const json& body) {
-    return Reply{status, body.dump(), "application/json"};
-}
 
 Reply bad_request(const std::string& code, const std::string& message) {
     return error_reply(400, code, message);
@@ -153,18 +150,20 @@ bool flatten_fp32(const json& data, std::size_t expected, std::vector<float>& ou
 }  // namespace
 
 Reply Api::v2_live() const {
-    return reply_json(200, json{{"live", true}});
+    return json_reply(200, json{{"live", true}});
 }
 
 Reply Api::v2_ready() const {
-    if (!ready())
-        return reply_json(
-            503, json{{"ready", false}, {"error", "the model is still loading"}, {"code", "not_ready"}});
-    return reply_json(200, json{{"ready", true}});
+    if (!ready()) {
+        json body = error_json("not_ready", "the model is still loading");
+        body["ready"] = false;
+        return json_reply(503, body);
+    }
+    return json_reply(200, json{{"ready", true}});
 }
 
 Reply Api::v2_server_metadata() const {
-    return reply_json(
+    return json_reply(
         200, json{{"name", kServerName}, {"version", DIGIT_SERVER_VERSION}, {"extensions", json::array()}});
 }
 
@@ -174,7 +173,7 @@ Reply Api::v2_model_metadata() const {
     const json input = {
         {"name", kInputName}, {"datatype", "FP32"}, {"shape", {-1, 1, kImageSide, kImageSide}}};
     const json output = {{"name", kOutputName}, {"datatype", "FP32"}, {"shape", {-1, classifier->classes()}}};
-    return reply_json(200, json{{"name", kV2ModelName},
+    return json_reply(200, json{{"name", kV2ModelName},
                                 {"versions", {kModelVersion}},
                                 {"platform", kPlatform},
                                 {"inputs", {input}},
@@ -183,12 +182,12 @@ Reply Api::v2_model_metadata() const {
 
 Reply Api::v2_model_ready() const {
     if (!ready()) {
-        return reply_json(503, json{{"name", kV2ModelName},
-                                    {"ready", false},
-                                    {"error", "the model is still loading"},
-                                    {"code", "not_ready"}});
+        json body = error_json("not_ready", "the model is still loading");
+        body["name"] = kV2ModelName;
+        body["ready"] = false;
+        return json_reply(503, body);
     }
-    return reply_json(200, json{{"name", kV2ModelName}, {"ready", true}});
+    return json_reply(200, json{{"name", kV2ModelName}, {"ready", true}});
 }
 
 Reply Api::v2_unknown_model(const std::string& path) const {
@@ -308,7 +307,7 @@ Reply Api::v2_infer(const std::string& body) const {
                       {"shape", {count, classes}},
                       {"data", std::move(probabilities)}}}}};
     if (id != request.end()) answer["id"] = *id;
-    return reply_json(200, answer);
+    return json_reply(200, answer);
 }
 
 }  // namespace digit

@@ -31,8 +31,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
-#include "connection.hpp"
 #include "negatives.hpp"
+#include "refused_requests.hpp"
+#include "routes.hpp"
 #include "test_images.hpp"
 
 extern char** environ;
@@ -320,105 +321,6 @@ json first_body(const std::string& reply) {
     if (length_at == std::string::npos || length_at > head_end) return json();
     const std::size_t length = std::stoul(reply.substr(length_at + 16));
     return json::parse(reply.substr(head_end + 4, length), nullptr, false);
-}
-
-// A request that a proxy in front of the server might forward after another one, on the same connection:
-// the server must never answer it when it rides inside a request it refuses. /metrics says so in its answer.
-const std::string kSmuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-const std::string kSmuggledAnswer = "digit_http_requests_total";
-
-// The requests that the connection layer refuses before httplib sees them (inspect_request), each once as
-// bytes: the socket tests send them to the real server, the unit test gives them to inspect_request, and
-// tests/fuzz/corpus/upload/framing-*.http holds the same bytes for the fuzzer.
-struct RefusedRequest {
-    std::string name;
-    std::string bytes;
-    int status;
-    std::string code;
-};
-std::vector<RefusedRequest> refused_requests() {
-    const std::string post = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n";
-    const std::string chunked_body = "5\r\nabcde\r\n0\r\n\r\n";
-    auto with_fields = [](int count) {
-        std::string request = "GET / HTTP/1.1\r\nHost: x\r\n";
-        for (int i = 1; i < count; ++i) request += "X-Field-" + std::to_string(i) + ": value\r\n";
-        return request + "\r\n";
-    };
-    return {
-        // Both framings: httplib reads the body as chunked, a proxy that frames by Content-Length forwards
-        // the rest as the next request.
-        {"Content-Length and Transfer-Encoding",
-         post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggled, 400,
-         "bad_request"},
-        {"Transfer-Encoding and Content-Length",
-         post + "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n" + chunked_body + kSmuggled, 400,
-         "bad_request"},
-        // Content-Length values that disagree, or are not lengths.
-        {"two Content-Length fields that differ",
-         post + "Content-Length: 5\r\nContent-Length: 40\r\n\r\nabcde" + kSmuggled, 400, "bad_request"},
-        {"a Content-Length list of different values", post + "Content-Length: 5, 40\r\n\r\nabcde" + kSmuggled,
-         400, "bad_request"},
-        {"a negative Content-Length", post + "Content-Length: -1\r\n\r\n" + kSmuggled, 400, "bad_request"},
-        {"an overflowing Content-Length",
-         post + "Content-Length: 18446744073709551621\r\n\r\nabcde" + kSmuggled, 400, "bad_request"},
-        {"a Content-Length of 19 digits", post + "Content-Length: 1000000000000000000\r\n\r\n" + kSmuggled,
-         400, "bad_request"},
-        {"a Content-Length that is not a number", post + "Content-Length: five\r\n\r\n" + kSmuggled, 400,
-         "bad_request"},
-        {"a percent-encoded Content-Length", post + "Content-Length: %35\r\n\r\nabcde" + kSmuggled, 400,
-         "bad_request"},
-        // Transfer codings other than one final chunked (RFC 9112 sections 6.1 and 6.3).
-        {"Transfer-Encoding: gzip", post + "Transfer-Encoding: gzip\r\n\r\n" + chunked_body + kSmuggled, 400,
-         "bad_request"},
-        {"Transfer-Encoding: chunked, gzip",
-         post + "Transfer-Encoding: chunked, gzip\r\n\r\n" + chunked_body + kSmuggled, 400, "bad_request"},
-        {"Transfer-Encoding: identity",
-         post + "Transfer-Encoding: identity\r\n\r\n" + chunked_body + kSmuggled, 400, "bad_request"},
-        {"Transfer-Encoding: chunked, chunked",
-         post + "Transfer-Encoding: chunked, chunked\r\n\r\n" + chunked_body + kSmuggled, 400, "bad_request"},
-        {"Transfer-Encoding: chunked twice",
-         post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked_body + kSmuggled,
-         400, "bad_request"},
-        {"Transfer-Encoding: percent-encoded chunked",
-         post + "Transfer-Encoding: %63hunked\r\n\r\n" + chunked_body + kSmuggled, 400, "bad_request"},
-        {"Transfer-Encoding in HTTP/1.0",
-         "POST /predict HTTP/1.0\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n" +
-             chunked_body + kSmuggled,
-         400, "bad_request"},
-        {"Transfer-Encoding: gzip, chunked",
-         post + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked_body + kSmuggled, 501,
-         "not_implemented"},
-        // Lines that httplib 0.11.4 reads differently from a proxy.
-        {"a bare LF", post + "Content-Length: 5\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggled,
-         400, "bad_request"},
-        {"a bare CR", post + "Content-Length: 5\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggled,
-         400, "bad_request"},
-        {"a folded line",
-         post + "X-Folded: a\r\n Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nabcde", 400,
-         "bad_request"},
-        {"whitespace before the colon",
-         post + "Transfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + kSmuggled, 400,
-         "bad_request"},
-        {"a field without a colon", post + "Transfer-Encoding chunked\r\n\r\n", 400, "bad_request"},
-        {"a NUL in a value", post + "X-Null: a" + std::string(1, '\0') + "b\r\nContent-Length: 0\r\n\r\n",
-         400, "bad_request"},
-        // Values httplib would percent-decode into a line break; fields httplib adds itself.
-        {"a percent-encoded CRLF", "GET /healthz HTTP/1.1\r\nHost: x%0D%0ASet-Cookie: a=b\r\n\r\n", 400,
-         "bad_request"},
-        {"a REMOTE_ADDR field", "GET /healthz HTTP/1.1\r\nHost: x\r\nREMOTE_ADDR: 10.0.0.1\r\n\r\n", 400,
-         "bad_request"},
-        // A compressed body httplib would inflate past the upload limit.
-        {"Content-Encoding: gzip",
-         post + "Content-Encoding: gzip\r\nContent-Length: 5\r\n\r\nabcde" + kSmuggled, 415,
-         "unsupported_media_type"},
-        // Header limits: 100 fields, 16 KiB.
-        {"101 header fields", with_fields(101), 431, "header_fields_too_large"},
-        {"5,000 header fields (45 KB)", with_fields(5000), 431, "header_fields_too_large"},
-        {"a 17 KiB header field", "GET / HTTP/1.1\r\nX-Long: " + std::string(17 * 1024, 'a') + "\r\n\r\n",
-         431, "header_fields_too_large"},
-        {"a 17 KiB request line", "GET /" + std::string(17 * 1024, 'a') + " HTTP/1.1\r\n\r\n", 414,
-         "uri_too_long"},
-    };
 }
 
 }  // namespace
@@ -866,95 +768,6 @@ TEST_CASE("clients that stall mid-request or stream a slow body hold up no one e
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));  // the read timeout is 5 s
     for (int fd : stalled) ::close(fd);
     expect_good_prediction(c, 7);
-}
-
-TEST_CASE("request framing: when the buffered bytes hold a whole request", "[http][framing]") {
-    using digit::RequestFrame;
-    const auto state = [](const std::string& bytes) { return digit::inspect_request(bytes, 1000).state; };
-    CHECK(state("") == RequestFrame::incomplete);
-    CHECK(state("GET / HTTP/1.1\r\nHost: x\r\n") == RequestFrame::incomplete);
-    CHECK(state("GET / HTTP/1.1\r\nHost: x\r\n\r\n") == RequestFrame::ready);
-    CHECK(state("GET / HTTP/1.1\r\n\r\nGET /next") == RequestFrame::ready);
-    CHECK(digit::inspect_request("GET / HTTP/1.1\r\n\r\nGET /next", 1000).size == 18);
-    const std::string post = "POST /predict HTTP/1.1\r\ncontent-LENGTH:  5 \r\n\r\n";
-    CHECK(state(post + "abcd") == RequestFrame::incomplete);
-    CHECK(state(post + "abcde") == RequestFrame::ready);
-    CHECK(digit::inspect_request(post + "abcdeGET", 1000).size == post.size() + 5);
-    // A body too large to buffer is read as it comes; its end is known all the same.
-    const RequestFrame large =
-        digit::inspect_request("POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n", 1000);
-    CHECK(large.state == RequestFrame::ready_streaming);
-    CHECK(large.size == 41 + 1001);
-    CHECK_FALSE(large.chunked);
-    // A chunked body ends where httplib finds its end: only the header's size is known.
-    const RequestFrame chunked =
-        digit::inspect_request("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5", 1000);
-    CHECK(chunked.state == RequestFrame::ready_streaming);
-    CHECK(chunked.chunked);
-    CHECK(chunked.size == 47);
-    const std::string expect = "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
-    const RequestFrame continued = digit::inspect_request(expect, 1000);
-    CHECK(continued.state == RequestFrame::needs_continue);
-    CHECK(expect.substr(continued.expect_begin, continued.expect_end - continued.expect_begin) ==
-          "Expect: 100-Continue\r\n");
-    // An oversized body with an expectation is httplib's to refuse, before the body is sent.
-    CHECK(state("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n") ==
-          RequestFrame::ready_streaming);
-    // Still framed as they were: equal lengths repeated, a list of equal lengths, leading zeros, any case
-    // of "chunked", the identity content coding, exactly 100 fields and 16 KiB of header.
-    CHECK(state("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nabcde") ==
-          RequestFrame::ready);
-    CHECK(digit::inspect_request("POST / HTTP/1.1\r\nContent-Length: 5, 05\r\n\r\nabcde", 1000).size == 47);
-    CHECK(state("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n") == RequestFrame::ready_streaming);
-    CHECK(state("POST / HTTP/1.1\r\nContent-Encoding: identity\r\nContent-Length: 0\r\n\r\n") ==
-          RequestFrame::ready);
-    std::string hundred = "GET / HTTP/1.1\r\n";
-    for (int i = 0; i < 100; ++i) hundred += "X-Field-" + std::to_string(i) + ": value\r\n";
-    CHECK(state(hundred + "\r\n") == RequestFrame::ready);
-    const std::string head = "GET / HTTP/1.1\r\nX-Long: ";
-    const std::string full = head + std::string(digit::kMaxRequestHeader - head.size() - 4, 'a') + "\r\n\r\n";
-    REQUIRE(full.size() == digit::kMaxRequestHeader);
-    CHECK(state(full) == RequestFrame::ready);
-    CHECK(state(full.substr(0, full.size() - 2) + "a\r\n\r\n") == RequestFrame::refused);
-    // A header without end in sight is refused once it passes the limit, not waited for.
-    CHECK(state(head + std::string(digit::kMaxRequestHeader, 'a')) == RequestFrame::refused);
-    CHECK(state(head + std::string(digit::kMaxRequestHeader / 2, 'a')) == RequestFrame::incomplete);
-    // httplib reads a chunked body up to the payload limit, chunk framing allowed for, never past SIZE_MAX.
-    CHECK(digit::chunked_read_limit(100, 8000) == 100 + 8000 + 1000 + 4096);
-    CHECK(digit::chunked_read_limit(100, SIZE_MAX) == SIZE_MAX);
-    CHECK(digit::chunked_read_limit(100, SIZE_MAX / 9 * 8) == SIZE_MAX);
-}
-
-TEST_CASE("request framing: ambiguous framing and oversized headers are refused (inspect_request)",
-          "[http][framing]") {
-    for (const RefusedRequest& request : refused_requests()) {
-        INFO(request.name);
-        // The fuzzer starts from the same bytes.
-        std::string slug;
-        for (char c : request.name) {
-            if (std::isalnum(static_cast<unsigned char>(c)))
-                slug += char(std::tolower(static_cast<unsigned char>(c)));
-            else if (!slug.empty() && slug.back() != '-')
-                slug += '-';
-        }
-        if (slug.back() == '-') slug.pop_back();
-        const std::string seed =
-            std::string(DIGIT_SOURCE_DIR) + "/tests/fuzz/corpus/upload/framing-" + slug + ".http";
-        std::ifstream seed_file(seed, std::ios::binary);
-        CHECK(std::string(std::istreambuf_iterator<char>(seed_file), {}) == request.bytes);
-        const digit::RequestFrame frame = digit::inspect_request(request.bytes, 1000);
-        CHECK(frame.state == digit::RequestFrame::refused);
-        CHECK(frame.status == request.status);
-        CHECK(frame.code == request.code);
-        CHECK(std::string(frame.message).size() > 10);
-        // No prefix of the request is taken for a whole one: the refusal comes as soon as the bytes show it.
-        for (std::size_t cut = 1; cut < request.bytes.size(); cut += 1 + cut / 8) {
-            const digit::RequestFrame prefix = digit::inspect_request(request.bytes.substr(0, cut), 1000);
-            INFO("first " << cut << " bytes");
-            CHECK((prefix.state == digit::RequestFrame::incomplete ||
-                   prefix.state == digit::RequestFrame::refused));
-        }
-    }
 }
 
 TEST_CASE("request framing over a socket: refused at once, the connection closed, nothing smuggled answered",
