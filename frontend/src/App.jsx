@@ -1,14 +1,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApiClient } from './api.js';
+import { centreStrokes } from './drawing.js';
+import { formatPercent } from './format.js';
 import { notDigitVerdict, usePrediction, useReading } from './state.js';
 import { loadSamples, sampleToPng } from './samples.js';
-import DrawPad, { centreStrokes } from './components/DrawPad.jsx';
+import DrawPad from './components/DrawPad.jsx';
 import UploadPanel from './components/UploadPanel.jsx';
 import NumberPanel from './components/NumberPanel.jsx';
 import ResultPanel from './components/ResultPanel.jsx';
-import NumberResultPanel from './components/NumberResult.jsx';
+import NumberResultPanel from './components/NumberResultPanel.jsx';
 import ServerStatus from './components/ServerStatus.jsx';
-import { formatPercent } from './components/ProbabilityChart.jsx';
 
 const NARROW = '(max-width: 879px)'; // one column: the result is below the input
 

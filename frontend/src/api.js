@@ -1,7 +1,9 @@
 // The client for digit-server's HTTP API (POST /predict, POST /read, GET /model). Every failure becomes an
 // ApiError whose `kind` says what the page should tell the user.
+import { formatBytes } from './format.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024; // the server's default --max-upload-bytes
+export const ACCEPTED_TYPES = 'image/png,image/jpeg,image/bmp,image/gif'; // what the server decodes
 
 export class ApiError extends Error {
   // kind: 'network' (server unreachable), 'too_large', 'rejected' (4xx: the server's message),
@@ -28,12 +30,6 @@ export function resolveApiBase({ env = import.meta.env, location = globalThis.lo
   return '';
 }
 
-export function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
-
 async function readJson(response) {
   try {
     return await response.json();
@@ -54,7 +50,9 @@ function isBox(box) {
   return Array.isArray(box) && box.length === 4 && box.every((v) => typeof v === 'number' && Number.isFinite(v));
 }
 
-// The "not a digit" verdict of newer servers: true | false, or null when the server does not say.
+// The server's verdict on an answer (a /predict answer, or one digit of a /read answer): isDigit true | false,
+// or null when the server does not say; reason (when false) 'not_a_digit' or 'low_confidence' (torn between
+// two digits).
 function digitVerdict(body) {
   return {
     isDigit: typeof body.is_digit === 'boolean' ? body.is_digit : null,
@@ -71,6 +69,7 @@ function readDigit(entry) {
     box: entry.box,
     probabilities,
     input: isImage28(entry.input) ? entry.input : null,
+    ...digitVerdict(entry),
   };
 }
 
@@ -130,7 +129,8 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
   }
 
   // Reads a whole number written in one line. Returns { text, confidence, digits: [{ digit, confidence, box
-  // [x, y, w, h] in the image's pixels, probabilities, input (28×28 | null) }], ignored: [{ box, reason }] }.
+  // [x, y, w, h] in the image's pixels, probabilities, input (28×28 | null), isDigit, reason }], ignored:
+  // [{ box, reason }] }.
   async function read(image, { filename = image?.name || 'image.png', signal } = {}) {
     const { response, body } = await postImage('/read?debug=1', image, filename, signal);
     const digits = Array.isArray(body?.digits) ? body.digits.map(readDigit) : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError, createApiClient, formatBytes, resolveApiBase } from './api.js';
+import { ApiError, createApiClient, resolveApiBase } from './api.js';
 import { jsonResponse, probabilitiesFor, image28 } from './test/helpers.js';
 
 const png = () => new Blob([new Uint8Array(100)], { type: 'image/png' });
@@ -171,6 +171,15 @@ describe('read', () => {
     expect(result.ignored).toEqual([]);
   });
 
+  it("passes each digit's is_digit and reason on (null when the server does not say)", async () => {
+    const unsure = { ...answer.digits[1], confidence: 0.08, is_digit: false, reason: 'low_confidence' };
+    const fetchImpl = async () => jsonResponse({ ...answer, digits: [{ ...answer.digits[0], is_digit: true }, unsure, answer.digits[2]] });
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).read(png());
+    expect(result.digits[0]).toMatchObject({ isDigit: true, reason: null });
+    expect(result.digits[1]).toMatchObject({ digit: 0, confidence: 0.08, isDigit: false, reason: 'low_confidence' });
+    expect(result.digits[2]).toMatchObject({ isDigit: null, reason: null });
+  });
+
   it('keeps the marks the server left out, with their boxes', async () => {
     const fetchImpl = async () => jsonResponse({ ...answer, ignored: [{ box: [500, 30, 40, 40], reason: 'not_a_digit' }, { box: 'bad' }] });
     const result = await createApiClient({ baseUrl: '', fetchImpl }).read(png());
@@ -214,13 +223,5 @@ describe('modelInfo', () => {
     const fetchImpl = vi.fn(async () => jsonResponse({ architecture: [] }));
     await createApiClient({ baseUrl: 'http://h', fetchImpl }).modelInfo();
     expect(fetchImpl.mock.calls[0][0]).toBe('http://h/model');
-  });
-});
-
-describe('formatBytes', () => {
-  it('uses B, KB and MB', () => {
-    expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(1536)).toBe('1.5 KB');
-    expect(formatBytes(12 * 1024 * 1024)).toBe('12.0 MB');
   });
 });

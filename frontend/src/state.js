@@ -3,8 +3,6 @@
 // request is ignored (live prediction while drawing sends many).
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 
-export const LOW_CONFIDENCE = 0.6;
-
 export const initialState = { status: 'idle', result: null, error: null, source: null, resultSource: null };
 
 // status: 'idle' | 'loading' | 'done' | 'error'. While loading, the previous result stays on screen (dimmed)
@@ -33,8 +31,20 @@ export function topTwo(probabilities) {
     .slice(0, 2);
 }
 
+// Whether the server is unsure which digit this is: it answers is_digit false with the reason low_confidence
+// (the model torn between two digits, by the model's own calibrated threshold). `result` is a /predict
+// answer or one digit of a /read answer. The page has no threshold of its own.
 export function isLowConfidence(result) {
-  return result.confidence < LOW_CONFIDENCE;
+  return result?.isDigit === false && result.reason === 'low_confidence';
+}
+
+// Of a reading's digits, the least confident of those the server is unsure of, with its place: { ...digit,
+// index }; null when the server is sure of them all.
+export function leastCertainDigit(digits) {
+  return digits
+    .map((d, index) => ({ ...d, index }))
+    .filter(isLowConfidence)
+    .reduce((worst, d) => (worst === null || d.confidence < worst.confidence ? d : worst), null);
 }
 
 // When the server says the image is not a digit (newer servers add is_digit and a reason), how the page says

@@ -3,6 +3,7 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import {
   initialState,
   isLowConfidence,
+  leastCertainDigit,
   looksLikeNumber,
   notDigitVerdict,
   predictionReducer,
@@ -68,9 +69,18 @@ describe('topTwo and isLowConfidence', () => {
     const p = [0.01, 0.5, 0, 0, 0.3, 0, 0, 0.19, 0, 0];
     expect(topTwo(p).map((x) => x.digit)).toEqual([1, 4]);
   });
-  it('flags confidence under 60%', () => {
-    expect(isLowConfidence(prediction(1, 0.55))).toBe(true);
-    expect(isLowConfidence(prediction(1, 0.95))).toBe(false);
+  it('flags what the server answers low_confidence, whatever the figure', () => {
+    expect(isLowConfidence({ ...prediction(1, 0.55), isDigit: false, reason: 'low_confidence' })).toBe(true);
+    expect(isLowConfidence({ ...prediction(1, 0.08), isDigit: true })).toBe(false);
+    expect(isLowConfidence({ ...prediction(1, 0.3), isDigit: false, reason: 'not_a_digit' })).toBe(false);
+    expect(isLowConfidence(prediction(1, 0.2))).toBe(false);
+  });
+  it('finds the least confident of the digits the server is unsure of', () => {
+    const digits = reading('381', 0.95).digits;
+    expect(leastCertainDigit(digits)).toBeNull();
+    Object.assign(digits[0], { confidence: 0.09, isDigit: false, reason: 'low_confidence' });
+    Object.assign(digits[2], { confidence: 0.07, isDigit: false, reason: 'low_confidence' });
+    expect(leastCertainDigit(digits)).toMatchObject({ digit: 1, confidence: 0.07, index: 2 });
   });
 });
 

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { createRef } from 'react';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import DrawPad, { CANVAS_SIZE, WIDE_CANVAS_WIDTH, centreStrokes } from './DrawPad.jsx';
+import DrawPad from './DrawPad.jsx';
+import { CANVAS_SIZE, WIDE_CANVAS_WIDTH, centreStrokes } from '../drawing.js';
 
 const canvas = () => screen.getByTestId('draw-canvas');
 
@@ -145,8 +146,8 @@ describe('DrawPad, wide (Number mode)', () => {
     const onPredict = vi.fn();
     render(<DrawPad handle={handle} onPredict={onPredict} width={WIDE_CANVAS_WIDTH} testId="number-canvas" liveDelayMs={60_000} />);
     const strokes = [[{ x: 10, y: 10 }, { x: 10, y: 60 }]];
+    expect(handle.current.size).toEqual({ width: WIDE_CANVAS_WIDTH, height: CANVAS_SIZE });
     const moved = centreStrokes(strokes, { width: CANVAS_SIZE, height: CANVAS_SIZE }, handle.current.size);
-    expect(moved).toEqual([[{ x: 290, y: 10 }, { x: 290, y: 60 }]]);
     act(() => handle.current.load(moved));
     expect(wide()).toHaveAccessibleName('Drawing area with 1 stroke');
     expect(handle.current.strokes()).toEqual(moved);

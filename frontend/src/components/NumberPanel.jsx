@@ -2,9 +2,10 @@
 // photo of one. A photo is read as soon as it is chosen; dropping or pasting one anywhere on the page while
 // this mode is open does the same (App listens for those).
 import { useId } from 'react';
-import { formatBytes } from '../api.js';
-import DrawPad, { CANVAS_SIZE, WIDE_CANVAS_WIDTH } from './DrawPad.jsx';
-import { ACCEPTED_TYPES } from './UploadPanel.jsx';
+import { ACCEPTED_TYPES } from '../api.js';
+import { CANVAS_SIZE, WIDE_CANVAS_WIDTH } from '../drawing.js';
+import { formatBytes } from '../format.js';
+import DrawPad from './DrawPad.jsx';
 
 export default function NumberPanel({ onRead, onClear, onFile, upload, padHandle }) {
   const inputId = useId();

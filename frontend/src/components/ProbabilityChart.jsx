@@ -1,11 +1,6 @@
 // A column chart of the ten class probabilities; the predicted digit's column is highlighted. Heights are
 // set through a CSS custom property (CSSOM, which the page's Content-Security-Policy allows).
-
-export function formatPercent(p) {
-  if (p >= 0.9995) return '100%';
-  if (p < 0.0005) return '0%';
-  return `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
-}
+import { formatPercent } from '../format.js';
 
 // `ifDigit`: the image was not taken for a digit, and the columns are the probabilities among the digits
 // only, should it be one after all.

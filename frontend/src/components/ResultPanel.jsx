@@ -1,67 +1,19 @@
-// The result: the digit, large, with its confidence; a hint when the model is unsure; the probabilities;
-// the 28×28 input. When the server says the image is not a digit, the page says so plainly and shows the best
-// guess small; when the image holds several digits, it offers to read them as a number. Errors are shown
-// here too, in plain words, and the rest of the page keeps working.
+// The result: the digit, large, with its confidence; the probabilities; the 28×28 input. When the server says
+// the image is not a digit, the page says so plainly and shows the best guess small, and when the server is
+// unsure which digit it is (reason low_confidence), names the runner-up; when the image holds several digits,
+// it offers to read them as a number. Errors are shown here too (ResultCard).
+import { formatPercent } from '../format.js';
 import { isLowConfidence, looksLikeNumber, notDigitVerdict, topTwo } from '../state.js';
 import ModelInput from './ModelInput.jsx';
-import ProbabilityChart, { formatPercent } from './ProbabilityChart.jsx';
-
-const ERROR_TITLES = {
-  network: 'Cannot reach the server',
-  too_large: 'File too large',
-  rejected: 'The server could not use this file',
-  server: 'The server ran into a problem',
-  bad_response: 'Unexpected answer from the server',
-};
-
-// Errors worth a title of their own, whatever their HTTP status.
-const ERROR_TITLES_BY_CODE = {
-  empty_image: 'No ink found',
-  not_ready: 'The model is still loading',
-};
-
-export function ErrorMessage({ error }) {
-  return (
-    <div className="error" role="alert" data-testid="error">
-      <p className="error-title">{ERROR_TITLES_BY_CODE[error.code] || ERROR_TITLES[error.kind] || ERROR_TITLES.server}</p>
-      <p className="error-message" data-testid="error-message">
-        {error.message}
-      </p>
-      {error.code === 'not_ready' && <p className="error-message">Try again in a few seconds.</p>}
-      {error.code && <p className="error-code">Code: {error.code}{error.status ? ` · HTTP ${error.status}` : ''}</p>}
-    </div>
-  );
-}
-
-// The card every answer is shown in: heading, what it is about, a spinner while waiting, the error if any,
-// and the answer itself (children(result)) once there is one.
-export function ResultCard({ state, idleText, children }) {
-  const { status, result, error, source } = state;
-  const loading = status === 'loading';
-  return (
-    <section className="card result" aria-labelledby="result-heading" aria-busy={loading}>
-      <div className="card-head">
-        <h2 id="result-heading">Result</h2>
-        {source && (status === 'done' || status === 'error' || (loading && result)) && (
-          <span className="result-source">for {source.label}</span>
-        )}
-        {loading && <span className="spinner" role="status" aria-label="Recognising" />}
-      </div>
-
-      {status === 'idle' && <p className="placeholder">{idleText}</p>}
-      {loading && !result && <p className="placeholder">Recognising…</p>}
-      {status === 'error' && <ErrorMessage error={error} />}
-      {result && children(result)}
-    </section>
-  );
-}
+import ProbabilityChart from './ProbabilityChart.jsx';
+import ResultCard from './ResultCard.jsx';
 
 function LowConfidenceHint({ result }) {
   const [, second] = topTwo(result.probabilities);
   return (
     <p className="hint" data-testid="low-confidence">
-      Not sure — it could also be a {second.digit} ({formatPercent(second.probability)}). Try a larger digit, centred,
-      with one clear stroke.
+      It could also be a {second.digit} ({formatPercent(second.probability)}). Try a larger digit, centred, with one
+      clear stroke.
     </p>
   );
 }
@@ -100,7 +52,7 @@ function NumberOffer({ count, onRead }) {
 function SingleDigit({ result, stale, onReadAsNumber }) {
   const verdict = notDigitVerdict(result);
   const offer = looksLikeNumber(result) && onReadAsNumber;
-  const unsure = !verdict && isLowConfidence(result);
+  const unsure = isLowConfidence(result);
   return (
     <div className={`result-body${stale ? ' is-stale' : ''}`}>
       {verdict ? (

@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import ResultPanel from './ResultPanel.jsx';
-import { formatPercent } from './ProbabilityChart.jsx';
 import { prediction } from '../test/helpers.js';
 
 const source = { kind: 'drawing', label: 'your drawing' };
@@ -31,8 +30,8 @@ describe('ResultPanel', () => {
     expect(fills[2].style.getPropertyValue('--p')).toBe('0.8');
   });
 
-  it('gives a hint naming the runner-up when confidence is low', () => {
-    const result = prediction(4, 0.45);
+  it('gives a hint naming the runner-up when the server is unsure which digit it is', () => {
+    const result = { ...prediction(4, 0.45), isDigit: false, reason: 'low_confidence' };
     result.probabilities[9] = 0.4;
     render(<ResultPanel state={{ status: 'done', result, error: null, source }} />);
     expect(screen.getByTestId('low-confidence')).toHaveTextContent('could also be a 9 (40%)');
@@ -115,14 +114,5 @@ describe('ErrorMessage titles', () => {
     render(<ResultPanel state={{ status: 'error', result: null, error, source }} />);
     expect(screen.getByRole('alert')).toHaveTextContent(title);
     expect(screen.getByRole('alert')).toHaveTextContent('from the server');
-  });
-});
-
-describe('formatPercent', () => {
-  it('rounds sensibly', () => {
-    expect(formatPercent(0.9999)).toBe('100%');
-    expect(formatPercent(0.0001)).toBe('0%');
-    expect(formatPercent(0.053)).toBe('5.3%');
-    expect(formatPercent(0.5)).toBe('50%');
   });
 });

@@ -1,17 +1,8 @@
 // A small status badge: is the API reachable, is the model loaded, and how good is it (GET /model)?
 import { useCallback, useEffect, useState } from 'react';
+import { testAccuracy } from '../modelInfo.js';
 
 const LOADING_RETRY_MS = 2000;
-
-// The test accuracy from GET /model's training metadata (a number, or a number in a string).
-export function testAccuracy(info) {
-  const candidates = [info?.training?.test_accuracy, info?.metadata?.test_accuracy, info?.test_accuracy];
-  for (const candidate of candidates) {
-    const value = typeof candidate === 'string' ? Number.parseFloat(candidate) : candidate;
-    if (typeof value === 'number' && value > 0 && value <= 1) return value;
-  }
-  return null;
-}
 
 export default function ServerStatus({ client, retryMs = LOADING_RETRY_MS }) {
   const [status, setStatus] = useState({ state: 'checking' });

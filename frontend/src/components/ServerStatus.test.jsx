@@ -1,17 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/react';
-import ServerStatus, { testAccuracy } from './ServerStatus.jsx';
+import ServerStatus from './ServerStatus.jsx';
 import { ApiError } from '../api.js';
 import { fakeClient } from '../test/helpers.js';
-
-describe('testAccuracy', () => {
-  it('reads the training metadata as a number or a numeric string', () => {
-    expect(testAccuracy({ training: { test_accuracy: 0.9951 } })).toBe(0.9951);
-    expect(testAccuracy({ training: { test_accuracy: '0.9942' } })).toBe(0.9942);
-    expect(testAccuracy({ training: { test_accuracy: null } })).toBeNull();
-    expect(testAccuracy(null)).toBeNull();
-  });
-});
 
 describe('ServerStatus', () => {
   it('shows the model accuracy when the server is ready', async () => {

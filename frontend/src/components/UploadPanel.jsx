@@ -1,33 +1,18 @@
 // Upload: a file picker, drag and drop, paste from the clipboard (App listens for paste on the whole
 // page), a preview and a Predict button. The chosen file lives in App so that paste and the random test
 // digit can set it too.
-import { useEffect, useId, useState } from 'react';
-import { MAX_UPLOAD_BYTES, formatBytes } from '../api.js';
-
-export const ACCEPTED_TYPES = 'image/png,image/jpeg,image/bmp,image/gif';
-
-function usePreviewUrl(file) {
-  const [url, setUrl] = useState(null);
-  useEffect(() => {
-    if (!file || !file.type.startsWith('image/') || !globalThis.URL?.createObjectURL) {
-      setUrl(null);
-      return undefined;
-    }
-    const objectUrl = URL.createObjectURL(file);
-    setUrl(objectUrl);
-    return () => URL.revokeObjectURL(objectUrl);
-  }, [file]);
-  return url;
-}
+import { useId, useState } from 'react';
+import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES } from '../api.js';
+import { formatBytes } from '../format.js';
+import { useObjectUrlSrc } from '../objectUrl.js';
 
 export default function UploadPanel({ upload, onFile, onPredict, busy = false, onRandom, randomBusy = false, notice = null }) {
   const inputId = useId();
   const [dragging, setDragging] = useState(false);
-  const [previewFailed, setPreviewFailed] = useState(false);
+  const [unpreviewable, setUnpreviewable] = useState(null); // the file whose preview failed to load
   const file = upload?.file ?? null;
-  const previewUrl = usePreviewUrl(file);
-
-  useEffect(() => setPreviewFailed(false), [file]);
+  const previewSrc = useObjectUrlSrc(file);
+  const showPreview = file !== null && file.type.startsWith('image/') && unpreviewable !== file;
 
   const choose = (chosen, note = null) => {
     if (chosen) onFile({ file: chosen, note });
@@ -55,12 +40,12 @@ export default function UploadPanel({ upload, onFile, onPredict, busy = false, o
         onDragLeave={() => setDragging(false)}
         onDrop={handleDrop}
       >
-        {file && previewUrl && !previewFailed ? (
+        {showPreview ? (
           <img
+            ref={previewSrc}
             className="preview"
-            src={previewUrl}
             alt={`Preview of ${file.name || 'the chosen image'}`}
-            onError={() => setPreviewFailed(true)}
+            onError={() => setUnpreviewable(file)}
           />
         ) : (
           <div className="dropzone-empty">

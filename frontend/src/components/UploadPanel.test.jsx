@@ -47,6 +47,14 @@ describe('UploadPanel', () => {
     expect(screen.getByRole('button', { name: 'Predict' })).toBeEnabled();
   });
 
+  it('says there is no preview when the image does not load, until another file is chosen', () => {
+    const { rerender } = render(<UploadPanel upload={{ file: pngFile() }} onFile={vi.fn()} onPredict={vi.fn()} />);
+    fireEvent.error(screen.getByAltText('Preview of seven.png'));
+    expect(screen.getByText('No preview for this file')).toBeInTheDocument();
+    rerender(<UploadPanel upload={{ file: pngFile() }} onFile={vi.fn()} onPredict={vi.fn()} />);
+    expect(screen.getByAltText('Preview of seven.png')).toBeInTheDocument();
+  });
+
   it('disables Predict while busy', () => {
     render(<UploadPanel upload={{ file: pngFile() }} onFile={vi.fn()} onPredict={vi.fn()} busy />);
     expect(screen.getByRole('button', { name: 'Predict' })).toBeDisabled();

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/react';
-import NumberResultPanel, { boxPlacement } from './NumberResult.jsx';
+import NumberResultPanel from './NumberResultPanel.jsx';
 import { reading } from '../test/helpers.js';
 
 const drawing = { kind: 'drawing', label: 'your drawing', image: new Blob(['png'], { type: 'image/png' }), size: { width: 840, height: 280 } };
 const photo = { kind: 'upload', label: 'year.jpg', image: new File(['jpg'], 'year.jpg', { type: 'image/jpeg' }) };
 const percentOf = (el, property) => parseFloat(el.style[property]);
 const done = (result, about = drawing) => ({ status: 'done', result, error: null, source: about, resultSource: about });
-
-describe('boxPlacement', () => {
-  it('turns a box in image pixels into percent of the image', () => {
-    expect(boxPlacement([84, 28, 168, 140], { width: 840, height: 280 })).toEqual({
-      left: '10.000%',
-      top: '10.000%',
-      width: '20.000%',
-      height: '50.000%',
-    });
-  });
-});
 
 describe('NumberResultPanel', () => {
   it('invites the user before anything is read', () => {
@@ -58,6 +47,18 @@ describe('NumberResultPanel', () => {
     expect(screen.getByTestId('annotated-image').style.getPropertyValue('--aspect')).toBe('2');
   });
 
+  it("waits for the next photo's size before placing its boxes", () => {
+    const { rerender } = render(<NumberResultPanel state={done(reading('17'), photo)} />);
+    const img = screen.getByRole('img', { name: /image that was read/ });
+    Object.defineProperty(img, 'naturalWidth', { value: 400, configurable: true });
+    Object.defineProperty(img, 'naturalHeight', { value: 200, configurable: true });
+    fireEvent.load(img);
+    expect(screen.getAllByTestId('digit-box')).toHaveLength(2);
+    const next = { ...photo, image: new File(['jpg 2'], 'next.jpg', { type: 'image/jpeg' }) };
+    rerender(<NumberResultPanel state={done(reading('17'), next)} />);
+    expect(screen.queryAllByTestId('digit-box')).toHaveLength(0);
+  });
+
   it('draws the marks the server ignored, labelled "ignored"', () => {
     const result = { ...reading('7'), ignored: [{ box: [300, 20, 50, 50], reason: 'not_a_digit' }] };
     render(<NumberResultPanel state={done(result)} />);
@@ -76,20 +77,22 @@ describe('NumberResultPanel', () => {
     expect(screen.getByTestId('ignored-box')).toBeInTheDocument();
   });
 
-  it('names the least certain digit when the reading is unsure', () => {
+  it('names the least certain digit when the server is unsure of one', () => {
     const result = reading('381', 0.95);
     result.confidence = 0.42;
-    result.digits[1].confidence = 0.44;
+    Object.assign(result.digits[1], { confidence: 0.44, isDigit: false, reason: 'low_confidence' });
     render(<NumberResultPanel state={done(result)} />);
     expect(screen.getByTestId('number-low-confidence')).toHaveTextContent('the least certain is the 8 in place 2 (44%)');
     expect(screen.getAllByTestId('digit-box')[1]).toHaveClass('is-unsure');
+    expect(screen.getAllByTestId('digit-box')[0]).not.toHaveClass('is-unsure');
   });
 
-  it('blames the split, not a digit, when every digit is sure but the reading is not', () => {
-    const result = reading('57', 0.99);
-    result.confidence = 0.45;
+  it('takes the server at its word: no hint while it is sure of every digit, however low the confidences', () => {
+    const result = reading('57', 0.3);
+    result.confidence = 0.09;
     render(<NumberResultPanel state={done(result)} />);
-    expect(screen.getByTestId('number-low-confidence')).toHaveTextContent('Not sure where one digit ends and the next begins');
+    expect(screen.queryByTestId('number-low-confidence')).not.toBeInTheDocument();
+    expect(screen.getAllByTestId('digit-box')[0]).not.toHaveClass('is-unsure');
   });
 
   it('keeps the label of a box at the right edge over the image', () => {

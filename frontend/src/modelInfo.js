@@ -1,0 +1,11 @@
+// What the page shows of GET /model's answer.
+
+// The test accuracy from the training metadata (a number, or a number in a string); null when not given.
+export function testAccuracy(info) {
+  const candidates = [info?.training?.test_accuracy, info?.metadata?.test_accuracy, info?.test_accuracy];
+  for (const candidate of candidates) {
+    const value = typeof candidate === 'string' ? Number.parseFloat(candidate) : candidate;
+    if (typeof value === 'number' && value > 0 && value <= 1) return value;
+  }
+  return null;
+}
