@@ -10,6 +10,7 @@
 
 #include "classifier.hpp"
 #include "training.hpp"
+#include "uploads.hpp"
 
 namespace digit {
 

@@ -13,11 +13,13 @@
 #include <cnn/cnn.hpp>
 
 #include "calibrate.hpp"
-#include "negatives.hpp"
 #include "normalise.hpp"
 #include "progress.hpp"
 #include "recognizer.hpp"
+#include "synth/strokes.hpp"
+#include "synth/surfaces.hpp"
 #include "training.hpp"
+#include "uploads.hpp"
 
 namespace digit {
 namespace {
@@ -61,12 +63,11 @@ LabelledImages make_pair_samples(const LabelledImages& digits, std::size_t count
                                  float two, float restroked, float broken) {
     auto make_part = [&](std::size_t n, std::uint32_t part_seed) {
         std::mt19937 rng(part_seed);
-        std::uniform_real_distribution<float> u(0.0f, 1.0f);
         LabelledImages part;
         part.rows = kImageSide, part.cols = kWideSide;
         part.pixels.reserve(n * kWidePixels);
         while (part.count < n) {
-            const bool pair = u(rng) < two;
+            const bool pair = uniform(rng, 0, 1) < two;
             const std::size_t a = std::size_t(rng() % digits.count), b = std::size_t(rng() % digits.count);
             const int height = 36 + int(rng() % 110);
             // From overlapping by a quarter of the height to a little apart.
@@ -75,7 +76,7 @@ LabelledImages make_pair_samples(const LabelledImages& digits, std::size_t count
                                     : compose_digits(digits, {a}, height, 0.0f, 0.0f, rng),
                                float(height), restroked, rng),
                 float(height), broken, rng);
-            const GreyImage grey = put_on_surface(c, u(rng) < 0.5f ? Surface::canvas : Surface::paper, rng);
+            const GreyImage grey = put_on_surface(c, random_surface(rng), rng);
             const std::optional<ImageWide> input = wide_input(grey);
             if (!input) continue;
             part.pixels.insert(part.pixels.end(), input->begin(), input->end());

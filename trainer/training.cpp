@@ -17,6 +17,7 @@
 #include "models.hpp"
 #include "negatives.hpp"
 #include "progress.hpp"
+#include "uploads.hpp"
 
 namespace digit {
 

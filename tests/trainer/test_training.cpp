@@ -3,14 +3,17 @@
 
 #include <cnn/cnn.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include "classifier.hpp"
-#include "negatives.hpp"
 #include "pairs.hpp"
+#include "synth/doodles.hpp"
+#include "synth/strokes.hpp"
 #include "training.hpp"
 
 namespace {
@@ -268,4 +271,34 @@ TEST_CASE("restroke redraws strokes of any width with a pen of the width asked",
     CHECK(out(40, 40) == 0.0f);
     CHECK(out(40, 16) == 1.0f);  // the centre line, 24 px from the centre
     CHECK(out(40, 11) == 0.0f);  // the ring's outer edge is gone
+}
+
+TEST_CASE(
+    "Every doodle kind of the table draws ink, the splits share no kind, and an unknown kind is refused",
+    "[trainer][doodles]") {
+    const auto& training = digit::doodle_kinds(digit::NegativeSplit::training);
+    const auto& held_out = digit::doodle_kinds(digit::NegativeSplit::held_out);
+    CHECK(!training.empty());
+    CHECK(!held_out.empty());
+    std::vector<std::string> kinds = training;
+    for (const std::string& kind : held_out) {
+        CHECK(std::find(training.begin(), training.end(), kind) == training.end());
+        kinds.push_back(kind);
+    }
+    // Drawn by name only, for a third of the training doodles each (make_negatives).
+    for (const char* kind : {"composition", "blob"}) {
+        CHECK(std::find(kinds.begin(), kinds.end(), kind) == kinds.end());
+        kinds.push_back(kind);
+    }
+    std::mt19937 rng(11);
+    for (const std::string& kind : kinds) {
+        INFO(kind);
+        const digit::Coverage c = digit::draw_doodle(kind, 100, rng);
+        CHECK(c.width == 136);  // 100 px and a margin of 18% on either side
+        CHECK(c.height == 136);
+        int inked = 0;
+        for (float v : c.v) inked += v >= 0.5f;
+        CHECK(inked >= 20);  // a dot at least
+    }
+    CHECK_THROWS_AS(digit::draw_doodle("unicorn", 100, rng), std::invalid_argument);
 }
