@@ -21,12 +21,14 @@ RUN VITE_API_URL="$VITE_API_URL" npm run build
 FROM debian:bookworm AS build
 WORKDIR /src
 # The Debian packages first (a layer of its own, rebuilt only when the script changes). frontend/ is not
-# copied into this stage, so the script's `npm ci` step has nothing to do here.
+# copied into this stage, so the script's `npm ci` step has nothing to do here. Among them libsqlite3-dev
+# and libpq-dev: the feedback store (feedback/) links SQLite and PostgreSQL's libpq.
 COPY scripts/setup.sh scripts/setup.sh
 RUN scripts/setup.sh build && rm -rf /var/lib/apt/lists/*
 COPY Makefile CMakeLists.txt ./
 COPY libcnn libcnn
 COPY recognizer recognizer
+COPY feedback feedback
 COPY server server
 COPY trainer trainer
 COPY bench bench
@@ -41,10 +43,12 @@ RUN for lib in $(ldd build/bin/digit-server build/bin/digit-trainer build/bin/cn
 # ---- runtime ---------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 COPY --from=build /src/runtime-packages.txt /tmp/runtime-packages.txt
-# curl: the health check, and data/fetch-mnist.sh (its download path where npm is absent).
+# curl: the health check, and data/fetch-mnist.sh (its download path where npm is absent). libsqlite3-0
+# and libpq5 (the feedback store's SQLite and PostgreSQL client) are in the list from ldd too; they are
+# named as well, so that the runtime stage says what the server needs.
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-         $(cat /tmp/runtime-packages.txt) ca-certificates curl \
+         $(cat /tmp/runtime-packages.txt) libsqlite3-0 libpq5 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt \
     && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin digit
 WORKDIR /app
@@ -55,7 +59,11 @@ COPY data/fetch-mnist.sh /app/data/fetch-mnist.sh
 COPY scripts/train-shipped-model.sh scripts/docker-entrypoint.sh /app/scripts/
 # The shipped model, where the repository has one; a named volume mounted on /app/models starts as a copy.
 COPY models/ /app/models/
-RUN mkdir -p /app/models /app/data/mnist && chown -R digit:digit /app/models /app/data
+# /data: where `--feedback-db sqlite:/data/feedback.sqlite` keeps users' corrections (docker-compose.yml
+# mounts a named volume there, which starts with this folder's owner). SQLite writes its -wal and -shm
+# files beside the database, so the folder itself must be writable, not only the file.
+RUN mkdir -p /app/models /app/data/mnist /data && chown -R digit:digit /app/models /app/data /data \
+    && chmod 0750 /data
 USER digit
 ENV MODEL=/app/models/digitnet.cnn MNIST_DIR=/app/data/mnist API_PORT=5001 UI_PORT=3000 \
     PATH=/app/scripts:/app/data:$PATH

@@ -39,8 +39,12 @@ model: build
 	    scripts/train-shipped-model.sh $(BUILD)/bin/digit-trainer $(MNIST) $(MODEL); \
 	fi
 
+# Users' corrections (the page's "Wrong?") are kept in an SQLite file beside the datasets.
+FEEDBACK_DB ?= sqlite:data/feedback.sqlite
+
 run: build model frontend
-	$(BUILD)/bin/digit-server --model $(MODEL) --port 5001 --ui-port 3000 --ui-dir frontend/dist
+	$(BUILD)/bin/digit-server --model $(MODEL) --port 5001 --ui-port 3000 --ui-dir frontend/dist \
+	    --feedback-db $(FEEDBACK_DB)
 
 test: setup-test configure
 	cmake --build $(BUILD) -j $(JOBS)

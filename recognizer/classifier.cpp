@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 
@@ -16,6 +18,8 @@ namespace digit {
 
 struct Classifier::Impl {
     std::string path;
+    std::uint32_t crc = 0;  // of the model file's bytes as loaded
+    std::string version;
     cnn::Sequential net;
     std::unique_ptr<cnn::FrozenNet> frozen;
     // With a feature density: `frozen` stops before the last dense layer (its features go to the density
@@ -50,6 +54,19 @@ struct Classifier::Impl {
 
 namespace {
 
+// A model file read once: the network, and the CRC-32 of the bytes it was read from.
+cnn::Sequential load_counted(const std::string& path, std::uint32_t& crc,
+                             cnn::NamedTensors* extra = nullptr) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw cnn::ModelFileError(cnn::ModelFileError::Kind::NotFound, path,
+                                  "cannot open model file (missing or unreadable)");
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                          std::istreambuf_iterator<char>());
+    crc = cnn::crc32(bytes.data(), bytes.size());
+    return cnn::deserialize(bytes, path, extra);
+}
+
 // Images per FrozenNet run in predict_batch.
 constexpr size_t kBatchChunk = 8;
 
@@ -59,7 +76,7 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces, bool 
     : impl_(std::make_unique<Impl>()) {
     impl_->path = model_path;
     cnn::NamedTensors extra;
-    impl_->net = cnn::load(model_path, &extra);
+    impl_->net = load_counted(model_path, impl_->crc, &extra);
     const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
     if (in != cnn::Shape{1, kImageSide, kImageSide} || out.size() < 2 || out.size() > 1000)
         throw std::runtime_error(model_path + ": not an image classifier of 28x28 inputs (input " + in.str() +
@@ -111,6 +128,17 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces, bool 
                                          " classes, the digit model " + std::to_string(impl_->classes));
         }
     }
+    {
+        // The file's name and a checksum of the files loaded, each CRC-32 taken of the very bytes loaded
+        // (the file is read once: a pipe works, and a file replaced meanwhile cannot give a wrong version),
+        // so that a new file under the same name, or new companions beside it, make another version.
+        const std::uint32_t crcs[3] = {impl_->crc, impl_->pairs ? impl_->pairs->checksum() : 0u,
+                                       impl_->numbers ? impl_->numbers->impl_->crc : 0u};
+        char hex[9];
+        std::snprintf(hex, sizeof hex, "%08x",
+                      unsigned(cnn::crc32(reinterpret_cast<const std::uint8_t*>(crcs), sizeof crcs)));
+        impl_->version = std::filesystem::path(model_path).filename().string() + "@" + hex;
+    }
     // A workspace grows to the largest run it serves: a batch chunk (kBatchChunk images) covers single
     // images too.
     const std::vector<float> blank(kBatchChunk * kImagePixels, 0.0f);
@@ -123,6 +151,10 @@ Classifier::Classifier(const std::string& model_path, int warm_workspaces, bool 
 }
 
 Classifier::~Classifier() = default;
+
+const std::string& Classifier::version() const {
+    return impl_->version;
+}
 
 std::vector<Prediction> Classifier::predict_batch(const std::vector<Image28>& images,
                                                   Decision decision) const {
@@ -216,6 +248,7 @@ std::string number_model_beside(const std::string& model_path) {
 
 struct PairReader::Impl {
     std::string path;
+    std::uint32_t crc = 0;
     cnn::Sequential net;
     std::unique_ptr<cnn::FrozenNet> frozen;
     float mean = kMnistMean, std = kMnistStd, temperature = 1.0f;
@@ -225,7 +258,7 @@ struct PairReader::Impl {
 
 PairReader::PairReader(const std::string& model_path) : impl_(std::make_unique<Impl>()) {
     impl_->path = model_path;
-    impl_->net = cnn::load(model_path);
+    impl_->net = load_counted(model_path, impl_->crc);
     const cnn::Shape in = impl_->net.input_shape(), out = impl_->net.output_shape();
     if (in != cnn::Shape{1, kImageSide, kWideSide} || out.size() != 110)
         throw std::runtime_error(model_path + ": not a pair reader of 28x56 inputs with 110 outputs (input " +
@@ -239,6 +272,10 @@ PairReader::PairReader(const std::string& model_path) : impl_(std::make_unique<I
 }
 
 PairReader::~PairReader() = default;
+
+std::uint32_t PairReader::checksum() const {
+    return impl_->crc;
+}
 
 const std::string& PairReader::path() const {
     return impl_->path;
@@ -502,6 +539,7 @@ nlohmann::json Classifier::info() const {
         {"architecture", get("architecture")},
         {"layers", layers},
         {"parameters", impl_->parameters},
+        {"model_version", impl_->version},
         {"classes", impl_->classes},
         {"decision",
          {{"temperature", impl_->calibration.temperature},

@@ -130,6 +130,7 @@ class PairReader {
     PairReader& operator=(const PairReader&) = delete;
     std::vector<PairPrediction> read(const std::vector<ImageWide>& images) const;  // thread-safe
     const std::string& path() const;
+    std::uint32_t checksum() const;  // CRC-32 of the file's bytes as loaded
     // Parameter count, temperature and the training metadata stored in the model file.
     nlohmann::json info() const;
 
@@ -178,6 +179,9 @@ class Classifier {
 
     // Architecture, parameter count, input normalisation and the training metadata stored in the model file.
     nlohmann::json info() const;
+    // The model file's name and a checksum of the files loaded ("digitnet.cnn@1f2e3d4c"): what answers
+    // carry as model_version, so that a correction says which model it corrects.
+    const std::string& version() const;
 
   private:
     struct Impl;

@@ -4,7 +4,8 @@
 #   scripts/setup.sh build   the C++ toolchain and libraries (what `make build` and the Docker image need)
 #   scripts/setup.sh run     + Node.js and the frontend's npm modules (`make run`)
 #   scripts/setup.sh train   + Fashion-MNIST and handwriting fonts (the negatives of not-a-digit training)
-#   scripts/setup.sh test    + those, chromium, docker-compose, clang, python3 and strace for the tests, and the npm
+#   scripts/setup.sh test    + those, chromium, docker-compose, clang, python3, strace, PostgreSQL (the feedback
+#                            store's tests start their own server) and sqlite3 for the tests, and the npm
 #                            modules of the Kubernetes manifest test (tests/deploy) and of the OpenAPI
 #                            document's lint and contract test (tests/openapi) (`make test`)
 set -euo pipefail
@@ -12,7 +13,7 @@ mode=${1:-build}
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libeigen3-dev libstb-dev libcpp-httplib-dev
-          libcli11-dev catch2 nlohmann-json3-dev zlib1g-dev ca-certificates curl)
+          libcli11-dev catch2 nlohmann-json3-dev zlib1g-dev libsqlite3-dev libpq-dev ca-certificates curl)
 # What is not a digit: Fashion-MNIST and handwriting fonts, for training the model to refuse and for the
 # tests that measure it on families it never saw.
 negatives=(dataset-fashion-mnist fonts-dejavu-core fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans
@@ -22,7 +23,8 @@ if [ "$mode" = test ] || [ "$mode" = train ]; then
     packages+=("${negatives[@]}")
 fi
 if [ "$mode" = test ]; then
-    packages+=(chromium docker-compose clang clang-format libclang-rt-14-dev python3 wrk strace)
+    packages+=(chromium docker-compose clang clang-format libclang-rt-14-dev python3 wrk strace postgresql
+               sqlite3)
 fi
 # Node.js: a machine that has it (Vite 7 needs 20 or later) keeps its own; Debian's is installed otherwise.
 if { [ "$mode" = run ] || [ "$mode" = test ]; } && ! command -v npm >/dev/null; then

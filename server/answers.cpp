@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -22,7 +23,7 @@ std::string error_body(const std::string& code, const std::string& message) {
 }
 
 Reply error_reply(int status, const std::string& code, const std::string& message) {
-    return Reply{status, error_body(code, message), "application/json"};
+    return Reply{status, error_body(code, message), "application/json", {}};
 }
 
 std::pair<const char*, const char*> default_error_for(int status) {
@@ -62,7 +63,7 @@ int http_status(ErrorCode code) {
 }
 
 Reply json_reply(int status, const json& body) {
-    return Reply{status, body.dump(), "application/json"};
+    return Reply{status, body.dump(), "application/json", {}};
 }
 
 double rounded(double value, double scale) {
@@ -87,9 +88,17 @@ json box_json(const Box& box) {
 json prediction_json(const Prediction& prediction, const Image28* input) {
     json probabilities = json::array();
     for (float p : prediction.probabilities) probabilities.push_back(rounded(p));
+    // The share the answer's confidence leaves to "not a digit": confidence = probabilities[digit] x (1 -
+    // this), so that the ten digits' joint chances and this one sum to 1 and the chosen digit's is the
+    // confidence (the page draws them so, one figure per thing). 0 for a model without that output.
+    const float best =
+        prediction.probabilities.empty() ? 0.0f : prediction.probabilities[std::size_t(prediction.digit)];
+    const float not_a_digit =
+        best > 0.0f ? std::clamp(1.0f - prediction.confidence / best, 0.0f, 1.0f) : 0.0f;
     json answer = {{"predicted_digit", prediction.digit},
                    {"confidence", rounded(prediction.confidence)},
                    {"probabilities", std::move(probabilities)},
+                   {"not_a_digit_probability", rounded(not_a_digit)},
                    {"is_digit", prediction.is_digit}};
     if (!prediction.is_digit) answer["reason"] = rejection_name(prediction.reason);
     if (input != nullptr) answer["input"] = input_json(*input);
@@ -122,7 +131,8 @@ json reading_json(const NumberReading& reading, bool debug) {
 
 void apply_reply(const Reply& reply, httplib::Response& res) {
     res.status = reply.status;
-    res.set_content(reply.body, reply.content_type.c_str());
+    for (const auto& [name, value] : reply.headers) res.set_header(name.c_str(), value);
+    if (reply.status != 204) res.set_content(reply.body, reply.content_type.c_str());
 }
 
 }  // namespace digit

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -100,6 +101,18 @@ void configure_uploads(httplib::Server& server, std::size_t max_upload) {
     });
 }
 
+// The operator's token: the file's first line, at least 16 characters.
+std::string read_admin_token(const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    if (!in || !std::getline(in, token)) throw std::runtime_error("--admin-token-file: cannot read " + path);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+        token.pop_back();
+    if (token.size() < 16)
+        throw std::runtime_error("--admin-token-file: " + path + " holds a token shorter than 16 characters");
+    return token;
+}
+
 }  // namespace
 
 App::App(ServerOptions options)
@@ -107,6 +120,20 @@ App::App(ServerOptions options)
       api_(std::make_unique<Api>(options_)),
       api_server_(std::make_unique<PooledServer>()),
       ui_server_(std::make_unique<PooledServer>()) {
+    if (!options_.feedback_db.empty()) {
+        feedback::StoreLimits limits;
+        limits.max_rows = options_.feedback_max_rows;
+        limits.max_bytes = options_.feedback_max_bytes;
+        try {
+            api_->set_feedback_store(feedback::open_store(options_.feedback_db, limits,
+                                                          options_.threads + options_.heavy_threads));
+        } catch (const feedback::StoreError& e) {
+            throw std::runtime_error(std::string("--feedback-db: ") + e.what());
+        }
+    }
+    if (!options_.admin_token_file.empty())
+        api_->set_admin_token(read_admin_token(options_.admin_token_file));
+    api_->set_reloader([this](std::string& problem) { return reload_model(problem); });
     configure_api_server(*api_server_);
     configure_ui_server(*ui_server_);
     // Quick requests (a single upload of modest size) on one worker per core, in the order they come; batches
@@ -141,11 +168,13 @@ void App::configure_api_server(httplib::Server& server) {
     configure_common(server, options_, &api_->metrics());
     // Browsers call the API from the UI's origin (port 3000, or a dev server): allow any origin; the API
     // holds no cookies or credentials to protect.
-    server.set_default_headers({{"Access-Control-Allow-Origin", "*"},
-                                {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
-                                {"Access-Control-Allow-Headers", "Content-Type"},
-                                {"Access-Control-Max-Age", "86400"},
-                                {"X-Content-Type-Options", "nosniff"}});
+    server.set_default_headers(
+        {{"Access-Control-Allow-Origin", "*"},
+         {"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"},
+         {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Delete-Token"},
+         {"Access-Control-Expose-Headers", "Retry-After"},
+         {"Access-Control-Max-Age", "86400"},
+         {"X-Content-Type-Options", "nosniff"}});
     configure_uploads(server, options_.max_upload_bytes);
 
     register_api_routes(server, *api_, false);
@@ -204,11 +233,50 @@ void App::start() {
     }
     api_thread_ = std::thread([this] { api_server_->listen_after_bind(); });
     started_ = true;
+    if (api_->feedback_enabled()) retention_thread_ = std::thread([this] { enforce_retention(); });
+}
+
+void App::enforce_retention() {
+    feedback::Store* store = api_->feedback_store();
+    std::unique_lock<std::mutex> lock(retention_mutex_);
+    while (!stopping_) {
+        lock.unlock();
+        const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+        try {
+            const std::int64_t removed =
+                store->purge_before(now - std::int64_t(options_.feedback_retention_days) * 86400);
+            if (removed > 0)
+                std::fprintf(stderr, "digit-server: retention: %lld corrections older than %d days deleted\n",
+                             (long long)removed, options_.feedback_retention_days);
+        } catch (const feedback::StoreError& e) {
+            std::fprintf(stderr, "digit-server: retention: %s (retried within the hour)\n", e.what());
+        }
+        lock.lock();
+        retention_wake_.wait_for(lock, std::chrono::hours(1), [this] { return stopping_; });
+    }
 }
 
 void App::load_model() {
     api_->set_classifier(
         std::make_shared<const Classifier>(options_.model_path, options_.threads + options_.heavy_threads));
+}
+
+bool App::reload_model(std::string& problem) {
+    // One reload at a time; the old model serves until the new one is in.
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    try {
+        load_model();
+    } catch (const std::exception& e) {
+        problem = e.what();
+        api_->metrics().record_reload(false);
+        std::fprintf(stderr, "digit-server: reload refused, the old model serves on: %s\n", problem.c_str());
+        return false;
+    }
+    api_->metrics().record_reload(true);
+    std::fprintf(stderr, "digit-server: model reloaded: %s\n", api_->model_version().c_str());
+    return true;
 }
 
 void App::stop() {
@@ -217,6 +285,11 @@ void App::stop() {
 }
 
 void App::request_stop() {
+    {
+        std::lock_guard<std::mutex> lock(retention_mutex_);
+        stopping_ = true;
+    }
+    retention_wake_.notify_all();
     if (started_.load()) {
         // httplib's stop() only acts on a running server: wait for listeners that are still starting.
         for (int i = 0;
@@ -233,6 +306,12 @@ void App::request_stop() {
 void App::wait() {
     if (api_thread_.joinable()) api_thread_.join();
     if (ui_thread_.joinable()) ui_thread_.join();
+    {
+        std::lock_guard<std::mutex> lock(retention_mutex_);
+        stopping_ = true;
+    }
+    retention_wake_.notify_all();
+    if (retention_thread_.joinable()) retention_thread_.join();
     api_server_->join_connections();
     ui_server_->join_connections();
 }

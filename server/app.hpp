@@ -11,7 +11,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,7 +23,9 @@
 
 #include "classifier.hpp"
 #include "metrics.hpp"
+#include "rate_limit.hpp"
 #include "recognizer.hpp"
+#include "store.hpp"
 
 namespace httplib {
 class Server;
@@ -52,6 +56,28 @@ struct ServerOptions {
     int read_timeout_ms = 5000;  // per read: a client that stalls frees its thread after this long
     int write_timeout_ms = 5000;
     DecodeOptions pipeline;
+
+    // Corrections (POST /feedback): kept only with a database (sqlite:PATH or postgresql://...).
+    std::string feedback_db;
+    int feedback_retention_days = 30;
+    double feedback_per_minute = 20;  // per client, a token bucket refilled at this rate ...
+    double feedback_burst = 10;       // ... holding this many; 0 per minute: no limit
+    std::int64_t feedback_max_rows = 100000;
+    std::int64_t feedback_max_bytes = std::int64_t(2) << 30;
+    std::size_t feedback_max_upload_bytes = 2u << 20;  // an upload larger is kept without its original bytes
+    // The operator's routes (GET /feedback, GET /feedback/export, POST /admin/reload): a bearer token read
+    // from this file; off without it.
+    std::string admin_token_file;
+};
+
+// What a handler may know of the request beyond its body. `client` is the peer's address, used for the rate
+// limit and never stored.
+struct RequestInfo {
+    std::string client;
+    std::string path;
+    std::string authorization;  // the Authorization header
+    std::string delete_token;   // X-Delete-Token
+    std::map<std::string, std::string> query;
 };
 
 // One uploaded file: a multipart part, or the whole body of a raw image/* request.
@@ -68,6 +94,7 @@ struct Reply {
     int status = 200;
     std::string body;  // JSON unless content_type says otherwise
     std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;  // beyond the defaults (Retry-After, ...)
 };
 
 // The API's logic on plain values. Thread-safe; the classifier is shared read-only once loaded.
@@ -86,6 +113,27 @@ class Api {
     // POST /read: the same upload as /predict, read as a whole number -> {"text", "confidence", "digits"}.
     // `debug` adds each digit's 28x28 as "input".
     Reply read(const std::vector<Upload>& uploads, bool debug) const;
+
+    // POST /feedback: a correction (multipart: file, label, kind, consent, predicted, model_version), kept
+    // with the 28x28 input(s) the model saw -> 201 {"id", "delete_token"}. feedback.cpp.
+    Reply feedback(const std::vector<Upload>& parts, const RequestInfo& request) const;
+    Reply feedback_delete(const RequestInfo& request) const;  // DELETE /feedback/{id}, X-Delete-Token
+    Reply feedback_list(const RequestInfo& request) const;    // GET /feedback (operator)
+    Reply feedback_export(const RequestInfo& request) const;  // GET /feedback/export (operator)
+    Reply admin_reload(const RequestInfo& request) const;     // POST /admin/reload (operator)
+
+    // The store corrections go to (none: /feedback answers 404), the operator's token (empty: the operator's
+    // routes answer 404), and what reloads the model files (App::reload_model).
+    void set_feedback_store(std::shared_ptr<feedback::Store> store) { store_ = std::move(store); }
+    bool feedback_enabled() const { return store_ != nullptr; }
+    feedback::Store* feedback_store() const { return store_.get(); }
+    // The loaded model's version ("" before it is loaded).
+    std::string model_version() const {
+        const auto classifier = std::atomic_load(&classifier_);
+        return classifier ? classifier->version() : std::string();
+    }
+    void set_admin_token(std::string token) { admin_token_ = std::move(token); }
+    void set_reloader(std::function<bool(std::string& problem)> reload) { reload_ = std::move(reload); }
 
     Reply welcome() const;
     Reply health() const;
@@ -116,7 +164,14 @@ class Api {
     // The same for code outside handlers.cpp, where the template is not visible.
     void run_in_inference_slot(const std::function<void()>& work) const;
 
+    // Answers the operator's routes may give before their work: 404 when off, 401 without the token.
+    bool admin_refused(const RequestInfo& request, Reply& refusal) const;
+
     std::shared_ptr<const Classifier> classifier_;  // read/written with std::atomic_load/store
+    std::shared_ptr<feedback::Store> store_;
+    std::string admin_token_;
+    std::function<bool(std::string&)> reload_;
+    mutable RateLimiter feedback_limiter_;
     mutable std::mutex slots_mutex_;
     mutable std::condition_variable slot_freed_;
     mutable int free_slots_ = 1;
@@ -143,6 +198,10 @@ class App {
     void start();
     // Loads the model file; throws std::runtime_error naming the file and the problem.
     void load_model();
+    // Loads the model files afresh (SIGHUP, POST /admin/reload) while the old model serves: requests in
+    // flight finish on it, new ones take the new one. A file that cannot be loaded is refused and the old
+    // model kept; false then, with the problem, which is logged and counted in /metrics.
+    bool reload_model(std::string& problem);
     void request_stop();  // stops both listeners; returns at once (safe from another thread)
     void stop();          // request_stop() + wait()
     void wait();          // until the listeners have stopped
@@ -159,12 +218,19 @@ class App {
 
   private:
     void configure_api_server(httplib::Server& server);
+    void enforce_retention();
     void configure_ui_server(httplib::Server& server);
 
     ServerOptions options_;
     std::unique_ptr<Api> api_;
     std::unique_ptr<PooledServer> api_server_, ui_server_;
     std::thread api_thread_, ui_thread_;
+    // Retention: rows older than --feedback-retention-days are deleted at start and every hour.
+    std::thread retention_thread_;
+    std::mutex retention_mutex_;
+    std::condition_variable retention_wake_;
+    bool stopping_ = false;
+    std::mutex reload_mutex_;
     int api_port_ = -1, ui_port_ = -1;
     std::atomic<bool> started_{false};
 };

@@ -46,6 +46,7 @@ Api::Api(ServerOptions options) : options_(std::move(options)) {
     free_slots_ = options_.max_concurrent_inferences > 0
                       ? options_.max_concurrent_inferences
                       : int(std::max(1u, std::thread::hardware_concurrency()));
+    feedback_limiter_.configure(options_.feedback_per_minute, options_.feedback_burst);
 }
 
 template <typename Work>
@@ -96,15 +97,18 @@ Reply Api::readiness() const {
 Reply Api::model_info() const {
     const auto classifier = std::atomic_load(&classifier_);
     if (!classifier) return error_reply(503, "not_ready", "the model is still loading");
-    return json_reply(200, classifier->info());
+    json info = classifier->info();
+    // Whether corrections are kept here: the page shows its "Wrong?" button only then.
+    info["feedback"] = {{"enabled", store_ != nullptr}};
+    return json_reply(200, info);
 }
 
 Reply Api::metrics_text() const {
-    return Reply{200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8"};
+    return Reply{200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 
 Reply Api::openapi() const {
-    return Reply{200, std::string(openapi_document()), "application/json"};
+    return Reply{200, std::string(openapi_document()), "application/json", {}};
 }
 
 Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
@@ -122,6 +126,7 @@ Reply Api::predict(const std::vector<Upload>& uploads, bool debug) const {
     metrics_.record_prediction(prediction);
     json answer = prediction_json(prediction, debug ? &input.image : nullptr);
     answer["digit_count"] = settle_digit_count(input, *classifier);
+    answer["model_version"] = classifier->version();
     return json_reply(200, answer);
 }
 
@@ -160,6 +165,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
             metrics_.record_prediction(prediction);
             result = prediction_json(prediction, debug ? &images[image_of_file[i]] : nullptr);
             result["digit_count"] = settle_digit_count(counted[image_of_file[i]], *classifier);
+            result["model_version"] = classifier->version();
         } else {
             result = json::parse(errors[i].body);
             result["status"] = errors[i].status;
@@ -167,7 +173,7 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
         result["filename"] = files[i]->filename;
         results.push_back(std::move(result));
     }
-    return json_reply(200, json{{"results", std::move(results)}});
+    return json_reply(200, json{{"results", std::move(results)}, {"model_version", classifier->version()}});
 }
 
 Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
@@ -184,7 +190,9 @@ Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
         const NumberReading reading = read_found_number(trace, *classifier);
         for (const ReadDigit& d : reading.digits) metrics_.record_prediction(d.prediction);
         for (const ReadDigit& d : reading.ignored) metrics_.record_prediction(d.prediction);
-        return json_reply(200, reading_json(reading, debug));
+        json answer = reading_json(reading, debug);
+        answer["model_version"] = classifier->version();
+        return json_reply(200, answer);
     } catch (const ImageError& e) {
         return error_reply(http_status(e.code()), e.code_name(), e.what());
     }

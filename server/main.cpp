@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <thread>
@@ -39,6 +40,30 @@ int main(int argc, char** argv) {
     cli.add_option("--max-upload-bytes", options.max_upload_bytes, "Largest request body accepted")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t(1), std::size_t(1) << 31));
+    cli.add_option(
+        "--feedback-db", options.feedback_db,
+        "Keep users' corrections (POST /feedback) here: sqlite:PATH or postgresql://...; off without");
+    cli.add_option("--feedback-retention-days", options.feedback_retention_days,
+                   "Delete corrections older than this many days")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 36500));
+    cli.add_option("--feedback-per-minute", options.feedback_per_minute,
+                   "Corrections a client may send a minute (0: no limit), after a burst of --feedback-burst")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e6));
+    cli.add_option("--feedback-burst", options.feedback_burst, "Corrections a client may send at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1e6));
+    cli.add_option("--feedback-max-rows", options.feedback_max_rows, "Corrections kept at most (then 507)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 40));
+    cli.add_option("--feedback-max-bytes", options.feedback_max_bytes,
+                   "Bytes of corrections kept at most (then 507)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 50));
+    cli.add_option("--admin-token-file", options.admin_token_file,
+                   "A file holding the operator's bearer token (GET /feedback, /feedback/export, "
+                   "POST /admin/reload); off without");
     CLI11_PARSE(cli, argc, argv);
 
     // glibc gives every thread that allocates its own malloc arena, which multiplies resident memory for
@@ -50,6 +75,7 @@ int main(int argc, char** argv) {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);                    // reload the model files
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // inherited by every thread started below
     signal(SIGPIPE, SIG_IGN);
 
@@ -69,10 +95,18 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, ", UI on http://%s:%d", options.host.c_str(), app.ui_port());
         std::fprintf(stderr, "\n");
         std::thread signal_waiter([&app, &stop_signals] {
-            int signal_number = 0;
-            sigwait(&stop_signals, &signal_number);
-            std::fprintf(stderr, "digit-server: signal %d, stopping\n", signal_number);
-            app.request_stop();
+            for (;;) {
+                int signal_number = 0;
+                sigwait(&stop_signals, &signal_number);
+                if (signal_number == SIGHUP) {
+                    std::string problem;
+                    app.reload_model(problem);  // logged and counted either way
+                    continue;
+                }
+                std::fprintf(stderr, "digit-server: signal %d, stopping\n", signal_number);
+                app.request_stop();
+                return;
+            }
         });
         app.wait();
         // wait() also returns if a listener fails on its own; make sure the signal thread can finish.

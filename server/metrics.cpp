@@ -26,6 +26,14 @@ void Metrics::record_prediction(const Prediction& prediction) {
         predictions_[std::size_t(prediction.digit)].fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::record_feedback(FeedbackResult result) {
+    feedback_[std::size_t(result)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::record_reload(bool succeeded) {
+    reloads_[succeeded ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string Metrics::render() const {
     std::ostringstream out;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -59,6 +67,15 @@ std::string Metrics::render() const {
         << "# TYPE digit_rejections_total counter\n"
         << "digit_rejections_total{reason=\"not_a_digit\"} " << rejections_[0].load() << "\n"
         << "digit_rejections_total{reason=\"low_confidence\"} " << rejections_[1].load() << "\n";
+    out << "# HELP digit_feedback_total Corrections sent (POST /feedback), by what became of them.\n"
+        << "# TYPE digit_feedback_total counter\n";
+    const char* const results[] = {"stored", "refused", "rate_limited", "full", "unavailable"};
+    for (std::size_t i = 0; i < feedback_.size(); ++i)
+        out << "digit_feedback_total{result=\"" << results[i] << "\"} " << feedback_[i].load() << "\n";
+    out << "# HELP digit_model_reloads_total Model reloads (SIGHUP, POST /admin/reload), by result.\n"
+        << "# TYPE digit_model_reloads_total counter\n"
+        << "digit_model_reloads_total{result=\"success\"} " << reloads_[1].load() << "\n"
+        << "digit_model_reloads_total{result=\"failure\"} " << reloads_[0].load() << "\n";
     return out.str();
 }
 

@@ -1,5 +1,5 @@
 // Prometheus counters for GET /metrics: requests by route and status, a latency histogram per route,
-// predictions by digit and rejections by reason.
+// predictions by digit and rejections by reason, corrections kept or refused, model reloads.
 #pragma once
 
 #include <array>
@@ -19,6 +19,10 @@ class Metrics {
     void record_request(const std::string& route, int status, double latency_seconds);
     // An answer: counted by digit when it is one, by reason when it is not.
     void record_prediction(const Prediction& prediction);
+    // A POST /feedback that reached the store (or was refused before it), by what became of it.
+    enum class FeedbackResult { stored, refused, rate_limited, full, unavailable };
+    void record_feedback(FeedbackResult result);
+    void record_reload(bool succeeded);
     std::string render() const;  // text exposition format 0.0.4
 
   private:
@@ -35,6 +39,8 @@ class Metrics {
     std::map<std::string, Histogram> latency_;
     std::array<std::atomic<std::uint64_t>, 10> predictions_{};
     std::array<std::atomic<std::uint64_t>, 2> rejections_{};  // not_a_digit, low_confidence
+    std::array<std::atomic<std::uint64_t>, 5> feedback_{};    // by FeedbackResult
+    std::array<std::atomic<std::uint64_t>, 2> reloads_{};     // failed, succeeded
 };
 
 }  // namespace digit

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 
@@ -13,30 +14,57 @@ namespace digit {
 
 const std::vector<Route>& api_routes() {
     static const std::vector<Route> kRoutes = {
-        {"GET", "/", RouteKind::get, &Api::welcome, false, false},
-        {"GET", "/healthz", RouteKind::get, &Api::health, false, true},
-        {"GET", "/readyz", RouteKind::get, &Api::readiness, false, true},
-        {"GET", "/model", RouteKind::get, &Api::model_info, false, true},
-        {"GET", "/metrics", RouteKind::get, &Api::metrics_text, false, true},
-        {"POST", "/predict", RouteKind::predict, nullptr, false, true},
-        {"POST", "/predict/batch", RouteKind::batch, nullptr, true, true},
-        {"POST", "/read", RouteKind::read, nullptr, false, true},
-        {"GET", "/openapi.json", RouteKind::get, &Api::openapi, false, true},
+        {"GET", "/", RouteKind::get, &Api::welcome, nullptr, false, false},
+        {"GET", "/healthz", RouteKind::get, &Api::health, nullptr, false, true},
+        {"GET", "/readyz", RouteKind::get, &Api::readiness, nullptr, false, true},
+        {"GET", "/model", RouteKind::get, &Api::model_info, nullptr, false, true},
+        {"GET", "/metrics", RouteKind::get, &Api::metrics_text, nullptr, false, true},
+        {"POST", "/predict", RouteKind::predict, nullptr, nullptr, false, true},
+        {"POST", "/predict/batch", RouteKind::batch, nullptr, nullptr, true, true},
+        {"POST", "/read", RouteKind::read, nullptr, nullptr, false, true},
+        // Corrections (feedback.cpp): kept only with --feedback-db; the operator's routes only with
+        // --admin-token-file.
+        {"POST", "/feedback", RouteKind::feedback, nullptr, nullptr, false, true},
+        {"DELETE", "/feedback/{id}", RouteKind::request, nullptr, &Api::feedback_delete, false, true},
+        {"GET", "/feedback", RouteKind::request, nullptr, &Api::feedback_list, false, true},
+        {"GET", "/feedback/export", RouteKind::request, nullptr, &Api::feedback_export, true, true},
+        {"POST", "/admin/reload", RouteKind::request, nullptr, &Api::admin_reload, false, false},
+        {"GET", "/openapi.json", RouteKind::get, &Api::openapi, nullptr, false, true},
         // The Open Inference Protocol (inference_protocol.cpp). Inference bodies over max_buffered_body go
         // to the heavy workers by their size, as uploads do.
-        {"GET", "/v2/health/live", RouteKind::get, &Api::v2_live, false, true},
-        {"GET", "/v2/health/ready", RouteKind::get, &Api::v2_ready, false, true},
-        {"GET", "/v2", RouteKind::get, &Api::v2_server_metadata, false, true},
-        {"GET", "/v2/models/digitnet", RouteKind::get, &Api::v2_model_metadata, false, true},
-        {"GET", "/v2/models/digitnet/ready", RouteKind::get, &Api::v2_model_ready, false, true},
-        {"POST", "/v2/models/digitnet/infer", RouteKind::infer, nullptr, false, true},
+        {"GET", "/v2/health/live", RouteKind::get, &Api::v2_live, nullptr, false, true},
+        {"GET", "/v2/health/ready", RouteKind::get, &Api::v2_ready, nullptr, false, true},
+        {"GET", "/v2", RouteKind::get, &Api::v2_server_metadata, nullptr, false, true},
+        {"GET", "/v2/models/digitnet", RouteKind::get, &Api::v2_model_metadata, nullptr, false, true},
+        {"GET", "/v2/models/digitnet/ready", RouteKind::get, &Api::v2_model_ready, nullptr, false, true},
+        {"POST", "/v2/models/digitnet/infer", RouteKind::infer, nullptr, nullptr, false, true},
     };
     return kRoutes;
 }
 
+bool path_matches(const std::string& route_path, std::string_view path) {
+    std::size_t r = 0, p = 0;
+    while (r < route_path.size()) {
+        if (route_path[r] == '{') {
+            // One non-empty segment of hex digits stands for {name}, as in exact_path_pattern.
+            const std::size_t close = route_path.find('}', r);
+            std::size_t end = p;
+            while (end < path.size() && std::isxdigit(static_cast<unsigned char>(path[end]))) ++end;
+            if (end == p || (end < path.size() && path[end] != '/')) return false;
+            r = close + 1;
+            p = end;
+        } else {
+            if (p >= path.size() || path[p] != route_path[r]) return false;
+            ++r;
+            ++p;
+        }
+    }
+    return p == path.size();
+}
+
 std::string route_label(const std::string& path) {
     for (const Route& route : api_routes())
-        if (path == route.path) return route.path;
+        if (path_matches(route.path, path)) return route.path;
     return "other";
 }
 
@@ -53,10 +81,17 @@ bool asks_heavy_route(std::string_view request) {
 
 namespace {
 
-// httplib matches paths as regular expressions: a route's path, matched as written.
+// httplib matches paths as regular expressions: a route's path, matched as written, a {name} segment as one
+// segment of hex digits (the ids of corrections), so that /feedback/export is never taken for an id.
 std::string exact_path_pattern(const std::string& path) {
     std::string pattern;
-    for (char c : path) {
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        const char c = path[i];
+        if (c == '{' && path.find('}', i) != std::string::npos) {
+            pattern += "[0-9A-Fa-f]+";
+            i = path.find('}', i);
+            continue;
+        }
         if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) pattern += '\\';
         pattern += c;
     }
@@ -127,6 +162,23 @@ void register_api_routes(httplib::Server& server, const Api& api, bool ui_port) 
             });
         } else if (route.kind == RouteKind::infer) {
             server.Post(pattern, inference_handler(api, api.options().max_upload_bytes));
+        } else if (route.kind == RouteKind::request) {
+            // No body is read (one sent is drained); the answer comes from the request's headers and path.
+            const auto answer = route.answer;
+            auto respond = [&api, answer](const httplib::Request& req, httplib::Response& res) {
+                apply_reply((api.*answer)(request_info(req)), res);
+            };
+            auto respond_after_body = [respond](const httplib::Request& req, httplib::Response& res,
+                                                const httplib::ContentReader& reader) {
+                drain_body(req, reader);
+                respond(req, res);
+            };
+            if (std::strcmp(route.method, "GET") == 0)
+                server.Get(pattern, respond);
+            else if (std::strcmp(route.method, "DELETE") == 0)
+                server.Delete(pattern, respond_after_body);
+            else
+                server.Post(pattern, respond_after_body);
         } else {
             server.Post(pattern, upload_handler(api, route.kind));
         }
@@ -151,7 +203,7 @@ void register_api_routes(httplib::Server& server, const Api& api, bool ui_port) 
         if (methods.find("POST") == std::string::npos) server.Post(pattern, refuse_with_body);
         server.Put(pattern, refuse_with_body);
         server.Patch(pattern, refuse_with_body);
-        server.Delete(pattern, refuse_with_body);
+        if (methods.find("DELETE") == std::string::npos) server.Delete(pattern, refuse_with_body);
     }
     for (const std::string& pattern : other_model_patterns(ui_port)) {
         auto unknown = [&api](const httplib::Request& req, httplib::Response& res) {

@@ -1,5 +1,6 @@
 #include "uploads.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "answers.hpp"
@@ -42,11 +43,28 @@ bool UploadCollector::append(const char* data, std::size_t size) {
     }
     if (uploads_.empty() || too_many_files_) return true;
     Upload& current = uploads_.back();
-    if (current.field_name == "file") current.content.append(data, size);  // other fields are not kept
+    if (current.field_name == "file") {
+        current.content.append(data, size);
+    } else if (current.content.size() < kMaxFieldBytes) {
+        // Text fields (a correction's label, kind, consent) are kept up to a bound, and marked when longer,
+        // so that a long one is refused rather than read cut short.
+        current.content.append(data, std::min(size, kMaxFieldBytes + 1 - current.content.size()));
+    }
     return true;
 }
 
-Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, bool debug) {
+RequestInfo request_info(const httplib::Request& req) {
+    RequestInfo info;
+    info.client = req.remote_addr;
+    info.path = req.path;
+    info.authorization = req.get_header_value("Authorization");
+    info.delete_token = req.get_header_value("X-Delete-Token");
+    for (const auto& [key, value] : req.params) info.query.emplace(key, value);
+    return info;
+}
+
+Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, const RequestInfo& request,
+                    bool debug) {
     if (kind == RouteKind::batch && collected.too_many_files()) {
         return error_reply(
             413, "batch_too_large",
@@ -55,6 +73,7 @@ Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, 
     // One-image routes ignore extra "file" parts.
     if (kind == RouteKind::batch) return api.predict_batch(collected.uploads(), debug);
     if (kind == RouteKind::read) return api.read(collected.uploads(), debug);
+    if (kind == RouteKind::feedback) return api.feedback(collected.uploads(), request);
     return api.predict(collected.uploads(), debug);
 }
 
@@ -100,7 +119,7 @@ httplib::Server::HandlerWithContentReader upload_handler(const Api& api, RouteKi
                 reply = error_reply(400, "bad_request", "the request body could not be read");
             }
         } else {
-            reply = finish_upload(api, kind, collector, debug_requested(req));
+            reply = finish_upload(api, kind, collector, request_info(req), debug_requested(req));
         }
         apply_reply(reply, res);
     };

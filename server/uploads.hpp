@@ -20,6 +20,7 @@ enum class RouteKind;  // routes.hpp
 // multipart parts or raw bytes.
 class UploadCollector {
   public:
+    static constexpr std::size_t kMaxFieldBytes = 1024;  // of a part that is not a file
     UploadCollector(std::size_t max_bytes, std::size_t max_files)
         : max_bytes_(max_bytes), max_files_(max_files) {}
     bool begin_part(std::string field_name, std::string filename, std::string content_type);
@@ -38,7 +39,11 @@ class UploadCollector {
 };
 
 // The reply to an upload request once its body has been collected without error.
-Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, bool debug);
+Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, const RequestInfo& request,
+                    bool debug);
+
+// What a handler may know of the request (app.hpp): the peer's address, path, two headers, the query.
+RequestInfo request_info(const httplib::Request& req);
 
 // The handler of an upload route (RouteKind predict, read or batch): a multipart body or an image/* one,
 // within api.options()' limits, answered by the Api; 400, 413 or 415 when the body cannot be one.

@@ -1,4 +1,5 @@
-// digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict, read).
+// digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict, read), and
+// learn from users' corrections (feedback export, finetune).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "calibrate.hpp"
 #include "classifier.hpp"
 #include "dataset.hpp"
+#include "feedback.hpp"
 #include "numbers.hpp"
 #include "pairs.hpp"
 #include "recognizer.hpp"
@@ -261,6 +263,48 @@ int main(int argc, char** argv) {
     read->add_option("--debug-dir", debug_dir,
                      "write PNGs per image (grey, ink, kept, the digits' boxes, each 28x28) here");
 
+    // Users' corrections: out of the server's database, and into a model.
+    auto* feedback =
+        app.add_subcommand("feedback", "users' corrections kept by digit-server (POST /feedback)");
+    feedback->require_subcommand(1);
+    std::string feedback_db, feedback_out;
+    auto* feedback_export = feedback->add_subcommand(
+        "export", "write the corrections as IDX images and labels, and a CSV of them");
+    feedback_export
+        ->add_option("--db", feedback_db, "the server's --feedback-db: sqlite:PATH or postgresql://...")
+        ->required();
+    feedback_export->add_option("--out", feedback_out, "folder to write into (created if missing)")
+        ->required();
+
+    digit::FinetuneOptions ft;
+    auto* finetune = app.add_subcommand(
+        "finetune",
+        "fine-tune a model on exported corrections with MNIST replayed; write it only if it is better");
+    finetune->add_option("--model", ft.model, "the model the corrections correct")->required();
+    finetune->add_option("--feedback", ft.feedback_dir, "a folder written by feedback export")->required();
+    finetune->add_option("--data", ft.data_dir, "the MNIST folder (replayed, and the test set judged on)")
+        ->required();
+    finetune->add_option("--out", ft.out, "the fine-tuned model, written only when it is better")->required();
+    finetune->add_option("--epochs", ft.epochs, "epochs over the replayed MNIST digits")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    finetune->add_option("--lr", ft.lr, "Adam learning rate, cosine decay")->capture_default_str();
+    finetune->add_option("--replay", ft.replay, "MNIST training digits per epoch (0: all)")
+        ->capture_default_str();
+    finetune->add_option("--negatives", ft.negatives, "not-a-digit negatives per family replayed")
+        ->capture_default_str();
+    finetune
+        ->add_option("--density-digits", ft.density_digits,
+                     "training digits of the calibration's feature density")
+        ->capture_default_str();
+    finetune
+        ->add_option("--min-mnist-accuracy", ft.min_mnist_accuracy,
+                     "the MNIST test accuracy the new model must keep")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    finetune->add_option("--seed", ft.seed, "random seed")->capture_default_str();
+    finetune->add_option("--threads", ft.threads, "threads (default: all cores)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -290,6 +334,25 @@ int main(int argc, char** argv) {
         }
         if (*predict) return run_predict(model, images, debug_dir);
         if (*read) return run_read(model, images, debug_dir);
+        if (*feedback_export) {
+            const digit::ExportSummary s = digit::export_feedback(feedback_db, feedback_out);
+            std::printf(
+                "%zu corrections, %zu images written to %s (%zu numbers left out: their text and pieces "
+                "differ)\n",
+                s.corrections, s.images, feedback_out.c_str(), s.skipped);
+            return 0;
+        }
+        if (*finetune) {
+            std::signal(SIGINT, request_stop);
+            std::signal(SIGTERM, request_stop);
+            const digit::FinetuneResult r = digit::finetune(ft);
+            if (!r.written) {
+                std::printf("%s not written: %s\n", ft.out.c_str(), r.reason.c_str());
+                return 2;
+            }
+            std::printf("%s written\n", ft.out.c_str());
+            return 0;
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "digit-trainer: %s\n", e.what());
         return 1;

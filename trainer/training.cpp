@@ -369,6 +369,7 @@ TrainResult train(const TrainOptions& o) {
         if (!o.quiet) std::fprintf(stderr, "%zu training digits drawn as uploads\n", upload_set.count);
     }
     const int uploads_per_batch = upload_set.count > 0 ? std::max(1, o.batch_size / 4) : 0;
+    const int extra_per_batch = o.extra && o.extra->count > 0 ? std::max(1, o.batch_size / 4) : 0;
 
     TrainResult result;
     const auto run_start = Clock::now();
@@ -387,7 +388,7 @@ TrainResult train(const TrainOptions& o) {
             make_batch(train_set, order, first, count, o.augment ? &augmenter : nullptr, aug_seed, mean, std,
                        bx, by);
             std::mt19937_64 pick_rng(aug_seed * 31 + uint64_t(b));
-            // Extra rows after the digits: digits drawn as uploads, then negatives.
+            // Extra rows after the digits: digits drawn as uploads, the extra set, then negatives.
             auto append = [&](const LabelledImages& set, int rows, uint64_t salt) {
                 std::vector<size_t> picked(static_cast<size_t>(rows));
                 for (size_t& i : picked) i = size_t(pick_rng() % set.count);
@@ -401,6 +402,8 @@ TrainResult train(const TrainOptions& o) {
                 by.insert(by.end(), ey.begin(), ey.end());
             };
             if (uploads_per_batch > 0) append(upload_set, uploads_per_batch, 0x632BE59Bull);
+            if (extra_per_batch > 0) append(*o.extra, extra_per_batch, 0x85EBCA6Bull);
+            // Negatives last: the outlier-exposure loss takes the batch's last rows for them.
             if (negatives_per_batch > 0) append(negative_set, negatives_per_batch, 0x9E3779B9ull);
         };
         ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),

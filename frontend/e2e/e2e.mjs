@@ -10,7 +10,9 @@
 // the repository), CHROMIUM (default /usr/bin/chromium).
 //
 // At desktop (1280×800) and phone (390×844) sizes: upload a PNG of a handwritten 7 made from an MNIST test
-// digit → the page shows 7 and ten bars; draw a 1 with the mouse → the page shows 1 (live prediction);
+// digit → the page shows 7 and eleven bars (the ten digits and "not a digit", summing to 100%, the 7's the
+// confidence printed, "not a digit" the server's figure); draw a 1 with the mouse → the page shows 1 (live
+// prediction), its chart checked the same way;
 // upload a text file → the page shows the server's message; every API call goes to the page's own origin.
 // Number mode, at those sizes and on a phone held sideways (844×390): write 2024 with mouse strokes on the
 // wide canvas → the page shows 2024 and four boxes, each over its digit; upload a photo-like picture of 3759
@@ -18,15 +20,23 @@
 // also: two digits drawn on the square canvas → the page offers to read them as a number, and does; a star
 // → the page shows the server's verdict (not a digit, or the digit). Also: ?api-port= still points the page
 // at the API port, and the page reports an unreachable server.
+// Corrections (the server keeps them in a temporary SQLite file, --feedback-db): at desktop and phone sizes,
+// the drawn 1 → Wrong?, another digit, consent, Send → "Thanks — kept.", the POST carrying the very PNG of
+// the /predict request, and the operator's GET /feedback lists the row; Delete it → "Deleted." and the row is
+// gone; a new answer closes the correction. On the desktop the same for the number drawn in Number mode.
+// Last, a server started without --feedback-db: the page offers no "Wrong?".
 // A screenshot of each step goes to SCREENSHOT_DIR. Exit status 0 only if every check passes.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { formatPercent } from '../src/format.js';
 import { idxImage, parseIdx } from '../src/idx.js';
+import { multipartFields } from './multipart.mjs';
 import { mnistDigitToPng } from './png.mjs';
 import { layoutDigits, numberStrokes, photoOfNumber, photoOfStrokes } from './strokes.mjs';
 
@@ -50,6 +60,7 @@ const VIEWPORTS = [
 ];
 const DRAWN_NUMBER = '2024';
 const PHOTO_NUMBER = '3759';
+const CONSENT = 'Keep this image to improve the model. You can delete it with the link shown.';
 
 const results = [];
 function record(name, ok, detail = '') {
@@ -101,9 +112,14 @@ async function waitForHttp(url, isDone, deadline) {
   throw new Error(`${url} did not become ready (last answer: ${last})`);
 }
 
-function startServer(apiPort, uiPort) {
-  const args = ['--model', config.model, '--host', '127.0.0.1', '--port', String(apiPort), '--ui-port', String(uiPort), '--ui-dir', config.uiDir, '--threads', '2'];
+// Every digit-server started, for the watchdog to stop.
+const servers = [];
+
+// extraArgs: more flags (the feedback database, the operator's token).
+function startServer(apiPort, uiPort, extraArgs = []) {
+  const args = ['--model', config.model, '--host', '127.0.0.1', '--port', String(apiPort), '--ui-port', String(uiPort), '--ui-dir', config.uiDir, '--threads', '2', ...extraArgs];
   const child = spawn(config.server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push(child);
   const log = [];
   const keep = (data) => {
     log.push(String(data));
@@ -156,6 +172,41 @@ async function waitForDigit(page, digit) {
   }
   return (await testId(page, 'confidence').textContent()).trim();
 }
+
+// The chart beside the answer on screen (`answer`: the /predict JSON; `printed`: the confidence the page prints
+// for it, e.g. "95%"): eleven bars, the ten digits then "not a digit"; the chosen digit's bar shows the printed
+// confidence, "not a digit" the server's not_a_digit_probability (from an older server, which does not send it,
+// 1 − confidence / probabilities[chosen]), and the eleven add up to 100% within their rounding.
+async function checkChart(page, answer, printed) {
+  const bars = await page.locator('[data-testid="probability-bars"] > li').evaluateAll((items) =>
+    items.map((li) => ({
+      name: li.getAttribute('aria-label'),
+      value: li.querySelector('.bar-value').textContent.trim(),
+      label: li.querySelector('.bar-label').textContent.replace(/\s+/g, ' ').trim(),
+    })),
+  );
+  const labels = bars.map((b) => b.label).join(' ');
+  if (labels !== '0 1 2 3 4 5 6 7 8 9 not a digit') throw new Error(`the bars are labelled "${labels}"`);
+  const unread = bars.find((b) => b.name !== `${b.label}: ${b.value}`);
+  if (unread) throw new Error(`a bar shows ${unread.value} but reads "${unread.name}" to a screen reader`);
+  const digit = answer.predicted_digit;
+  const chosen = bars[digit];
+  if (chosen.value !== printed) throw new Error(`the ${digit}'s bar shows ${chosen.value}, the page prints ${printed}`);
+  const sent = typeof answer.not_a_digit_probability === 'number';
+  const notADigit = sent
+    ? answer.not_a_digit_probability
+    : Math.max(0, Math.min(1, 1 - answer.confidence / answer.probabilities[digit]));
+  if (bars[10].value !== formatPercent(notADigit)) {
+    throw new Error(`"not a digit" shows ${bars[10].value}, the server's figure is ${formatPercent(notADigit)}`);
+  }
+  const values = bars.map((b) => Number.parseFloat(b.value));
+  const total = values.reduce((a, b) => a + b, 0);
+  const slack = values.reduce((a, v) => a + (v >= 10 ? 0.5 : 0.05), 0);
+  if (Math.abs(total - 100) > slack + 1e-9) throw new Error(`the bars add up to ${total.toFixed(1)}%`);
+  return `the ${digit}'s bar ${chosen.value}, not a digit ${bars[10].value} (${sent ? 'sent' : 'derived: the server sends no not_a_digit_probability'}), total ${total.toFixed(1)}%`;
+}
+
+const answerOf = async (request) => (await request.response()).json();
 
 async function selectTab(page, name) {
   await page.getByRole('tab', { name }).click();
@@ -241,9 +292,73 @@ function checkBoxesOverDigits(shown, expected) {
   return `${boxes.length} boxes (${boxes.map((b) => b.label.trim()).join(', ')}) over a ${Math.round(shown.frame.width)}×${Math.round(shown.frame.height)} image`;
 }
 
+// The corrections the server keeps, as its operator lists them (GET /feedback with the bearer token).
+async function keptCorrections(admin) {
+  const response = await fetch(`${admin.api}/feedback?limit=1000`, { headers: { Authorization: `Bearer ${admin.token}` } });
+  if (response.status !== 200) throw new Error(`GET /feedback answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  return (await response.json()).corrections;
+}
+
+// The answer on screen came from the latest /predict or /read request (`route`): Wrong?, then choose(panel)
+// gives the right label, consent, Send. The POST /feedback must carry that request's very image and the
+// answer's model_version; the operator's list must hold the row; Delete it must remove it again.
+// shots: { open, kept }, names for screenshots of the screen scrolled to the panel (either may be null).
+async function correctAndDelete({ page, shot, admin, lastSent }, { route, kind, predicted, label, choose, shots = null }) {
+  const answerRequest = lastSent[route];
+  if (!answerRequest) throw new Error(`the page made no ${route} request`);
+  const answer = await (await answerRequest.response()).json();
+  await page.getByRole('button', { name: 'Wrong?' }).click();
+  const panel = testId(page, 'correction');
+  await choose(panel);
+  const send = panel.getByRole('button', { name: 'Send' });
+  if (await send.isEnabled()) throw new Error('Send is enabled before consent is given');
+  await panel.getByRole('checkbox', { name: CONSENT, exact: true }).check();
+  if (!(await send.isEnabled())) throw new Error('Send stays disabled after consent');
+  await panel.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  const shotOpen = shots?.open && (await shot(shots.open, { fullPage: false }));
+
+  const posted = page.waitForResponse((r) => new URL(r.url()).pathname === '/feedback' && r.request().method() === 'POST');
+  await send.click();
+  const response = await posted;
+  if (response.status() !== 201) throw new Error(`POST /feedback answered ${response.status()}: ${(await response.text()).slice(0, 200)}`);
+  const { id } = await response.json();
+  const fieldsOf = async (request) => multipartFields(request.postDataBuffer(), await request.headerValue('content-type'));
+  const sent = await fieldsOf(response.request());
+  const image = (await fieldsOf(answerRequest)).file?.data;
+  if (!image || !sent.file?.data.equals(image)) {
+    throw new Error(`the image sent to /feedback (${sent.file?.data.length} bytes) is not the one sent to ${route} (${image?.length} bytes)`);
+  }
+  const wanted = { label, kind, consent: 'true', predicted, model_version: answer.model_version };
+  for (const [name, value] of Object.entries(wanted)) {
+    const got = sent[name]?.data.toString();
+    if (got !== value) throw new Error(`the field ${name} is ${got === undefined ? 'missing' : `"${got}"`}, not "${value}"`);
+  }
+  const message = testId(page, 'correction-message');
+  await page.waitForFunction(() => document.querySelector('[data-testid="correction-message"]')?.textContent.startsWith('Thanks — kept.'));
+  const row = (await keptCorrections(admin)).find((c) => c.id === id);
+  if (!row) throw new Error(`the server lists no correction ${id}`);
+  const rowWanted = { kind, label, predicted, model_version: answer.model_version, upload_bytes: image.length };
+  for (const [name, value] of Object.entries(rowWanted)) {
+    if (row[name] !== value) throw new Error(`the kept row has ${name} ${JSON.stringify(row[name])}, not ${JSON.stringify(value)}`);
+  }
+  const shotKept = shots?.kept && (await shot(shots.kept, { fullPage: false }));
+
+  const removed = page.waitForResponse((r) => new URL(r.url()).pathname === `/feedback/${id}` && r.request().method() === 'DELETE');
+  await panel.getByRole('button', { name: 'Delete it' }).click();
+  const removal = await removed;
+  if (removal.status() !== 204) throw new Error(`DELETE /feedback/${id} answered ${removal.status()}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="correction-message"]')?.textContent === 'Deleted.');
+  if ((await keptCorrections(admin)).some((c) => c.id === id)) throw new Error(`correction ${id} is still listed after Delete`);
+  const said = (await message.textContent()).trim();
+  return [`${kind} ${JSON.stringify(predicted)} → ${JSON.stringify(label)}: kept (${id.slice(0, 8)}…, the ${image.length}-byte image of the ${route} request, ${answer.model_version}), then "${said}" and gone`, shotOpen, shotKept]
+    .filter(Boolean)
+    .join('; ');
+}
+
 // Draw and Upload: one digit.
-async function singleDigitSteps({ page, v, shot, inputs }) {
-  await check(`${v}: upload an MNIST 7 → shows 7 and ten bars`, async () => {
+async function singleDigitSteps(t) {
+  const { page, v, shot, inputs, lastSent } = t;
+  await check(`${v}: upload an MNIST 7 → shows 7 and eleven bars, the 7's the confidence printed`, async () => {
     await selectTab(page, 'Upload');
     await testId(page, 'file-input').setInputFiles({ name: 'mnist-seven.png', mimeType: 'image/png', buffer: inputs.seven.png });
     const preview = page.getByAltText('Preview of mnist-seven.png');
@@ -253,10 +368,9 @@ async function singleDigitSteps({ page, v, shot, inputs }) {
     });
     await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
     const confidence = await waitForDigit(page, 7);
-    const bars = await page.locator('[data-testid="probability-bars"] > li').count();
-    if (bars !== 10) throw new Error(`${bars} bars instead of 10`);
+    const chart = await checkChart(page, await answerOf(lastSent['/predict']), confidence.replace(/ confident$/, ''));
     await testId(page, 'model-input').waitFor();
-    return `${confidence}; ${await shot('1-upload-7')}`;
+    return `${confidence}; ${chart}; ${await shot('1-upload-7')}`;
   });
 
   await check(`${v}: draw a 1 with the mouse → shows 1 (live prediction)`, async () => {
@@ -275,7 +389,26 @@ async function singleDigitSteps({ page, v, shot, inputs }) {
     if (!(await page.getByRole('tabpanel', { name: 'Draw' }).getByRole('button', { name: 'Predict' }).isEnabled())) {
       throw new Error('Predict is disabled with a drawing on the canvas');
     }
-    return `${confidence}; ${await shot('2-draw-1')}`;
+    const chart = await checkChart(page, await answerOf(lastSent['/predict']), confidence.replace(/ confident$/, ''));
+    return `${confidence}; ${chart}; ${await shot('2-draw-1')}`;
+  });
+
+  await check(`${v}: Wrong? → another digit, consent, Send → kept on the server; Delete it → gone`, async () => {
+    const predicted = (await testId(page, 'predicted-digit').textContent()).trim();
+    const label = predicted === '7' ? '4' : '7';
+    const choose = async (panel) => {
+      const radio = panel.getByRole('radio', { name: label, exact: true });
+      // The visible key, as a person presses it (the radio itself is visually hidden).
+      await panel.locator('label.digit-choice').filter({ has: page.getByRole('radio', { name: label, exact: true }) }).click();
+      if (!(await radio.isChecked())) throw new Error(`the ${label} is not chosen`);
+    };
+    return correctAndDelete(t, { route: '/predict', kind: 'digit', predicted, label, choose, shots: { open: '11-correction-panel', kept: '12-correction-kept' } });
+  });
+
+  await check(`${v}: a new answer closes the correction`, async () => {
+    await page.getByRole('tabpanel', { name: 'Draw' }).getByRole('button', { name: 'Predict' }).click();
+    await page.getByRole('button', { name: 'Wrong?' }).waitFor();
+    if (await testId(page, 'correction').count()) throw new Error('the correction of the previous answer is still shown');
   });
 
   await check(`${v}: Clear empties the canvas and disables Predict`, async () => {
@@ -310,7 +443,8 @@ async function singleDigitSteps({ page, v, shot, inputs }) {
 }
 
 // Number mode: a number written with the mouse on the wide canvas, then a photo of one.
-async function numberSteps({ page, spec, v, shot, inputs }) {
+async function numberSteps(t) {
+  const { page, spec, v, shot, inputs } = t;
   const panel = () => page.getByRole('tabpanel', { name: 'Number' });
 
   await check(`${v}: Number mode: the wide canvas fits the screen with its buttons`, async () => {
@@ -348,6 +482,20 @@ async function numberSteps({ page, spec, v, shot, inputs }) {
     if (tiles !== DRAWN_NUMBER.length) throw new Error(`${tiles} 28×28 images instead of ${DRAWN_NUMBER.length}`);
     return `${confidence}; ${boxes}; ${await shot('6-number-draw-2024')}`;
   });
+
+  if (spec.name === 'desktop') {
+    await check(`${v}: Number mode: Wrong? → the text read, corrected, consent, Send → kept; Delete it → gone`, async () => {
+      const predicted = (await testId(page, 'number-text').textContent()).trim();
+      const label = predicted === '2025' ? '2024' : '2025';
+      const choose = async (panel) => {
+        const field = panel.getByRole('textbox', { name: 'The right number' });
+        const shown = await field.inputValue();
+        if (shown !== predicted) throw new Error(`the field holds "${shown}", not the text read, "${predicted}"`);
+        await field.fill(label);
+      };
+      return correctAndDelete(t, { route: '/read', kind: 'number', predicted, label, choose, shots: { open: '13-number-correction', kept: null } });
+    });
+  }
 
   await check(`${v}: Number mode: upload a photo of ${PHOTO_NUMBER} → shows ${PHOTO_NUMBER} and a box over each digit`, async () => {
     const { photo } = inputs;
@@ -393,14 +541,16 @@ async function offerAndVerdictSteps({ page, v, shot, inputs }) {
       const guess = (await testId(page, 'best-guess').textContent()).trim();
       if (!guess.startsWith(`best guess: ${body.predicted_digit},`)) throw new Error(`the best guess reads "${guess}"`);
       if (await testId(page, 'predicted-digit').count()) throw new Error('the big digit is shown too');
-      return `"${title}", ${guess}; ${await shot('10-not-a-digit')}`;
+      const chart = await checkChart(page, body, guess.split(', ').at(-1));
+      return `"${title}", ${guess}; ${chart}; ${await shot('10-not-a-digit')}`;
     }
-    await waitForDigit(page, body.predicted_digit);
-    return `the server calls it a digit (is_digit ${body.is_digit ?? 'not sent'}): the page shows ${body.predicted_digit}`;
+    const confidence = await waitForDigit(page, body.predicted_digit);
+    const chart = await checkChart(page, body, confidence.replace(/ confident$/, ''));
+    return `the server calls it a digit (is_digit ${body.is_digit ?? 'not sent'}): the page shows ${body.predicted_digit}; ${chart}`;
   });
 }
 
-async function runViewport(browser, spec, ports, inputs) {
+async function runViewport(browser, spec, ports, inputs, admin) {
   const context = await browser.newContext({
     viewport: spec.viewport,
     deviceScaleFactor: spec.deviceScaleFactor,
@@ -414,6 +564,15 @@ async function runViewport(browser, spec, ports, inputs) {
   // Every request the page makes, to check that it stays on its own origin.
   const requested = [];
   page.on('request', (request) => requested.push(request.url()));
+  // The latest /predict and /read requests: a correction must send the very image the answer was about.
+  // Chromium shows a request's body only to an interception (a body of Blobs is not in the network events),
+  // hence the route that lets every upload through unchanged.
+  const lastSent = {};
+  await page.route((url) => ['/predict', '/read', '/feedback'].includes(url.pathname), (route) => route.continue());
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (request.method() === 'POST' && (path === '/predict' || path === '/read')) lastSent[path] = request;
+  });
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
@@ -428,7 +587,7 @@ async function runViewport(browser, spec, ports, inputs) {
     return file;
   };
   const v = spec.name;
-  const t = { page, spec, v, shot, inputs };
+  const t = { page, spec, v, shot, inputs, admin, lastSent };
 
   const origin = `http://127.0.0.1:${ports.ui}`;
   await check(`${v}: page loads and reaches the API on its own origin`, async () => {
@@ -493,6 +652,39 @@ async function runViewport(browser, spec, ports, inputs) {
   await context.close();
 }
 
+// A server without --feedback-db keeps no corrections: its /model says so, and the page offers no "Wrong?".
+async function withoutCorrections(browser, ports, inputs) {
+  const server = startServer(ports.api, ports.ui);
+  const context = await browser.newContext({ viewport: VIEWPORTS[0].viewport });
+  try {
+    await check('without --feedback-db: no "Wrong?" under the answer', async () => {
+      await Promise.race([
+        waitForHttp(`http://127.0.0.1:${ports.ui}/readyz`, (r) => r.status === 200, Date.now() + 30_000),
+        server.exited.then(({ code, signal }) => {
+          throw new Error(`digit-server exited (${signal || `status ${code}`}):\n${server.log()}`);
+        }),
+      ]);
+      const page = await context.newPage();
+      page.setDefaultTimeout(STEP_TIMEOUT_MS);
+      await page.goto(`http://127.0.0.1:${ports.ui}/`);
+      await page.getByText('Model ready').waitFor();
+      await selectTab(page, 'Upload');
+      await testId(page, 'file-input').setInputFiles({ name: 'mnist-seven.png', mimeType: 'image/png', buffer: inputs.seven.png });
+      await page.getByRole('tabpanel', { name: 'Upload' }).getByRole('button', { name: 'Predict' }).click();
+      await waitForDigit(page, 7);
+      if (await page.getByRole('button', { name: 'Wrong?' }).count()) throw new Error('the page offers "Wrong?" though the server keeps no corrections');
+      const footer = (await page.locator('footer').textContent()).trim();
+      if (!footer.endsWith('Images are not stored.')) throw new Error(`the footer says "${footer}"`);
+      return `the answer 7, no "Wrong?"; "${footer.split('. ').at(-1)}"`;
+    });
+  } finally {
+    await context.close();
+    server.kill('SIGTERM');
+    await Promise.race([server.exited, sleep(5000)]);
+    server.kill('SIGKILL');
+  }
+}
+
 async function main() {
   for (const [what, path] of [
     ['digit-server', config.server],
@@ -519,12 +711,19 @@ async function main() {
   while (ports.closed === ports.api || ports.closed === ports.ui) ports.closed = await freePort();
   console.log(`e2e: digit-server on API port ${ports.api}, UI port ${ports.ui}; MNIST test digit #${inputs.seven.index} as the 7`);
 
-  const server = startServer(ports.api, ports.ui);
+  // Corrections go to a SQLite file of this run; the operator's token lets the test list them.
+  const feedbackDir = mkdtempSync(join(tmpdir(), 'digit-e2e-feedback-'));
+  const admin = { api: `http://127.0.0.1:${ports.api}`, token: randomBytes(16).toString('hex') };
+  writeFileSync(join(feedbackDir, 'admin-token'), `${admin.token}\n`, { mode: 0o600 });
+  const server = startServer(ports.api, ports.ui, [
+    '--feedback-db', `sqlite:${join(feedbackDir, 'feedback.sqlite')}`,
+    '--admin-token-file', join(feedbackDir, 'admin-token'),
+  ]);
   const profile = mkdtempSync(join(tmpdir(), 'digit-e2e-chromium-'));
   let browser = null;
   const watchdog = setTimeout(() => {
     console.error('e2e: timed out after 240 s');
-    server.kill('SIGKILL');
+    for (const child of servers) child.kill('SIGKILL');
     process.exit(1);
   }, 240_000);
   try {
@@ -555,7 +754,10 @@ async function main() {
         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
       env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },
     });
-    for (const spec of VIEWPORTS) await runViewport(browser, spec, ports, inputs);
+    for (const spec of VIEWPORTS) await runViewport(browser, spec, ports, inputs, admin);
+    const plain = { api: await freePort(), ui: await freePort() };
+    while (plain.ui === plain.api) plain.ui = await freePort();
+    await withoutCorrections(browser, plain, inputs);
   } catch (err) {
     record('setup', false, err.message);
   } finally {
@@ -565,6 +767,7 @@ async function main() {
     const stopped = await Promise.race([server.exited.then(() => true), sleep(5000).then(() => false)]);
     if (!stopped) server.kill('SIGKILL');
     rmSync(profile, { recursive: true, force: true });
+    rmSync(feedbackDir, { recursive: true, force: true });
   }
 
   const failed = results.filter((r) => !r.ok);

@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApiClient } from './api.js';
+import { useCorrection } from './correction.js';
 import { centreStrokes } from './drawing.js';
 import { formatPercent } from './format.js';
 import { notDigitVerdict, usePrediction, useReading } from './state.js';
 import { loadSamples, sampleToPng } from './samples.js';
+import { useServerStatus } from './serverStatus.js';
 import DrawPad from './components/DrawPad.jsx';
 import UploadPanel from './components/UploadPanel.jsx';
 import NumberPanel from './components/NumberPanel.jsx';
@@ -30,6 +32,11 @@ export default function App({ client: givenClient, random = Math.random }) {
   const client = useMemo(() => givenClient ?? createApiClient(), [givenClient]);
   const { state, predict, reset } = usePrediction(client);
   const { state: reading, read, reset: resetReading } = useReading(client);
+  const server = useServerStatus(client);
+  // The corrections of the two answers on screen, offered only when the server keeps them (GET /model).
+  const keepsCorrections = server.status.state === 'ready' && server.status.feedback;
+  const digitCorrection = useCorrection(client, state.result);
+  const numberCorrection = useCorrection(client, reading.result);
   const [mode, setMode] = useState('draw');
   const [upload, setUpload] = useState(null);
   const [numberUpload, setNumberUpload] = useState(null);
@@ -168,7 +175,7 @@ export default function App({ client: givenClient, random = Math.random }) {
             <p className="tagline">Draw or upload a digit or a number; a convolutional network trained on MNIST reads it.</p>
           </div>
         </div>
-        <ServerStatus client={client} />
+        <ServerStatus status={server.status} onRetry={server.retry} />
       </header>
 
       <main className={`layout${numberMode ? ' is-number' : ''}`}>
@@ -245,12 +252,17 @@ export default function App({ client: givenClient, random = Math.random }) {
           </div>
         </section>
 
-        {numberMode ? <NumberResultPanel state={reading} /> : <ResultPanel state={state} onReadAsNumber={readAsNumber} />}
+        {numberMode ? (
+          <NumberResultPanel state={reading} correction={keepsCorrections ? numberCorrection : null} />
+        ) : (
+          <ResultPanel state={state} onReadAsNumber={readAsNumber} correction={keepsCorrections ? digitCorrection : null} />
+        )}
       </main>
 
       <footer className="app-footer">
         <p>
-          The model sees a 28 × 28 grey image, like the MNIST digits it learnt from. Images are not stored.
+          The model sees a 28 × 28 grey image, like the MNIST digits it learnt from. Images are not stored
+          {keepsCorrections && ', unless you send one as a correction'}.
         </p>
       </footer>
     </div>

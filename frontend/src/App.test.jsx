@@ -3,7 +3,8 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import App from './App.jsx';
 import { ApiError } from './api.js';
-import { fakeClient, prediction, reading } from './test/helpers.js';
+import { CONSENT_TEXT } from './correction.js';
+import { fakeClient, keepingCorrections, prediction, reading } from './test/helpers.js';
 
 const pngFile = (name = 'seven.png') => new File([new Uint8Array(300)], name, { type: 'image/png' });
 
@@ -193,5 +194,87 @@ describe('App', () => {
     expect(await screen.findByTestId('not-a-digit', {}, { timeout: 2000 })).toHaveTextContent('This doesn’t look like a digit');
     expect(screen.getByTestId('best-guess')).toHaveTextContent('best guess: 3, 41%');
     expect(screen.queryByTestId('predicted-digit')).not.toBeInTheDocument();
+  });
+});
+
+describe('App: correcting an answer', () => {
+  const drawStroke = (canvas, x = 140) => {
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: x, clientY: 40 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: x, clientY: 240 });
+    fireEvent.pointerUp(canvas, { pointerId: 1 });
+  };
+
+  it('offers no "Wrong?" when the server does not keep corrections', async () => {
+    render(<App client={fakeClient()} />);
+    await screen.findByText(/Model ready/);
+    drawStroke(screen.getByTestId('draw-canvas'));
+    expect(await screen.findByTestId('predicted-digit', {}, { timeout: 2000 })).toHaveTextContent('7');
+    expect(screen.queryByRole('button', { name: 'Wrong?' })).not.toBeInTheDocument();
+    expect(screen.getByText(/Images are not stored\./)).toBeInTheDocument();
+  });
+
+  it('corrects a drawing with the very PNG that was sent to /predict, then deletes it', async () => {
+    const client = keepingCorrections({ predict: vi.fn(async () => ({ ...prediction(1, 0.93), modelVersion: 'digitnet.cnn@40a38a0f' })) });
+    render(<App client={client} />);
+    await screen.findByText(/Model ready/);
+    expect(screen.getByText(/unless you send one as a correction/)).toBeInTheDocument();
+    drawStroke(screen.getByTestId('draw-canvas'));
+    expect(await screen.findByTestId('predicted-digit', {}, { timeout: 2000 })).toHaveTextContent('1');
+    await userEvent.click(screen.getByRole('button', { name: 'Wrong?' }));
+    await userEvent.click(screen.getByRole('radio', { name: '7' }));
+    await userEvent.click(screen.getByRole('checkbox', { name: CONSENT_TEXT }));
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    const [sent] = client.sendFeedback.mock.calls[0];
+    expect(sent.image).toBe(client.predict.mock.calls[0][0]);
+    expect(sent).toMatchObject({ kind: 'digit', label: '7', predicted: '1', filename: 'drawing.png', modelVersion: 'digitnet.cnn@40a38a0f' });
+    expect(await screen.findByText('Thanks — kept.')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Delete it' }));
+    expect(client.deleteFeedback).toHaveBeenCalledWith('c0ffee', 'secret-token');
+    expect(await screen.findByText('Deleted.')).toBeInTheDocument();
+  });
+
+  it('starts over for a new answer, and keeps the correction across a switch of tabs', async () => {
+    const client = keepingCorrections();
+    render(<App client={client} />);
+    await screen.findByText(/Model ready/);
+    await userEvent.click(screen.getByRole('tab', { name: 'Upload' }));
+    await userEvent.upload(screen.getByLabelText('Choose image…'), pngFile());
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Wrong?' }));
+    await userEvent.click(screen.getByRole('radio', { name: '4' }));
+    await userEvent.click(screen.getByRole('checkbox', { name: CONSENT_TEXT }));
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    expect(client.sendFeedback.mock.calls[0][0]).toMatchObject({ filename: 'seven.png', label: '4', predicted: '7' });
+    await screen.findByText('Thanks — kept.');
+
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    await userEvent.click(screen.getByRole('tab', { name: 'Upload' }));
+    expect(screen.getByText('Thanks — kept.')).toBeInTheDocument();
+
+    await userEvent.upload(screen.getByLabelText('Choose image…'), pngFile('another.png'));
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    await screen.findByText('for another.png');
+    expect(await screen.findByRole('button', { name: 'Wrong?' })).toBeInTheDocument();
+    expect(screen.queryByText('Thanks — kept.')).not.toBeInTheDocument();
+  });
+
+  it('corrects a number read from a photo, the field holding the text read', async () => {
+    const client = keepingCorrections({ read: vi.fn(async () => ({ ...reading('2024', 0.96), modelVersion: 'digitnet.cnn@40a38a0f' })) });
+    render(<App client={client} />);
+    await screen.findByText(/Model ready/);
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    const photo = pngFile('meter.png');
+    await userEvent.upload(screen.getByLabelText('Choose a photo…'), photo);
+    await userEvent.click(await screen.findByRole('button', { name: 'Wrong?' }));
+    const field = screen.getByRole('textbox', { name: 'The right number' });
+    expect(field).toHaveValue('2024');
+    await userEvent.clear(field);
+    await userEvent.type(field, '2021');
+    await userEvent.click(screen.getByRole('checkbox', { name: CONSENT_TEXT }));
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    const [sent] = client.sendFeedback.mock.calls[0];
+    expect(sent.image).toBe(photo);
+    expect(sent).toMatchObject({ kind: 'number', label: '2021', predicted: '2024', filename: 'meter.png', modelVersion: 'digitnet.cnn@40a38a0f' });
+    expect(await screen.findByText('Thanks — kept.')).toBeInTheDocument();
   });
 });

@@ -1,5 +1,6 @@
-// The client for digit-server's HTTP API (POST /predict, POST /read, GET /model). Every failure becomes an
-// ApiError whose `kind` says what the page should tell the user.
+// The client for digit-server's HTTP API (POST /predict, POST /read, GET /model, and the corrections: POST
+// /feedback, DELETE /feedback/{id}). Every failure becomes an ApiError whose `kind` says what the page should
+// tell the user.
 import { formatBytes } from './format.js';
 
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024; // the server's default --max-upload-bytes
@@ -8,12 +9,14 @@ export const ACCEPTED_TYPES = 'image/png,image/jpeg,image/bmp,image/gif'; // wha
 export class ApiError extends Error {
   // kind: 'network' (server unreachable), 'too_large', 'rejected' (4xx: the server's message),
   //       'server' (5xx), 'bad_response' (not the JSON the contract promises)
-  constructor(kind, message, { status = null, code = null } = {}) {
+  // retryAfter: the seconds the server asked to wait (its Retry-After header), or null.
+  constructor(kind, message, { status = null, code = null, retryAfter = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.kind = kind;
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -38,8 +41,23 @@ async function readJson(response) {
   }
 }
 
+// Retry-After in seconds (the server sends a whole number of them); null when absent or not a number.
+function retryAfterSeconds(response) {
+  const value = response.headers?.get?.('Retry-After');
+  return value && /^\d+$/.test(value.trim()) ? Number(value.trim()) : null;
+}
+
+const modelVersionOf = (body) => (typeof body.model_version === 'string' && body.model_version ? body.model_version : null);
+
 function isProbabilityList(p) {
   return Array.isArray(p) && p.length === 10 && p.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+// not_a_digit_probability: the share the answer's confidence leaves to "not a digit" (chances.js); null from
+// an older server, which does not send it.
+function notADigitOf(body) {
+  const p = body.not_a_digit_probability;
+  return typeof p === 'number' && p >= 0 && p <= 1 ? p : null;
 }
 
 function isImage28(input) {
@@ -68,6 +86,7 @@ function readDigit(entry) {
     confidence: typeof entry.confidence === 'number' ? entry.confidence : (probabilities?.[entry.digit] ?? null),
     box: entry.box,
     probabilities,
+    notADigitProbability: notADigitOf(entry),
     input: isImage28(entry.input) ? entry.input : null,
     ...digitVerdict(entry),
   };
@@ -91,28 +110,38 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
     const serverMessage = typeof body?.error === 'string' && body.error ? body.error : null;
     const code = typeof body?.code === 'string' ? body.code : null;
     const status = response.status;
+    const details = { status, code, retryAfter: retryAfterSeconds(response) };
     if (status === 413) {
-      return new ApiError('too_large', serverMessage || 'The file is larger than the server accepts.', { status, code });
+      return new ApiError('too_large', serverMessage || 'The file is larger than the server accepts.', details);
     }
     if (status >= 400 && status < 500) {
-      return new ApiError('rejected', serverMessage || `The server rejected the request (HTTP ${status}).`, { status, code });
+      return new ApiError('rejected', serverMessage || `The server rejected the request (HTTP ${status}).`, details);
     }
-    return new ApiError('server', serverMessage || `The server failed (HTTP ${status}). Try again in a moment.`, { status, code });
+    return new ApiError('server', serverMessage || `The server failed (HTTP ${status}). Try again in a moment.`, details);
   }
 
-  async function postImage(path, image, filename, signal) {
+  // A multipart form whose field `file` is the image, then the given text fields.
+  function imageForm(image, filename, fields = {}) {
     if (image.size > maxUploadBytes) {
       throw new ApiError('too_large', `This file is ${formatBytes(image.size)}; the server accepts at most ${formatBytes(maxUploadBytes)}.`, { code: 'payload_too_large' });
     }
     const form = new FormData();
     form.append('file', image, filename);
-    const response = await request(path, { method: 'POST', body: form, signal });
+    for (const [name, value] of Object.entries(fields)) {
+      if (value !== null && value !== undefined && value !== '') form.append(name, String(value));
+    }
+    return form;
+  }
+
+  async function postImage(path, image, filename, signal) {
+    const response = await request(path, { method: 'POST', body: imageForm(image, filename), signal });
     if (!response.ok) throw await failure(response);
     return { response, body: await readJson(response) };
   }
 
-  // Sends one image (a Blob or File) and returns { digit, confidence, probabilities[10], input (28×28 | null),
-  // isDigit (true | false | null when the server does not say), reason, digitCount (null when not given) }.
+  // Sends one image (a Blob or File) and returns { digit, confidence, probabilities[10], notADigitProbability
+  // (null when not given), input (28×28 | null), isDigit (true | false | null when the server does not say), reason, digitCount (null when not given),
+  // modelVersion (null when not given) }.
   async function predict(image, { filename = image?.name || 'image.png', signal } = {}) {
     const { response, body } = await postImage('/predict?debug=1', image, filename, signal);
     if (!body || !Number.isInteger(body.predicted_digit) || !isProbabilityList(body.probabilities)) {
@@ -122,15 +151,17 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
       digit: body.predicted_digit,
       confidence: typeof body.confidence === 'number' ? body.confidence : body.probabilities[body.predicted_digit],
       probabilities: body.probabilities,
+      notADigitProbability: notADigitOf(body),
       input: isImage28(body.input) ? body.input : null,
       ...digitVerdict(body),
       digitCount: Number.isInteger(body.digit_count) ? body.digit_count : null,
+      modelVersion: modelVersionOf(body),
     };
   }
 
   // Reads a whole number written in one line. Returns { text, confidence, digits: [{ digit, confidence, box
-  // [x, y, w, h] in the image's pixels, probabilities, input (28×28 | null), isDigit, reason }], ignored:
-  // [{ box, reason }] }.
+  // [x, y, w, h] in the image's pixels, probabilities, notADigitProbability, input (28×28 | null), isDigit,
+  // reason }], ignored: [{ box, reason }], modelVersion }.
   async function read(image, { filename = image?.name || 'image.png', signal } = {}) {
     const { response, body } = await postImage('/read?debug=1', image, filename, signal);
     const digits = Array.isArray(body?.digits) ? body.digits.map(readDigit) : null;
@@ -145,6 +176,7 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
       confidence: typeof body.confidence === 'number' ? body.confidence : null,
       digits,
       ignored,
+      modelVersion: modelVersionOf(body),
     };
   }
 
@@ -157,5 +189,30 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
     return body;
   }
 
-  return { baseUrl, predict, read, modelInfo };
+  // POST /feedback: keeps a correction, with the user's consent. correction: { image (the exact Blob that was
+  // sent to /predict or /read), filename, kind ('digit' | 'number'), label (the right digit or number),
+  // predicted (what the server answered), modelVersion (the answer's model_version) }. Returns { id,
+  // deleteToken }, which the page keeps in memory only, to let the user delete the correction again.
+  async function sendFeedback({ image, filename = image?.name || 'image.png', kind, label, predicted = null, modelVersion = null }, { signal } = {}) {
+    const form = imageForm(image, filename, { label, kind, consent: 'true', predicted, model_version: modelVersion });
+    const response = await request('/feedback', { method: 'POST', body: form, signal });
+    if (!response.ok) throw await failure(response);
+    const body = await readJson(response);
+    if (typeof body?.id !== 'string' || !body.id || typeof body.delete_token !== 'string' || !body.delete_token) {
+      throw new ApiError('bad_response', 'The server answered, but did not say which correction it kept.', { status: response.status });
+    }
+    return { id: body.id, deleteToken: body.delete_token };
+  }
+
+  // DELETE /feedback/{id} with the correction's delete token.
+  async function deleteFeedback(id, deleteToken, { signal } = {}) {
+    const response = await request(`/feedback/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+      headers: { 'X-Delete-Token': deleteToken },
+      signal,
+    });
+    if (!response.ok) throw await failure(response);
+  }
+
+  return { baseUrl, predict, read, modelInfo, sendFeedback, deleteFeedback };
 }

@@ -3,6 +3,14 @@ import { ApiError, createApiClient, resolveApiBase } from './api.js';
 import { jsonResponse, probabilitiesFor, image28 } from './test/helpers.js';
 
 const png = () => new Blob([new Uint8Array(100)], { type: 'image/png' });
+// jsdom's Blob has no arrayBuffer(); its FileReader reads one.
+const bytesOf = (blob) =>
+  new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(new Uint8Array(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsArrayBuffer(blob);
+  });
 
 describe('resolveApiBase', () => {
   const location = (search = '') => ({ protocol: 'http:', hostname: 'example.org', search });
@@ -139,7 +147,15 @@ describe('predict: not a digit, several digits', () => {
   it('leaves them null when an older server does not send them', async () => {
     const fetchImpl = async () => jsonResponse(body({}));
     const result = await createApiClient({ baseUrl: '', fetchImpl }).predict(png());
-    expect(result).toMatchObject({ isDigit: null, reason: null, digitCount: null });
+    expect(result).toMatchObject({ isDigit: null, reason: null, digitCount: null, notADigitProbability: null });
+  });
+
+  it('passes not_a_digit_probability on, and drops a value that is no probability', async () => {
+    const client = (extra) => createApiClient({ baseUrl: '', fetchImpl: async () => jsonResponse(body(extra)) });
+    expect((await client({ not_a_digit_probability: 0.52 }).predict(png())).notADigitProbability).toBe(0.52);
+    expect((await client({ not_a_digit_probability: 0 }).predict(png())).notADigitProbability).toBe(0);
+    expect((await client({ not_a_digit_probability: 1.5 }).predict(png())).notADigitProbability).toBeNull();
+    expect((await client({ not_a_digit_probability: '0.5' }).predict(png())).notADigitProbability).toBeNull();
   });
 });
 
@@ -178,6 +194,12 @@ describe('read', () => {
     expect(result.digits[0]).toMatchObject({ isDigit: true, reason: null });
     expect(result.digits[1]).toMatchObject({ digit: 0, confidence: 0.08, isDigit: false, reason: 'low_confidence' });
     expect(result.digits[2]).toMatchObject({ isDigit: null, reason: null });
+  });
+
+  it("passes each digit's not_a_digit_probability on (null when the server does not send it)", async () => {
+    const fetchImpl = async () => jsonResponse({ ...answer, digits: [{ ...answer.digits[0], not_a_digit_probability: 0.01 }, answer.digits[1]] });
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).read(png());
+    expect(result.digits.map((d) => d.notADigitProbability)).toEqual([0.01, null]);
   });
 
   it('keeps the marks the server left out, with their boxes', async () => {
@@ -223,5 +245,101 @@ describe('modelInfo', () => {
     const fetchImpl = vi.fn(async () => jsonResponse({ architecture: [] }));
     await createApiClient({ baseUrl: 'http://h', fetchImpl }).modelInfo();
     expect(fetchImpl.mock.calls[0][0]).toBe('http://h/model');
+  });
+});
+
+describe('model_version', () => {
+  it('comes with every /predict and /read answer (null from an older server)', async () => {
+    const version = 'digitnet.cnn@40a38a0f';
+    const predicted = async () => jsonResponse({ predicted_digit: 3, confidence: 0.9, probabilities: probabilitiesFor(3), model_version: version });
+    expect((await createApiClient({ baseUrl: '', fetchImpl: predicted }).predict(png())).modelVersion).toBe(version);
+    const read = async () => jsonResponse({ text: '', confidence: 0, digits: [], model_version: version });
+    expect((await createApiClient({ baseUrl: '', fetchImpl: read }).read(png())).modelVersion).toBe(version);
+    const older = async () => jsonResponse({ predicted_digit: 3, confidence: 0.9, probabilities: probabilitiesFor(3) });
+    expect((await createApiClient({ baseUrl: '', fetchImpl: older }).predict(png())).modelVersion).toBeNull();
+  });
+});
+
+describe('sendFeedback', () => {
+  const correction = (extra = {}) => ({
+    image: new Blob([Uint8Array.from({ length: 100 }, (_, i) => i)], { type: 'image/png' }),
+    filename: 'drawing.png',
+    kind: 'digit',
+    label: '7',
+    predicted: '1',
+    modelVersion: 'digitnet.cnn@40a38a0f',
+    ...extra,
+  });
+
+  it('posts the image, the label, the kind, consent=true, what was predicted and the model version to /feedback', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse({ id: 'a1b2', delete_token: 'd3e4' }, 201));
+    const sent = correction();
+    const kept = await createApiClient({ baseUrl: 'http://h:5001', fetchImpl }).sendFeedback(sent);
+    const [url, init] = fetchImpl.mock.calls[0];
+    expect(url).toBe('http://h:5001/feedback');
+    expect(init.method).toBe('POST');
+    const form = init.body;
+    expect(form.get('file').name).toBe('drawing.png');
+    expect(form.get('file').size).toBe(sent.image.size);
+    expect(await bytesOf(form.get('file'))).toEqual(await bytesOf(sent.image));
+    expect(form.get('label')).toBe('7');
+    expect(form.get('kind')).toBe('digit');
+    expect(form.get('consent')).toBe('true');
+    expect(form.get('predicted')).toBe('1');
+    expect(form.get('model_version')).toBe('digitnet.cnn@40a38a0f');
+    expect(kept).toEqual({ id: 'a1b2', deleteToken: 'd3e4' });
+  });
+
+  it('sends a number with its text, and leaves out what it does not know', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse({ id: 'a1b2', delete_token: 'd3e4' }, 201));
+    await createApiClient({ baseUrl: '', fetchImpl }).sendFeedback(correction({ kind: 'number', label: '2025', predicted: '', modelVersion: null }));
+    const form = fetchImpl.mock.calls[0][1].body;
+    expect(form.get('kind')).toBe('number');
+    expect(form.get('label')).toBe('2025');
+    expect(form.has('predicted')).toBe(false);
+    expect(form.has('model_version')).toBe(false);
+  });
+
+  it('gives the wait of a 429 from its Retry-After header', async () => {
+    const fetchImpl = async () =>
+      new Response(JSON.stringify({ error: 'too many corrections; retry in 12 s', code: 'too_many_requests' }), {
+        status: 429,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': '12' },
+      });
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).sendFeedback(correction()).catch((e) => e);
+    expect(err).toMatchObject({ kind: 'rejected', status: 429, code: 'too_many_requests', retryAfter: 12 });
+  });
+
+  it.each([
+    [503, 'storage_unavailable', 'server'],
+    [507, 'storage_full', 'server'],
+    [400, 'bad_label', 'rejected'],
+  ])('passes HTTP %i with the code %s on', async (status, code, kind) => {
+    const fetchImpl = async () => jsonResponse({ error: 'the message', code }, status);
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).sendFeedback(correction()).catch((e) => e);
+    expect(err).toMatchObject({ kind, status, code, message: 'the message', retryAfter: null });
+  });
+
+  it('rejects a 201 that does not say what it kept', async () => {
+    const fetchImpl = async () => jsonResponse({ id: 'a1b2' }, 201);
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).sendFeedback(correction()).catch((e) => e);
+    expect(err.kind).toBe('bad_response');
+  });
+});
+
+describe('deleteFeedback', () => {
+  it('sends DELETE /feedback/{id} with the delete token in X-Delete-Token', async () => {
+    const fetchImpl = vi.fn(async () => new Response(null, { status: 204 }));
+    await createApiClient({ baseUrl: 'http://h:5001', fetchImpl }).deleteFeedback('a1b2', 'd3e4');
+    const [url, init] = fetchImpl.mock.calls[0];
+    expect(url).toBe('http://h:5001/feedback/a1b2');
+    expect(init.method).toBe('DELETE');
+    expect(init.headers['X-Delete-Token']).toBe('d3e4');
+  });
+
+  it("reports a correction the server no longer has with the server's code", async () => {
+    const fetchImpl = async () => jsonResponse({ error: 'no correction with this id and delete token', code: 'not_found' }, 404);
+    const err = await createApiClient({ baseUrl: '', fetchImpl }).deleteFeedback('a1b2', 'wrong').catch((e) => e);
+    expect(err).toMatchObject({ kind: 'rejected', status: 404, code: 'not_found' });
   });
 });

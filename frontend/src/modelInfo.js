@@ -9,3 +9,9 @@ export function testAccuracy(info) {
   }
   return null;
 }
+
+// Whether the server keeps corrections (it was started with --feedback-db): GET /model says
+// "feedback": {"enabled": true}. Anything else, an older server's silence included, is no.
+export function feedbackEnabled(info) {
+  return info?.feedback?.enabled === true;
+}

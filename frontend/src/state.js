@@ -61,8 +61,10 @@ export function looksLikeNumber(result) {
 }
 
 export function toDisplayError(err) {
-  if (err && err.name === 'ApiError') return { kind: err.kind, message: err.message, status: err.status, code: err.code };
-  return { kind: 'server', message: err?.message || String(err), status: null, code: null };
+  if (err && err.name === 'ApiError') {
+    return { kind: err.kind, message: err.message, status: err.status, code: err.code, retryAfter: err.retryAfter ?? null };
+  }
+  return { kind: 'server', message: err?.message || String(err), status: null, code: null, retryAfter: null };
 }
 
 // ask(image, { signal, filename }) → a promise of the answer. Returns { state, run(image, source), reset }.

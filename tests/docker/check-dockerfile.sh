@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checks that the Dockerfile builds the product the way `make` does, so that the two cannot drift apart:
 # the same setup script and make target (portable flags), the same frontend build, the same scripts to
-# fetch MNIST and train, every source folder CMake needs copied in, and a runtime stage that is slim,
-# non-root and health-checked. Usage: tests/docker/check-dockerfile.sh [REPO_ROOT]
+# fetch MNIST and train, every source folder CMake needs copied in, the feedback store's libraries (SQLite,
+# libpq: headers to build, shared libraries to run), and a runtime stage that is slim, non-root,
+# health-checked and has a /data folder the server's user owns for docker-compose.yml's SQLite file.
+# Usage: tests/docker/check-dockerfile.sh [REPO_ROOT]
 set -uo pipefail
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -77,6 +79,26 @@ check "the health check asks /readyz" grep -Fq '/readyz' <<<"$runtime_stage"
 check "the image exposes 5001 and 3000" grep -Eq '^EXPOSE +5001 +3000' "$dockerfile"
 check "the runtime stage carries the built UI" grep -Eq '^COPY --from=ui .*/dist' <<<"$runtime_stage"
 check "the runtime stage installs no compiler" lacks 'build-essential|g\+\+|cmake' "$runtime_stage"
+
+# The feedback store links SQLite and PostgreSQL's libpq: their headers in the build stage (through
+# scripts/setup.sh build, which the build stage runs), their shared libraries in the runtime stage.
+setup_packages=$(sed -n '/^packages=(/,/)/p' scripts/setup.sh | tr -d '()' | sed 's/^packages=//' | tr -s ' \n' '\n')
+for package in libsqlite3-dev libpq-dev; do
+    check "scripts/setup.sh build installs $package (the build stage runs it)" grep -qx "$package" <<<"$setup_packages"
+done
+runtime_joined=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' <<<"$runtime_stage")
+runtime_install=$(grep -E '^RUN .*apt-get install' <<<"$runtime_joined")
+for package in libsqlite3-0 libpq5; do
+    check "the runtime stage installs $package" grep -Eq "[[:space:]]$package([[:space:]]|$)" <<<"$runtime_install"
+done
+# /data: the folder for --feedback-db sqlite:/data/… (docker-compose.yml mounts a named volume there, which
+# starts with the folder's owner): made in the image and owned by the user the server runs as.
+runtime_user=$(awk 'toupper($1) == "USER" { user = $2 } END { print user }' "$dockerfile" | cut -d: -f1)
+check "the runtime stage makes /data" grep -Eq '^RUN .*mkdir -p ([^&;|]* )?/data( |$)' <<<"$runtime_joined"
+check "the runtime stage gives /data to the user the server runs as ($runtime_user)" \
+    grep -Eq "^RUN .*chown (-R )?$runtime_user(:[a-z0-9_-]+)? ([^&;|]* )?/data( |$)" <<<"$runtime_joined"
+compose_db=$(grep -Ev '^[[:space:]]*#' docker-compose.yml | grep -Eo 'sqlite:/[^" ]+' | head -n 1)
+check "docker-compose.yml's SQLite file ($compose_db) is in /data" grep -Eq '^sqlite:/data/[^/]+$' <<<"$compose_db"
 
 echo "check-dockerfile: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -4,7 +4,8 @@
 # The convention: every command that starts with `curl` inside a ```sh block is an example. A command goes on
 # over the next lines while bash cannot parse it whole (after a pipe, a trailing backslash, inside a quote).
 # Each runs in a scratch copy of docs/examples/ (the images the examples upload), with localhost:5001 turned
-# into the test server's address. Every curl in it must get a 2xx answer, and an answer whose Content-Type is
+# into the test server's address, which keeps corrections (an SQLite file) and has an operator's token in
+# the file admin-token. Every curl in it must get a 2xx answer, and an answer whose Content-Type is
 # application/json must parse. An example meant to fail belongs in a block that is not ```sh.
 #
 #   tests/docs/run-examples.sh SERVER MODEL SOURCE_DIR
@@ -71,10 +72,13 @@ fi
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# The operator's token, as the examples read it (admin-token beside the images).
+echo "example-operator-token-$RANDOM$RANDOM" >"$work/admin-token"
 ready=0
 for attempt in 1 2 3; do
     port=$(free_port)
     "$server" --model "$model" --host 127.0.0.1 --port "$port" --ui-port -1 --threads 2 \
+        --feedback-db "sqlite:$work/feedback.sqlite" --admin-token-file "$work/admin-token" \
         >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do
@@ -126,6 +130,7 @@ for i in "${!commands[@]}"; do
     run_dir=$work/run-$i
     mkdir -p "$run_dir"
     cp -r "$root/docs/examples/." "$run_dir/"
+    cp "$work/admin-token" "$run_dir/"
     command=${commands[$i]//localhost:5001/127.0.0.1:$port}
     status=0
     (cd "$run_dir" && bash -e -o pipefail -c "$command") >"$work/out" 2>"$work/err" || status=$?

@@ -1,11 +1,18 @@
 // libFuzzer target: raw HTTP/1.1 request bytes through digit-server's API end to end without a socket --
 // httplib's request parsing and multipart reader, the routes, upload limits, JSON errors and the image
 // pipeline (no model is loaded, so decoded images end in 503 not_ready rather than in inference).
-// A 500 answer is a bug: bad input must always get a 4xx. The same bytes also go through the connection
+// Corrections (POST /feedback, DELETE /feedback/{id}, the operator's routes) go to an SQLite store in a
+// temporary file, capped, with no rate limit (every input comes from one client). A 500 answer is a bug: bad
+// input must always get a 4xx. The same bytes also go through the connection
 // pool's framing (inspect_request), whose answer must stay within the bytes it was given, and which must
 // refuse, not wait on, a header longer than its limit.
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "app.hpp"
@@ -18,6 +25,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         options.max_upload_bytes = 1 << 20;
         options.max_batch_files = 8;
         options.pipeline.max_pixels = 4'000'000;
+        static const std::string scratch = "/tmp/fuzz_upload_" + std::to_string(::getpid());
+        std::atexit([] {
+            for (const char* suffix : {".sqlite", ".sqlite-wal", ".sqlite-shm", ".token"})
+                std::remove((scratch + suffix).c_str());
+        });
+        options.feedback_db = "sqlite:" + scratch + ".sqlite";
+        options.feedback_per_minute = 0;
+        options.feedback_max_rows = 1000;
+        options.admin_token_file = scratch + ".token";
+        std::ofstream(options.admin_token_file) << "fuzz-operator-token-0123\n";
         return new digit::App(options);
     }();
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);

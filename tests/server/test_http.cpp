@@ -34,126 +34,14 @@
 #include "negatives.hpp"
 #include "refused_requests.hpp"
 #include "routes.hpp"
+#include "server_process.hpp"
 #include "test_images.hpp"
-
-extern char** environ;
 
 using json = nlohmann::json;
 using testimg::Rgba;
+using namespace server_test;
 
 namespace {
-
-bool file_exists(const std::string& path) {
-    struct stat info {};
-    return ::stat(path.c_str(), &info) == 0;
-}
-
-std::string model_path() {
-    if (const char* env = std::getenv("DIGIT_TEST_MODEL"); env != nullptr && file_exists(env)) return env;
-    const std::string shipped = std::string(DIGIT_SOURCE_DIR) + "/models/digitnet.cnn";
-    if (file_exists(shipped)) return shipped;
-    const std::string trained = std::string(DIGIT_TEST_MODEL_FALLBACK);
-    if (file_exists(trained)) return trained;
-    FAIL("no model: set DIGIT_TEST_MODEL, create models/digitnet.cnn, or run the CTest fixture that trains "
-         << trained);
-    return {};
-}
-
-// The running digit-server binary; stops it (SIGTERM) when destroyed.
-class ServerProcess {
-  public:
-    explicit ServerProcess(std::vector<std::string> extra_args, std::string model = model_path()) {
-        std::vector<std::string> args = {DIGIT_SERVER_BIN, "--model", model,       "--host", "127.0.0.1",
-                                         "--port",         "0",       "--ui-port", "0"};
-        args.insert(args.end(), extra_args.begin(), extra_args.end());
-        start(args);
-    }
-    ~ServerProcess() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            int status = 0;
-            ::waitpid(pid_, &status, 0);
-        }
-        if (reader_.joinable()) reader_.join();
-    }
-    int api_port() const { return api_port_; }
-    int ui_port() const { return ui_port_; }
-    // The most memory the process has held so far (VmHWM), in KiB.
-    long peak_memory_kib() const {
-        std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-        std::string line;
-        while (std::getline(status, line))
-            if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-        return -1;
-    }
-    std::string log() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return log_;
-    }
-    // Waits for the process to end by itself; returns its exit status.
-    int wait_exit() {
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        if (reader_.joinable()) reader_.join();
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    bool started() const { return api_port_ > 0; }
-
-  private:
-    void start(const std::vector<std::string>& args) {
-        int pipe_fds[2];
-        REQUIRE(::pipe(pipe_fds) == 0);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-        posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-        std::vector<char*> argv;
-        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        REQUIRE(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(pipe_fds[1]);
-        const int fd = pipe_fds[0];
-        // Drain stderr for the process's whole life (a full pipe would block its logging); note the ports.
-        std::promise<void> ports_known;
-        auto ports_future = ports_known.get_future();
-        reader_ = std::thread([this, fd, promise = std::move(ports_known)]() mutable {
-            char buffer[4096];
-            bool announced = false;
-            for (;;) {
-                const ssize_t n = ::read(fd, buffer, sizeof buffer);
-                if (n <= 0) break;
-                std::lock_guard<std::mutex> lock(mutex_);
-                log_.append(buffer, std::size_t(n));
-                if (!announced && log_.find('\n', log_.find("API on")) != std::string::npos) {
-                    std::sscanf(log_.c_str() + log_.find("API on"), "API on http://%*[^:]:%d", &api_port_);
-                    const auto ui = log_.find("UI on");
-                    if (ui != std::string::npos)
-                        std::sscanf(log_.c_str() + ui, "UI on http://%*[^:]:%d", &ui_port_);
-                    announced = true;
-                    promise.set_value();
-                }
-            }
-            ::close(fd);
-            if (!announced) promise.set_value();
-        });
-        ports_future.wait_for(std::chrono::seconds(60));
-    }
-
-    pid_t pid_ = -1;
-    std::thread reader_;
-    std::mutex mutex_;
-    std::string log_;
-    int api_port_ = -1, ui_port_ = -1;
-};
-
-httplib::Client client(int port) {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(30, 0);
-    c.set_connection_timeout(5, 0);
-    return c;
-}
 
 Rgba canvas_digit(int digit) {
     Rgba canvas(280, 280);
@@ -241,17 +129,6 @@ std::string raw_exchange(int port, const std::string& request, bool close_sendin
     const std::string response = read_until(fd, "");
     ::close(fd);
     return response;
-}
-
-void expect_error(const httplib::Result& result, int status, const std::string& code) {
-    REQUIRE(result);
-    INFO(result->body);
-    CHECK(result->status == status);
-    const json body = json::parse(result->body, nullptr, false);
-    REQUIRE(body.is_object());
-    CHECK(body.value("code", "") == code);
-    CHECK(!body.value("error", "").empty());
-    CHECK(result->get_header_value("Access-Control-Allow-Origin") == "*");
 }
 
 void expect_good_prediction(httplib::Client& c, int expected_digit = -1) {
@@ -1028,13 +905,19 @@ TEST_CASE("the UI: files, SPA fallback, no way out of the folder, security heade
 }
 
 TEST_CASE("the UI port answers every API route too: one origin for the page", "[http][ui]") {
-    ServerProcess server({"--ui-dir", "/nonexistent/ui/dist"});
+    // With corrections kept and the operator's token, so that every GET route has something to answer.
+    const std::string scratch = "/tmp/digit_ui_routes_" + std::to_string(::getpid());
+    std::ofstream(scratch + ".token") << "ui-port-operator-token-0123\n";
+    ServerProcess server({"--ui-dir", "/nonexistent/ui/dist", "--feedback-db",
+                          "sqlite:" + scratch + ".sqlite", "--admin-token-file", scratch + ".token"});
     REQUIRE(server.started());
     auto ui = client(server.ui_port());
     for (const digit::Route& route : digit::api_routes()) {
         if (!route.on_ui_port || std::string(route.method) != "GET") continue;
         INFO(route.path);
-        auto answer = ui.Get(route.path);
+        auto answer = route.kind == digit::RouteKind::request
+                          ? ui.Get(route.path, {{"Authorization", "Bearer ui-port-operator-token-0123"}})
+                          : ui.Get(route.path);
         REQUIRE(answer);
         CHECK(answer->status == 200);
     }
@@ -1043,6 +926,8 @@ TEST_CASE("the UI port answers every API route too: one origin for the page", "[
     REQUIRE(wrong_method);
     CHECK(wrong_method->status == 405);
     CHECK(json::parse(wrong_method->body)["code"] == "method_not_allowed");
+    for (const char* suffix : {".token", ".sqlite", ".sqlite-wal", ".sqlite-shm"})
+        std::remove((scratch + suffix).c_str());
     // "/" is the page on the UI port, not the API's welcome.
     auto page = ui.Get("/");
     REQUIRE(page);

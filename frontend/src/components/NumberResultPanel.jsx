@@ -1,11 +1,12 @@
 // The answer to a whole number (POST /read): the number, large, with its confidence; the drawing or photo
 // with a box round each digit the model read (AnnotatedImage); each digit's 28×28 as the model saw it; and a
 // hint naming the least certain digit when the server is unsure of one (it says so per digit: is_digit false,
-// reason low_confidence).
+// reason low_confidence). Under the reading, when the server keeps corrections, "Wrong?" (Correction).
 import { useEffect, useRef } from 'react';
 import { formatPercent } from '../format.js';
 import { leastCertainDigit } from '../state.js';
 import AnnotatedImage from './AnnotatedImage.jsx';
+import Correction from './Correction.jsx';
 import ResultCard from './ResultCard.jsx';
 
 // One 28×28 input drawn pixel for pixel; CSS enlarges it without smoothing. White ink on black, like MNIST.
@@ -47,7 +48,7 @@ function DigitTiles({ digits }) {
   );
 }
 
-function Reading({ result, source, stale }) {
+function Reading({ result, source, stale, correction }) {
   const found = result.digits.length > 0;
   const unsureDigit = leastCertainDigit(result.digits);
   return (
@@ -74,6 +75,19 @@ function Reading({ result, source, stale }) {
         </div>
         {source?.image && <AnnotatedImage image={source.image} size={source.size ?? null} digits={result.digits} ignored={result.ignored} />}
       </div>
+      {correction && source?.image && (
+        <Correction
+          correction={correction}
+          about={{
+            kind: 'number',
+            image: source.image,
+            filename: source.filename,
+            predicted: result.text,
+            modelVersion: result.modelVersion ?? null,
+            doubted: !found || result.digits.some((d) => d.isDigit === false),
+          }}
+        />
+      )}
       {!found && (
         <p className="hint">
           {result.ignored.length
@@ -94,10 +108,11 @@ function Reading({ result, source, stale }) {
   );
 }
 
-export default function NumberResultPanel({ state }) {
+// correction: the correction of this reading (useCorrection), or null when the server keeps none.
+export default function NumberResultPanel({ state, correction = null }) {
   return (
     <ResultCard state={state} idleText="Write a number on the wide canvas or choose a photo of one, and the model's reading appears here.">
-      {(result) => <Reading result={result} source={state.resultSource} stale={state.status === 'loading'} />}
+      {(result) => <Reading result={result} source={state.resultSource} stale={state.status === 'loading'} correction={correction} />}
     </ResultCard>
   );
 }

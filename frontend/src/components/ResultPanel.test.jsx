@@ -5,20 +5,48 @@ import { prediction } from '../test/helpers.js';
 
 const source = { kind: 'drawing', label: 'your drawing' };
 
+// Ten probabilities summing to 1: the given ones, the rest split evenly among the other digits.
+function probabilitiesWith(given) {
+  const rest = (1 - Object.values(given).reduce((a, b) => a + b, 0)) / (10 - Object.keys(given).length);
+  return Array.from({ length: 10 }, (_, k) => given[k] ?? rest);
+}
+
+// What each bar shows: its label and value as drawn, and its name as a screen reader reads it.
+function barFigures() {
+  return within(screen.getByTestId('probability-bars'))
+    .getAllByRole('listitem')
+    .map((bar) => ({
+      label: bar.querySelector('.bar-label').textContent.replace(/\s+/g, ' '), // a no-break space in "not a digit"
+      value: bar.querySelector('.bar-value').textContent,
+      name: bar.getAttribute('aria-label'),
+    }));
+}
+
+// The figures drawn add up to 100%, within what rounding each one can move it (formatPercent: whole percents
+// from 10%, tenths below).
+function expectHundredPercent(bars) {
+  const values = bars.map((b) => Number.parseFloat(b.value));
+  const total = values.reduce((a, b) => a + b, 0);
+  const slack = values.reduce((a, v) => a + (v >= 10 ? 0.5 : 0.05), 0);
+  expect(Math.abs(total - 100)).toBeLessThanOrEqual(slack);
+}
+
 describe('ResultPanel', () => {
   it('invites the user before anything is predicted', () => {
     render(<ResultPanel state={{ status: 'idle', result: null, error: null, source: null }} />);
     expect(screen.getByText(/appears here/)).toBeInTheDocument();
   });
 
-  it('shows the digit, its confidence, ten bars and the 28×28 input', () => {
+  it('shows the digit, its confidence, eleven bars and the 28×28 input', () => {
     render(<ResultPanel state={{ status: 'done', result: prediction(7, 0.97), error: null, source }} />);
     expect(screen.getByTestId('predicted-digit')).toHaveTextContent('7');
     expect(screen.getByTestId('confidence')).toHaveTextContent('97% confident');
+    expect(screen.getByText('Chance of each answer')).toBeInTheDocument();
     const bars = within(screen.getByTestId('probability-bars')).getAllByRole('listitem');
-    expect(bars).toHaveLength(10);
+    expect(bars).toHaveLength(11);
     expect(bars[7]).toHaveClass('is-predicted');
     expect(bars[7]).toHaveAccessibleName('7: 97%');
+    expect(bars[10]).toHaveAccessibleName('not a digit: 0%');
     expect(screen.getByRole('img', { name: /28 by 28 pixel image the model saw/ })).toBeInTheDocument();
     expect(screen.queryByTestId('low-confidence')).not.toBeInTheDocument();
     expect(screen.getByText('for your drawing')).toBeInTheDocument();
@@ -30,11 +58,38 @@ describe('ResultPanel', () => {
     expect(fills[2].style.getPropertyValue('--p')).toBe('0.8');
   });
 
-  it('gives a hint naming the runner-up when the server is unsure which digit it is', () => {
-    const result = { ...prediction(4, 0.45), isDigit: false, reason: 'low_confidence' };
-    result.probabilities[9] = 0.4;
+  it('gives a hint naming the runner-up, with its chance as the chart draws it, when the server is unsure', () => {
+    const probabilities = probabilitiesWith({ 4: 0.5, 9: 0.4 });
+    const result = { digit: 4, confidence: 0.45, probabilities, notADigitProbability: 0.1, isDigit: false, reason: 'low_confidence' };
     render(<ResultPanel state={{ status: 'done', result, error: null, source }} />);
-    expect(screen.getByTestId('low-confidence')).toHaveTextContent('could also be a 9 (40%)');
+    // 0.4 × (1 − 0.1): the joint chance, not the 40% among the digits only.
+    expect(screen.getByTestId('low-confidence')).toHaveTextContent('could also be a 9 (36%)');
+    expect(screen.getByRole('listitem', { name: '9: 36%' })).toBeInTheDocument();
+  });
+
+  it("draws the joint chances the server sends: the chosen digit's bar is the confidence printed, and the eleven make 100%", () => {
+    // The answer of the defect: 1 at 99.8% among the digits, 4.8% "not a digit", 95% confident.
+    const probabilities = probabilitiesWith({ 1: 0.998, 7: 0.0015 });
+    const result = { digit: 1, confidence: 0.998 * (1 - 0.048), probabilities, notADigitProbability: 0.048, isDigit: true };
+    render(<ResultPanel state={{ status: 'done', result, error: null, source }} />);
+    const printed = screen.getByTestId('confidence').textContent.replace(' confident', '');
+    expect(printed).toBe('95%');
+    const bars = barFigures();
+    expect(bars).toHaveLength(11);
+    expect(bars[1]).toEqual({ label: '1', value: printed, name: `1: ${printed}` });
+    expect(bars[10]).toEqual({ label: 'not a digit', value: '4.8%', name: 'not a digit: 4.8%' });
+    expectHundredPercent(bars);
+  });
+
+  it('derives the chart from an older server, which sends no not_a_digit_probability', () => {
+    const probabilities = probabilitiesWith({ 1: 0.998, 7: 0.0015 });
+    const result = { ...prediction(1), confidence: 0.948, probabilities, notADigitProbability: null };
+    render(<ResultPanel state={{ status: 'done', result, error: null, source }} />);
+    const bars = barFigures();
+    expect(bars[1].value).toBe(screen.getByTestId('confidence').textContent.replace(' confident', ''));
+    // 1 − 0.948 / 0.998
+    expect(bars[10].value).toBe('5.0%');
+    expectHundredPercent(bars);
   });
 
   it('keeps the previous result, dimmed, while recognising', () => {
@@ -66,8 +121,8 @@ describe('ResultPanel: not a digit', () => {
     expect(screen.getByTestId('best-guess')).toHaveTextContent('best guess: 3, 41%');
     expect(screen.queryByTestId('predicted-digit')).not.toBeInTheDocument();
     expect(screen.queryByTestId('low-confidence')).not.toBeInTheDocument();
-    // The columns are the digits' shares should it be a digit after all, and the chart says so.
-    expect(screen.getByText('If it is a digit at all: probability of each')).toBeInTheDocument();
+    // The best guess printed is its bar in the chart.
+    expect(screen.getByRole('listitem', { name: '3: 41%' })).toHaveClass('is-predicted');
   });
 
   it('says it is not sure it is a digit when that is the reason', () => {
@@ -82,7 +137,6 @@ describe('ResultPanel: not a digit', () => {
     rerender(<ResultPanel state={done({ ...prediction(5, 0.95), isDigit: true })} />);
     expect(screen.getByTestId('predicted-digit')).toHaveTextContent('5');
     expect(screen.queryByTestId('not-a-digit')).not.toBeInTheDocument();
-    expect(screen.getByText('Probability of each digit')).toBeInTheDocument();
   });
 });
 

@@ -29,13 +29,20 @@ export function reading(text = '2024', confidence = 0.97) {
   };
 }
 
-// A stand-in for createApiClient's result.
+// A stand-in for createApiClient's result. Its /model answer says nothing of corrections (an older server,
+// or one without --feedback-db); keepingCorrections() is one that keeps them.
 export function fakeClient(overrides = {}) {
   return {
     baseUrl: 'http://api.test',
     predict: vi.fn(async () => prediction(7, 0.97)),
     read: vi.fn(async () => reading('2024', 0.97)),
     modelInfo: vi.fn(async () => ({ training: { test_accuracy: 0.9951 } })),
+    sendFeedback: vi.fn(async () => ({ id: 'c0ffee', deleteToken: 'secret-token' })),
+    deleteFeedback: vi.fn(async () => undefined),
     ...overrides,
   };
+}
+
+export function keepingCorrections(overrides = {}) {
+  return fakeClient({ modelInfo: vi.fn(async () => ({ training: { test_accuracy: 0.9951 }, feedback: { enabled: true } })), ...overrides });
 }
