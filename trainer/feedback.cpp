@@ -246,6 +246,9 @@ FinetuneResult finetune(const FinetuneOptions& o) {
     t.negatives = reject_class ? o.negatives : 0;
     t.rejection = "class";
     t.extra = &sets.teach;
+    t.extra_per_batch = o.corrections_per_batch;
+    t.uploads = o.uploads;
+    t.uploads_in_context = 0.3f;
     try {
         train(t);
         CalibrateOptions c;

@@ -293,6 +293,13 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     finetune->add_option("--negatives", ft.negatives, "not-a-digit negatives per family replayed")
         ->capture_default_str();
+    finetune->add_option("--uploads", ft.uploads, "training digits drawn as uploads replayed")
+        ->capture_default_str();
+    finetune
+        ->add_option("--corrections-per-batch", ft.corrections_per_batch,
+                     "corrections beside each batch of 128 digits")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 128));
     finetune
         ->add_option("--density-digits", ft.density_digits,
                      "training digits of the calibration's feature density")

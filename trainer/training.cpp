@@ -369,7 +369,7 @@ TrainResult train(const TrainOptions& o) {
         if (!o.quiet) std::fprintf(stderr, "%zu training digits drawn as uploads\n", upload_set.count);
     }
     const int uploads_per_batch = upload_set.count > 0 ? std::max(1, o.batch_size / 4) : 0;
-    const int extra_per_batch = o.extra && o.extra->count > 0 ? std::max(1, o.batch_size / 4) : 0;
+    const int extra_per_batch = o.extra && o.extra->count > 0 ? std::max(1, o.extra_per_batch) : 0;
 
     TrainResult result;
     const auto run_start = Clock::now();

@@ -52,9 +52,10 @@ struct TrainOptions {
     // This share of them, and of the letters and pairs among the negatives, redrawn with a pen of one
     // width, from a fine pen to a felt tip.
     float uploads_restroked = 0.0f;
-    // More labelled images taught beside the digits, a quarter batch of them in each batch (fine-tuning on
+    // More labelled images taught beside the digits, `extra_per_batch` of them in each batch (fine-tuning on
     // users' corrections, finetune in feedback.hpp); not owned.
     const LabelledImages* extra = nullptr;
+    int extra_per_batch = 32;
 };
 
 // The fixed, seeded split of a training set of `count` images that training keeps for validation: the
