@@ -102,6 +102,15 @@ class Result {
     PGresult* r_;
 };
 
+// One row of a Result, read as summary_of and correction_of read rows.
+struct Row {
+    const Result& result;
+    int row;
+    std::string text(int column) const { return result.text(row, column); }
+    std::string bytes(int column) const { return result.bytes(row, column); }
+    std::int64_t integer(int column) const { return result.integer(row, column); }
+};
+
 class Connection {
   public:
     explicit Connection(const std::string& url) : url_(url) {}
@@ -280,17 +289,7 @@ class PostgresStore : public Store {
             Result r = c.run("list", Params().integer(limit).integer(offset));
             std::vector<Summary> out;
             for (int i = 0; i < r.rows(); ++i) {
-                Summary s;
-                s.id = r.text(i, 0);
-                s.kind = r.text(i, 1);
-                s.label = r.text(i, 2);
-                s.predicted = r.text(i, 3);
-                s.model_version = r.text(i, 4);
-                s.upload_type = r.text(i, 5);
-                s.upload_bytes = r.integer(i, 6);
-                s.input_count = r.integer(i, 7) / 784;
-                s.created_at = r.integer(i, 8);
-                out.push_back(std::move(s));
+                out.push_back(summary_of(Row{r, i}));
             }
             return out;
         });
@@ -302,18 +301,7 @@ class PostgresStore : public Store {
             Result r = c.run(uploads ? "all" : "all_without_uploads",
                              Params().integer(limit < 0 ? kAllRows : limit).integer(offset));
             for (int i = 0; i < r.rows(); ++i) {
-                Correction k;
-                k.id = r.text(i, 0);
-                k.kind = r.text(i, 1);
-                k.label = r.text(i, 2);
-                k.predicted = r.text(i, 3);
-                k.model_version = r.text(i, 4);
-                k.upload = r.bytes(i, 5);
-                k.upload_type = r.text(i, 6);
-                std::string inputs = r.bytes(i, 7);
-                k.inputs.assign(inputs.begin(), inputs.end());
-                k.created_at = r.integer(i, 8);
-                visit(k);
+                visit(correction_of(Row{r, i}));
             }
         });
     }

@@ -73,6 +73,38 @@ constexpr const char* kSelectAllWithoutUploadsSql =
 // What LIMIT is given for "all rows" (both engines take a number).
 constexpr std::int64_t kAllRows = std::int64_t(1) << 62;
 
+// A row of kListSql, and one of kSelectAllSql, from an engine's row: anything with text(column),
+// bytes(column) and integer(column).
+template <class Row>
+Summary summary_of(const Row& row) {
+    Summary s;
+    s.id = row.text(0);
+    s.kind = row.text(1);
+    s.label = row.text(2);
+    s.predicted = row.text(3);
+    s.model_version = row.text(4);
+    s.upload_type = row.text(5);
+    s.upload_bytes = row.integer(6);
+    s.input_count = row.integer(7) / 784;
+    s.created_at = row.integer(8);
+    return s;
+}
+template <class Row>
+Correction correction_of(const Row& row) {
+    Correction c;
+    c.id = row.text(0);
+    c.kind = row.text(1);
+    c.label = row.text(2);
+    c.predicted = row.text(3);
+    c.model_version = row.text(4);
+    c.upload = row.bytes(5);
+    c.upload_type = row.text(6);
+    const std::string inputs = row.bytes(7);
+    c.inputs.assign(inputs.begin(), inputs.end());
+    c.created_at = row.integer(8);
+    return c;
+}
+
 // What a wrong id is compared with, so that a lookup that finds nothing takes as long as one that does.
 constexpr const char* kDummyToken = "00000000000000000000000000000000";
 

@@ -56,6 +56,7 @@ class Statement {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(stmt_, column));
         return p ? std::string(p, std::size_t(sqlite3_column_bytes(stmt_, column))) : std::string();
     }
+    std::string bytes(int column) const { return text(column); }  // a blob, read as text() reads it
     std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 
     [[noreturn]] void fail(int rc) const {
@@ -162,17 +163,7 @@ class SqliteStore : public Store {
         std::vector<Summary> out;
         list_->start().bind(limit).bind(offset);
         while (list_->step()) {
-            Summary s;
-            s.id = list_->text(0);
-            s.kind = list_->text(1);
-            s.label = list_->text(2);
-            s.predicted = list_->text(3);
-            s.model_version = list_->text(4);
-            s.upload_type = list_->text(5);
-            s.upload_bytes = list_->integer(6);
-            s.input_count = list_->integer(7) / 784;
-            s.created_at = list_->integer(8);
-            out.push_back(std::move(s));
+            out.push_back(summary_of(*list_));
         }
         list_->start();
         return out;
@@ -184,18 +175,7 @@ class SqliteStore : public Store {
         Statement s(db_, uploads ? kSelectAllSql : kSelectAllWithoutUploadsSql);
         s.start().bind(limit < 0 ? kAllRows : limit).bind(offset);
         while (s.step()) {
-            Correction c;
-            c.id = s.text(0);
-            c.kind = s.text(1);
-            c.label = s.text(2);
-            c.predicted = s.text(3);
-            c.model_version = s.text(4);
-            c.upload = s.text(5);
-            c.upload_type = s.text(6);
-            std::string inputs = s.text(7);
-            c.inputs.assign(inputs.begin(), inputs.end());
-            c.created_at = s.integer(8);
-            visit(c);
+            visit(correction_of(s));
         }
     }
 
