@@ -46,8 +46,8 @@ struct FinetuneOptions {
     double lr = 0.0002;
     std::size_t replay = 0;  // MNIST training digits replayed per epoch (0: all of them)
     int negatives = 2000;    // not-a-digit negatives per family replayed (a model with that output)
-    int uploads = 0;         // training digits drawn as uploads replayed (a third cut out of a number)
-    int corrections_per_batch = 32;  // beside each batch of 128 digits
+    int uploads = 20000;  // training digits drawn as uploads replayed (30% cut out of a number), as shipped
+    int corrections_per_batch = 16;  // beside each batch of 128 digits
     int threads = 0;
     std::uint64_t seed = 1;
     std::size_t density_digits = 20000;  // the calibration's feature density, as the shipped recipe

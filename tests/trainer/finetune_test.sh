@@ -55,7 +55,7 @@ tune() {  # tune NAME EXTRA_FLAGS...: a short fine-tune into $work/NAME.cnn
     local name=$1
     shift
     "$trainer" finetune --model "$model" --feedback "$work/export" --data "$mnist" --out "$work/$name.cnn" \
-        --epochs 1 --replay 1000 --negatives 50 --density-digits 1000 --threads 2 "$@" > "$work/$name.out" 2> "$work/$name.err"
+        --epochs 1 --replay 1000 --negatives 50 --uploads 200 --density-digits 1000 --threads 2 "$@" > "$work/$name.out" 2> "$work/$name.err"
 }
 tune strict
 rc=$?
