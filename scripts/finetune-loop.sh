@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The correction loop at full size, as an operator would run it: a digit-server keeps N corrections of a
-# style the shipped model misreads (a 1 written with a long flag, tests/trainer/draw_flagged_ones.py), they
-# are exported and taught with the whole of MNIST replayed (digit-trainer finetune, its defaults), and the
-# fine-tuned model, if written, is measured on fresh images of that style that were never corrected.
-#   scripts/finetune-loop.sh [N=2000] [WORK=/tmp/finetune-loop]
+# style the shipped model misreads (by default a slashed 0, which no model is taught; any style of
+# tests/support/draw_styles.py), they are exported and taught with the whole of MNIST replayed
+# (digit-trainer finetune, its defaults), and the fine-tuned model, if written, is measured on fresh images
+# of that style that were never corrected.
+#   scripts/finetune-loop.sh [N=2000] [STYLE=zero-slashed] [WORK=/tmp/finetune-loop]
 # Needs the built programs (make build), MNIST (data/fetch-mnist.sh) and the negatives' fonts and
 # Fashion-MNIST (scripts/setup.sh train).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000}
-work=${2:-/tmp/finetune-loop}
+style=${2:-zero-slashed}
+work=${3:-/tmp/finetune-loop}
+styles=tests/support/draw_styles.py
+label=$( python3 "$styles" list --all | awk -v s="$style" '$1 == s {print $2; exit}')
+[ -n "$label" ] || { echo "finetune-loop.sh: no style '$style' (tests/support/draw_styles.py list)" >&2; exit 1; }
 bin=build/bin
 rm -rf "$work"
 mkdir -p "$work"
@@ -21,10 +26,10 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 pid=$!
 until port=$(sed -n 's/.*API on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$work/server.log") && [ -n "$port" ]; do sleep 0.2; done
 
-python3 tests/trainer/draw_flagged_ones.py "$count" 11 "$work/corrections"
-python3 tests/trainer/draw_flagged_ones.py 500 12345 "$work/fresh"  # never sent: the style's test set
+python3 "$styles" "$style" "$count" 11 "$work/corrections"
+python3 "$styles" "$style" 500 12345 "$work/fresh"  # never sent: the style's test set
 for f in "$work"/corrections/*.png; do
-    curl -sf -o /dev/null -F "file=@$f" -F label=1 -F kind=digit -F consent=true "http://127.0.0.1:$port/feedback"
+    curl -sf -o /dev/null -F "file=@$f" -F "label=$label" -F kind=digit -F consent=true "http://127.0.0.1:$port/feedback"
 done
 kill "$pid"
 pid=
@@ -36,12 +41,12 @@ status=0
     --out "$work/finetuned.cnn" | tee "$work/finetune.out" || status=$?
 echo "finetune: exit status $status, $(( $(date +%s) - start )) s"
 
-read_right() {  # read_right MODEL: the share of the fresh images read as 1
+read_right() {  # read_right MODEL: the share of the fresh images read as their digit
     "$bin/digit-trainer" predict --model "$1" "$work"/fresh/*.png |
-        awk '{ n++; if ($2 == "1") k++ } END { printf "%d/%d = %.1f%%\n", k, n, 100 * k / n }'
+        awk -v d="$label" '{ n++; if ($2 == d) k++ } END { printf "%d/%d = %.1f%%\n", k, n, 100 * k / n }'
 }
-echo "fresh flagged ones read as 1, shipped model:    $(read_right models/digitnet.cnn)"
+echo "fresh $style read as $label, shipped model:    $(read_right models/digitnet.cnn)"
 if [ -f "$work/finetuned.cnn" ]; then
-    echo "fresh flagged ones read as 1, fine-tuned model: $(read_right "$work/finetuned.cnn")"
+    echo "fresh $style read as $label, fine-tuned model: $(read_right "$work/finetuned.cnn")"
     "$bin/digit-trainer" eval --model "$work/finetuned.cnn" --data data/mnist | tail -n 1
 fi

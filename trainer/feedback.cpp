@@ -1,6 +1,7 @@
 #include "feedback.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -248,6 +249,10 @@ FinetuneResult finetune(const FinetuneOptions& o) {
     t.extra = &sets.teach;
     t.extra_per_batch = o.corrections_per_batch;
     t.uploads = o.uploads;
+    // The styled digits the model was taught (its metadata's count), unless told otherwise.
+    t.styles = o.styles >= 0                           ? o.styles
+               : before.metadata.count("style_digits") ? std::atoi(before.metadata.at("style_digits").c_str())
+                                                       : 0;
     t.uploads_in_context = 0.3f;
     try {
         train(t);

@@ -48,6 +48,7 @@ struct FinetuneOptions {
     int negatives = 2000;    // not-a-digit negatives per family replayed (a model with that output)
     int uploads = 20000;  // training digits drawn as uploads replayed (30% cut out of a number), as shipped
     int corrections_per_batch = 16;  // beside each batch of 128 digits
+    int styles = -1;  // digits in the styles people write replayed; -1: as many as the model was taught
     int threads = 0;
     std::uint64_t seed = 1;
     std::size_t density_digits = 20000;  // the calibration's feature density, as the shipped recipe

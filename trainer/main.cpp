@@ -1,9 +1,13 @@
 // digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict, read), and
 // learn from users' corrections (feedback export, finetune).
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <random>
+#include <stdexcept>
 
 #include <CLI/CLI.hpp>
 
@@ -14,7 +18,10 @@
 #include "numbers.hpp"
 #include "pairs.hpp"
 #include "recognizer.hpp"
+#include "synth/styles.hpp"
+#include "synth/surfaces.hpp"
 #include "training.hpp"
+#include "uploads.hpp"
 
 namespace {
 
@@ -115,6 +122,34 @@ int run_read(const std::string& model_path, const std::vector<std::string>& imag
         });
 }
 
+// A PNG of what the network is taught of each style (synth/styles.hpp): a row per style, `per_style` of its
+// digits drawn as uploads and read to 28x28, ink white on black; the rows' styles printed.
+int run_styles_sheet(const std::string& path, int per_style, std::uint32_t seed) {
+    const std::vector<digit::DigitStyle>& styles = digit::digit_styles();
+    const int cell = digit::kImageSide + 2, w = per_style * cell, h = int(styles.size()) * cell;
+    std::vector<unsigned char> px(std::size_t(w) * std::size_t(h) * 3, 90);
+    for (std::size_t s = 0; s < styles.size(); ++s) {
+        std::mt19937 rng(seed * 1000 + std::uint32_t(s));
+        for (int k = 0; k < per_style; ++k) {
+            const int height = 40 + digit::pick(rng, 180);
+            const digit::Coverage ink = digit::draw_styled_digit(s, height, rng);
+            const std::optional<digit::Image28> input =
+                digit::model_input(digit::put_on_surface(ink, digit::random_surface(rng), rng));
+            for (int y = 0; y < digit::kImageSide; ++y)
+                for (int x = 0; x < digit::kImageSide; ++x) {
+                    const float v = input ? (*input)[std::size_t(y * digit::kImageSide + x)] : 0.0f;
+                    const std::size_t at = (std::size_t(int(s) * cell + 1 + y) * std::size_t(w) +
+                                            std::size_t(k * cell + 1 + x)) *
+                                           3;
+                    px[at] = px[at + 1] = px[at + 2] = (unsigned char)(std::lround(255 * v));
+                }
+        }
+        std::printf("row %zu: %s (%d)\n", s + 1, styles[s].name, styles[s].digit);
+    }
+    if (!digit::write_png_rgb(path, w, h, px)) throw std::runtime_error(path + ": cannot write the sheet");
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,6 +214,23 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     train->add_option("--fashion-dir", t.fashion_dir, "Fashion-MNIST IDX folder (clothing negatives)")
         ->capture_default_str();
+
+    train
+        ->add_option("--styles", t.styles,
+                     "also train on this many digits drawn in the styles people write that MNIST seldom has "
+                     "(flagged and footed 1s, 7s with a bar, open 4s, ...; see digit-trainer styles)")
+        ->capture_default_str();
+
+    std::string styles_sheet;
+    int styles_per_row = 12;
+    std::uint32_t styles_seed = 1;
+    auto* styles = app.add_subcommand("styles", "a picture of the digit styles the trainer draws (--styles)");
+    styles->add_option("--sheet", styles_sheet, "write a PNG here: a row per style, as the network sees them")
+        ->required();
+    styles->add_option("--per-style", styles_per_row, "digits per style")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    styles->add_option("--seed", styles_seed, "random seed")->capture_default_str();
 
     digit::PairTrainOptions pt;
     auto* train_pairs = app.add_subcommand(
@@ -309,6 +361,9 @@ int main(int argc, char** argv) {
                      "the MNIST test accuracy the new model must keep")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
+    finetune->add_option(
+        "--styles", ft.styles,
+        "digits in the styles people write replayed (default: as many as the model was taught)");
     finetune->add_option("--seed", ft.seed, "random seed")->capture_default_str();
     finetune->add_option("--threads", ft.threads, "threads (default: all cores)");
 
@@ -335,6 +390,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*eval) return run_eval(model, data_dir, confusion, eval_threads);
+        if (*styles) return run_styles_sheet(styles_sheet, styles_per_row, styles_seed);
         if (*calibrate) {
             digit::calibrate(c);
             return 0;

@@ -347,6 +347,11 @@ TrainResult train(const TrainOptions& o) {
             return digits_as_uploads(select_images(train_set, picked), uint32_t(o.seed) + 5,
                                      o.uploads_in_context, o.uploads_restroked);
         });
+    std::future<LabelledImages> styles_made;
+    if (o.styles > 0)
+        styles_made = std::async(std::launch::async, [&] {
+            return styled_digits_as_uploads(size_t(o.styles), uint32_t(o.seed) + 11);
+        });
     LabelledImages negative_set;
     if (o.negatives > 0) {
         const auto made_start = Clock::now();
@@ -369,6 +374,12 @@ TrainResult train(const TrainOptions& o) {
         if (!o.quiet) std::fprintf(stderr, "%zu training digits drawn as uploads\n", upload_set.count);
     }
     const int uploads_per_batch = upload_set.count > 0 ? std::max(1, o.batch_size / 4) : 0;
+    LabelledImages style_set;
+    if (styles_made.valid()) {
+        style_set = styles_made.get();
+        if (!o.quiet) std::fprintf(stderr, "%zu digits drawn in the styles people write\n", style_set.count);
+    }
+    const int styles_per_batch = style_set.count > 0 ? std::max(1, o.batch_size / 8) : 0;
     const int extra_per_batch = o.extra && o.extra->count > 0 ? std::max(1, o.extra_per_batch) : 0;
 
     TrainResult result;
@@ -388,7 +399,7 @@ TrainResult train(const TrainOptions& o) {
             make_batch(train_set, order, first, count, o.augment ? &augmenter : nullptr, aug_seed, mean, std,
                        bx, by);
             std::mt19937_64 pick_rng(aug_seed * 31 + uint64_t(b));
-            // Extra rows after the digits: digits drawn as uploads, the extra set, then negatives.
+            // Extra rows after the digits: digits drawn as uploads, in styles, the extra set, then negatives.
             auto append = [&](const LabelledImages& set, int rows, uint64_t salt) {
                 std::vector<size_t> picked(static_cast<size_t>(rows));
                 for (size_t& i : picked) i = size_t(pick_rng() % set.count);
@@ -402,6 +413,7 @@ TrainResult train(const TrainOptions& o) {
                 by.insert(by.end(), ey.begin(), ey.end());
             };
             if (uploads_per_batch > 0) append(upload_set, uploads_per_batch, 0x632BE59Bull);
+            if (styles_per_batch > 0) append(style_set, styles_per_batch, 0xC2B2AE35ull);
             if (extra_per_batch > 0) append(*o.extra, extra_per_batch, 0x85EBCA6Bull);
             // Negatives last: the outlier-exposure loss takes the batch's last rows for them.
             if (negatives_per_batch > 0) append(negative_set, negatives_per_batch, 0x9E3779B9ull);
@@ -497,6 +509,11 @@ TrainResult train(const TrainOptions& o) {
             (o.uploads_restroked > 0 ? ", " + std::to_string(int(std::lround(100 * o.uploads_restroked))) +
                                            "% redrawn with a pen of one width"
                                      : std::string());
+    if (style_set.count > 0)
+        net.metadata["style_digits"] =
+            std::to_string(style_set.count) +
+            " digits drawn in the styles people write (flagged and footed 1s, 7s with a "
+            "bar, open 4s, ...), as uploads";
     if (!o.init.empty()) net.metadata["fine_tuned_from"] = o.init;
     if (negative_set.count > 0) {
         net.metadata["rejection"] = reject_class ? "class" : "exposure";

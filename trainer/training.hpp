@@ -52,6 +52,9 @@ struct TrainOptions {
     // This share of them, and of the letters and pairs among the negatives, redrawn with a pen of one
     // width, from a fine pen to a felt tip.
     float uploads_restroked = 0.0f;
+    // This many digits in the styles people write that MNIST's writers seldom used (synth/styles.hpp),
+    // drawn as uploads; an eighth of a batch of them beside each batch.
+    int styles = 0;
     // More labelled images taught beside the digits, `extra_per_batch` of them in each batch (fine-tuning on
     // users' corrections, finetune in feedback.hpp); not owned.
     const LabelledImages* extra = nullptr;

@@ -6,6 +6,7 @@
 
 #include "recognizer.hpp"
 #include "synth/strokes.hpp"
+#include "synth/styles.hpp"
 #include "synth/surfaces.hpp"
 
 namespace digit {
@@ -51,6 +52,26 @@ LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t see
         ++out.count;
     }
     out.num_classes = digits.num_classes;
+    return out;
+}
+
+LabelledImages styled_digits_as_uploads(std::size_t count, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    LabelledImages out;
+    out.rows = out.cols = kImageSide;
+    out.num_classes = 10;
+    out.images_path = "digits in the styles people write (drawn as uploads)";
+    const std::vector<DigitStyle>& styles = digit_styles();
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t style = i % styles.size();
+        const int height = 40 + pick(rng, 180);
+        Coverage c = maybe_break_stroke(draw_styled_digit(style, height, rng), float(height), 0.1f, rng);
+        std::optional<Image28> input = model_input(put_on_surface(c, random_surface(rng), rng));
+        if (!input) continue;
+        out.pixels.insert(out.pixels.end(), input->begin(), input->end());
+        out.labels.push_back(styles[style].digit);
+        ++out.count;
+    }
     return out;
 }
 

@@ -3,6 +3,7 @@
 // validation digits for calibrating; negatives (negatives.hpp) and pair samples (pairs.hpp) go the same way.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -24,5 +25,9 @@ std::optional<Image28> model_input(const GreyImage& grey);
 // share `restroked` redrawn with a pen of one width (restroke).
 LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context = 0.0f,
                                  float restroked = 0.0f);
+
+// `count` digits in the styles of synth/styles.hpp (each style in turn), drawn as uploads (canvas or paper,
+// a tenth with a stroke broken) and read by the recognizer to 28x28. Those it finds no ink in are left out.
+LabelledImages styled_digits_as_uploads(std::size_t count, std::uint32_t seed);
 
 }  // namespace digit

@@ -78,4 +78,10 @@ InkMap drawn_digit(const testimg::Mnist& mnist, int index, float height, float b
 // by the cuts alone.
 std::string read_number_text(const digit::Classifier& classifier, const std::string& file, bool pairs);
 
+// The stress suite's reference pipeline (stress_suite.cpp): the plain steps of a short PIL/NumPy script,
+// file bytes in, the model's 28x28 out (empty when the file does not decode).
+digit::Image28 reference_input(const std::string& file);
+// A 28x28 input enlarged eight times as a PNG, to look at.
+std::string enlarged_input_png(const digit::Image28& image);
+
 }  // namespace stress

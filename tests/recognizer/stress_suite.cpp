@@ -201,6 +201,15 @@ double percent(int part, int whole) {
 
 }  // namespace
 
+namespace stress {
+Image28 reference_input(const std::string& file) {
+    return reference(file);
+}
+std::string enlarged_input_png(const Image28& image) {
+    return enlarged_png(image);
+}
+}  // namespace stress
+
 TEST_CASE("stress suite: real-world uploads read at least as well as a reference pipeline", "[stress]") {
     const std::string source = DIGIT_SOURCE_DIR;
     testimg::Mnist mnist;

@@ -14,7 +14,9 @@
 #include "pairs.hpp"
 #include "synth/doodles.hpp"
 #include "synth/strokes.hpp"
+#include "synth/styles.hpp"
 #include "training.hpp"
+#include "uploads.hpp"
 
 namespace {
 
@@ -271,6 +273,38 @@ TEST_CASE("restroke redraws strokes of any width with a pen of the width asked",
     CHECK(out(40, 40) == 0.0f);
     CHECK(out(40, 16) == 1.0f);  // the centre line, 24 px from the centre
     CHECK(out(40, 11) == 0.0f);  // the ring's outer edge is gone
+}
+
+TEST_CASE("Every digit style draws ink inside its canvas, and the styled uploads take the styles in turn",
+          "[trainer][styles]") {
+    const std::vector<digit::DigitStyle>& styles = digit::digit_styles();
+    REQUIRE(styles.size() >= 15);
+    std::mt19937 rng(5);
+    for (std::size_t s = 0; s < styles.size(); ++s) {
+        INFO(styles[s].name);
+        CHECK(styles[s].digit >= 0);
+        CHECK(styles[s].digit <= 9);
+        for (int k = 0; k < 20; ++k) {
+            const digit::Coverage c = digit::draw_styled_digit(s, 100, rng);
+            CHECK(c.width == 160);  // 100 px and a margin of 30% on either side
+            int inked = 0, border = 0;
+            for (int y = 0; y < c.height; ++y)
+                for (int x = 0; x < c.width; ++x) {
+                    const bool ink = c(x, y) >= 0.5f;
+                    inked += ink;
+                    border += ink && (x == 0 || y == 0 || x == c.width - 1 || y == c.height - 1);
+                }
+            CHECK(inked >= 300);  // strokes, not a dot
+            CHECK(border == 0);   // nothing cut off
+        }
+    }
+    CHECK_THROWS_AS(digit::draw_styled_digit(styles.size(), 100, rng), std::out_of_range);
+
+    const digit::LabelledImages made = digit::styled_digits_as_uploads(2 * styles.size(), 3);
+    CHECK(made.count >= 2 * styles.size() - 2);  // the recognizer may find no ink in a faint one
+    CHECK(made.pixels.size() == made.count * 784);
+    if (made.count == 2 * styles.size())
+        for (std::size_t i = 0; i < made.count; ++i) CHECK(made.labels[i] == styles[i % styles.size()].digit);
 }
 
 TEST_CASE(

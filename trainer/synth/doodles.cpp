@@ -261,6 +261,78 @@ const Doodle kDoodles[] = {
          s.push_back(dot(0.35f, 0.32f));
          s.push_back(dot(0.6f, 0.25f));
      }},
+    // Round shapes that are not digits: a ring alone reads as 0, so each has what no digit has (a tail
+    // to the side, a ring inside, a stalk and a leaf, a crossing ring, a letter's bar or stem, a dot).
+    {"comet", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         const float r = uniform(rng, 0.14f, 0.22f), cy = uniform(rng, 0.4f, 0.6f);
+         s.push_back(arc(0.3f, cy, r, r, 0, 2 * kPi));
+         Path tail;
+         const float waves = uniform(rng, 0.5f, 2.0f), amp = uniform(rng, 0.0f, 0.08f);
+         for (int i = 0; i <= 30; ++i) {
+             const float t = float(i) / 30.0f;
+             tail.push_back({0.3f + r + t * (0.62f - r), cy + amp * std::sin(t * waves * 2 * kPi)});
+         }
+         s.push_back(tail);
+     }},
+    {"donut", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         const float r = uniform(rng, 0.32f, 0.42f);
+         s.push_back(arc(0.5f, 0.5f, r, r * uniform(rng, 0.85f, 1.0f), 0, 2 * kPi));
+         s.push_back(arc(0.5f + uniform(rng, -0.04f, 0.04f), 0.5f, r * 0.35f, r * 0.35f, 0, 2 * kPi, 24));
+     }},
+    {"apple", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         Path p;
+         for (int i = 0; i <= 120; ++i) {
+             const float a = 2 * kPi * float(i) / 120.0f;
+             const float dent = 0.1f * std::pow(std::max(0.0f, -std::sin(a)), 6.0f);  // the top's dip
+             p.push_back({0.5f + 0.36f * std::cos(a), 0.56f + (0.32f - dent) * std::sin(a)});
+         }
+         s.push_back(p);
+         s.push_back(polygon({{0.5f, 0.3f}, {0.54f, uniform(rng, 0.06f, 0.14f)}}, false));
+         s.push_back(arc(0.64f, 0.14f, 0.1f, 0.05f, 0, 2 * kPi, 16));
+     }},
+    {"planet", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         s.push_back(arc(0.5f, 0.5f, 0.26f, 0.26f, 0, 2 * kPi));
+         const float tilt = uniform(rng, -0.35f, 0.35f);
+         Path ring = arc(0, 0, 0.46f, 0.12f, 0.05f * kPi, 0.95f * kPi, 24);  // the front half, below the ball
+         for (Point& q : ring)
+             q = {0.5f + q.x * std::cos(tilt) - q.y * std::sin(tilt),
+                  0.5f + q.x * std::sin(tilt) + q.y * std::cos(tilt)};
+         s.push_back(ring);
+     }},
+    {"letter-a", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         const float r = uniform(rng, 0.2f, 0.3f);
+         s.push_back(arc(0.45f, 0.62f, r, r, 0.1f * kPi, 2.05f * kPi));
+         s.push_back(polygon(
+             {{0.45f + r, 0.62f - r}, {0.45f + r + uniform(rng, -0.02f, 0.06f), 0.62f + r + 0.02f}}, false));
+     }},
+    {"letter-e", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         const float r = uniform(rng, 0.25f, 0.34f);
+         Path p = polygon({{0.5f - r, 0.55f}, {0.5f + r, 0.55f}}, false);
+         const Path bowl = arc(0.5f, 0.55f, r, r, 0, -uniform(rng, 1.65f, 1.85f) * kPi, 36);
+         p.insert(p.end(), bowl.begin(), bowl.end());
+         s.push_back(p);
+     }},
+    {"at-sign", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         s.push_back(arc(0.5f, 0.5f, 0.13f, 0.15f, 0, 2 * kPi, 24));
+         Path p = polygon({{0.63f, 0.35f}, {0.64f, 0.62f}}, false);
+         const Path outer = arc(0.5f, 0.5f, 0.4f, 0.4f, 0.15f * kPi, -uniform(rng, 1.55f, 1.8f) * kPi, 48);
+         p.insert(p.end(), outer.begin(), outer.end());
+         s.push_back(p);
+     }},
+    {"question-mark", kTraining,
+     [](Strokes& s, std::mt19937& rng) {
+         Path p = arc(0.5f, 0.3f, 0.22f, 0.2f, 1.05f * kPi, 2.4f * kPi, 24);
+         p.push_back({0.5f, uniform(rng, 0.6f, 0.68f)});
+         s.push_back(p);
+         s.push_back(arc(0.5f, 0.86f, 0.035f, 0.035f, 0, 2 * kPi, 8));
+     }},
     {"composition", kByName,
      [](Strokes& s, std::mt19937& rng) {
          // Three to six random shapes anywhere in the box: the doodles nobody has a name for.
