@@ -77,4 +77,24 @@ for name, p in net.named_parameters():
     tensors[name] = p
     tensors["d" + name] = p.grad
 write("network", tensors)
+
+# 4. The CTC loss over a batch of lines of different widths, with repeats: logits laid out as libcnn's
+# (N, C, 1, T), the per-sample losses, the mean and the sum, and the gradient of each reduction.
+N, C, T = 3, 6, 12
+ctc_logits = torch.randn(N, C, 1, T, dtype=torch.float64) * 2
+lengths = torch.tensor([12, 9, 7])
+targets = [[1, 2, 2, 3], [4, 4], [5, 1, 5]]
+flat = torch.tensor([c for t in targets for c in t])
+target_lengths = torch.tensor([len(t) for t in targets])
+tensors = {"logits": ctc_logits, "lengths": lengths.to(torch.float64),
+           "target_lengths": target_lengths.to(torch.float64), "targets": flat.to(torch.float64)}
+for reduction in ("mean", "sum", "none"):
+    z = ctc_logits.clone().requires_grad_(True)
+    log_probs = F.log_softmax(z, dim=1).squeeze(2).permute(2, 0, 1)  # (T, N, C)
+    loss = F.ctc_loss(log_probs, flat, lengths, target_lengths, blank=0, reduction=reduction)
+    tensors["loss_" + reduction] = loss.reshape(-1)
+    if reduction != "none":
+        loss.backward()
+        tensors["dlogits_" + reduction] = z.grad
+write("ctc", tensors)
 print(f"fixtures written to {out_dir}")

@@ -122,3 +122,28 @@ TEST_CASE("A small network agrees with PyTorch: logits, loss and every gradient"
     require_close(fc2.weight().grad, f["dfc2.weight"], "dfc2.weight");
     require_close(fc2.bias().grad, f["dfc2.bias"], "dfc2.bias");
 }
+
+TEST_CASE("The CTC loss agrees with PyTorch's ctc_loss: losses, mean and sum, and their gradients",
+          "[torch][ctc]") {
+    auto f = read_fixture("ctc");
+    const Tensor& logits = f["logits"];
+    std::vector<int> lengths;
+    for (size_t i = 0; i < f["lengths"].size(); ++i) lengths.push_back(int(f["lengths"][i]));
+    std::vector<std::vector<int>> targets;
+    size_t next = 0;
+    for (size_t i = 0; i < f["target_lengths"].size(); ++i) {
+        targets.emplace_back();
+        for (int j = 0; j < int(f["target_lengths"][i]); ++j)
+            targets.back().push_back(int(f["targets"][next++]));
+    }
+    for (const auto& [name, reduction] :
+         {std::pair{"mean", CtcReduction::mean}, std::pair{"sum", CtcReduction::sum}}) {
+        INFO(name);
+        Tensor grad;
+        const CtcResult r = ctc_loss(logits, lengths, targets, &grad, reduction);
+        CHECK(r.loss == Approx(f[std::string("loss_") + name][0]).epsilon(1e-5));
+        require_close(grad, f[std::string("dlogits_") + name], std::string("dlogits_") + name, 1e-5);
+        for (size_t n = 0; n < r.losses.size(); ++n)
+            CHECK(r.losses[n] == Approx(f["loss_none"][n]).epsilon(1e-5));
+    }
+}

@@ -1,6 +1,7 @@
 // libcnn: a header-only convolutional network library on Eigen. This header includes all of it.
 #pragma once
 
+#include "ctc.hpp"
 #include "frozen.hpp"
 #include "init.hpp"
 #include "layer.hpp"
