@@ -75,6 +75,14 @@ Path seven(Strokes& s, bool curved, std::mt19937& rng) {
     return stem;
 }
 
+// A 9's head, the same oval for both 9s: drawn into `s`; returns where the stem leaves it (its right side).
+Point nine_head(Strokes& s, std::mt19937& rng) {
+    const float rx = uniform(rng, 0.22f, 0.3f), ry = uniform(rng, 0.17f, 0.25f), cy = ry + 0.01f;
+    const float cx = 0.62f - rx;
+    s.push_back(arc(cx, cy, rx, ry, 0.05f * kPi, 2.1f * kPi, 32));
+    return {cx + rx, cy};
+}
+
 struct Style {
     DigitStyle style;
     float slant_lo, slant_hi;  // the top's shift right per unit of height
@@ -140,20 +148,16 @@ const Style kStyles[] = {
      -0.15f,
      0.25f,
      [](Strokes& s, std::mt19937& rng) {
-         const float rx = uniform(rng, 0.22f, 0.3f), ry = uniform(rng, 0.17f, 0.25f), cy = ry + 0.01f;
-         const float cx = 0.62f - rx;
-         s.push_back(arc(cx, cy, rx, ry, 0.05f * kPi, 2.1f * kPi, 32));
-         s.push_back(line({cx + rx, cy}, {cx + rx + uniform(rng, -0.12f, 0.02f), 1.0f}, 16));
+         const Point join_at = nine_head(s, rng);
+         s.push_back(line(join_at, {join_at.x + uniform(rng, -0.12f, 0.02f), 1.0f}, 16));
      }},
     {{"nine-curled", 9},
      -0.15f,
      0.25f,
      [](Strokes& s, std::mt19937& rng) {
-         const float rx = uniform(rng, 0.22f, 0.3f), ry = uniform(rng, 0.17f, 0.25f), cy = ry + 0.01f;
-         const float cx = 0.62f - rx;
-         s.push_back(arc(cx, cy, rx, ry, 0.05f * kPi, 2.1f * kPi, 32));
-         Path stem = line({cx + rx, cy}, {cx + rx - 0.02f, 0.75f}, 10);
-         join(stem, curve(stem.back(), {cx + rx - 0.04f, 1.02f}, {uniform(rng, 0.05f, 0.25f), 0.88f}, 12));
+         const Point join_at = nine_head(s, rng);
+         Path stem = line(join_at, {join_at.x - 0.02f, 0.75f}, 10);
+         join(stem, curve(stem.back(), {join_at.x - 0.04f, 1.02f}, {uniform(rng, 0.05f, 0.25f), 0.88f}, 12));
          s.push_back(stem);
      }},
     {{"two-loop-foot", 2},
