@@ -19,7 +19,6 @@
 #include "pairs.hpp"
 #include "recognizer.hpp"
 #include "synth/styles.hpp"
-#include "synth/surfaces.hpp"
 #include "training.hpp"
 #include "uploads.hpp"
 
@@ -131,10 +130,7 @@ int run_styles_sheet(const std::string& path, int per_style, std::uint32_t seed)
     for (std::size_t s = 0; s < styles.size(); ++s) {
         std::mt19937 rng(seed * 1000 + std::uint32_t(s));
         for (int k = 0; k < per_style; ++k) {
-            const int height = 40 + digit::pick(rng, 180);
-            const digit::Coverage ink = digit::draw_styled_digit(s, height, rng);
-            const std::optional<digit::Image28> input =
-                digit::model_input(digit::put_on_surface(ink, digit::random_surface(rng), rng));
+            const std::optional<digit::Image28> input = digit::styled_digit_as_upload(s, rng);
             for (int y = 0; y < digit::kImageSide; ++y)
                 for (int x = 0; x < digit::kImageSide; ++x) {
                     const float v = input ? (*input)[std::size_t(y * digit::kImageSide + x)] : 0.0f;

@@ -55,6 +55,12 @@ LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t see
     return out;
 }
 
+std::optional<Image28> styled_digit_as_upload(std::size_t style, std::mt19937& rng) {
+    const int height = 40 + pick(rng, 180);
+    Coverage c = maybe_break_stroke(draw_styled_digit(style, height, rng), float(height), 0.1f, rng);
+    return model_input(put_on_surface(c, random_surface(rng), rng));
+}
+
 LabelledImages styled_digits_as_uploads(std::size_t count, std::uint32_t seed) {
     std::mt19937 rng(seed);
     LabelledImages out;
@@ -64,9 +70,7 @@ LabelledImages styled_digits_as_uploads(std::size_t count, std::uint32_t seed) {
     const std::vector<DigitStyle>& styles = digit_styles();
     for (std::size_t i = 0; i < count; ++i) {
         const std::size_t style = i % styles.size();
-        const int height = 40 + pick(rng, 180);
-        Coverage c = maybe_break_stroke(draw_styled_digit(style, height, rng), float(height), 0.1f, rng);
-        std::optional<Image28> input = model_input(put_on_surface(c, random_surface(rng), rng));
+        const std::optional<Image28> input = styled_digit_as_upload(style, rng);
         if (!input) continue;
         out.pixels.insert(out.pixels.end(), input->begin(), input->end());
         out.labels.push_back(styles[style].digit);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <random>
 
 #include "dataset.hpp"
 #include "decode.hpp"
@@ -25,6 +26,10 @@ std::optional<Image28> model_input(const GreyImage& grey);
 // share `restroked` redrawn with a pen of one width (restroke).
 LabelledImages digits_as_uploads(const LabelledImages& digits, std::uint32_t seed, float in_context = 0.0f,
                                  float restroked = 0.0f);
+
+// One digit of style `style` (synth/styles.hpp) drawn as an upload (canvas or paper, a tenth with a stroke
+// broken) and read by the recognizer to 28x28; nullopt when it finds no ink.
+std::optional<Image28> styled_digit_as_upload(std::size_t style, std::mt19937& rng);
 
 // `count` digits in the styles of synth/styles.hpp (each style in turn), drawn as uploads (canvas or paper,
 // a tenth with a stroke broken) and read by the recognizer to 28x28. Those it finds no ink in are left out.
