@@ -6,6 +6,7 @@
 
 #include "numbers.hpp"
 #include "recognizer.hpp"
+#include "text_reading.hpp"
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -129,6 +130,46 @@ std::vector<std::string> write_number_debug_images(const Trace& trace, const Num
     for (std::size_t i = 0; i < reading.digits.size(); ++i)
         write_png(base + ".6-digit-" + std::to_string(i + 1) + ".png", enlarged(reading.digits[i].input),
                   written);
+    return written;
+}
+
+std::vector<std::string> write_text_debug_images(const TextReading& reading, const std::string& directory,
+                                                 const std::string& stem) {
+    std::vector<std::string> written;
+    const std::string base = directory + "/" + stem;
+    if (!reading.ink.strength.empty()) {
+        // The upright ink (turned and straightened as read): each line's box in green, each character's in
+        // red.
+        float top = 0.0f;
+        for (float v : reading.ink.strength.v) top = std::max(top, v);
+        Rgb lines = from_plane(reading.ink.strength, top > 0 ? 1.0f / top : 1.0f);
+        for (const ReadLine& line : reading.lines) {
+            lines.outline(line.box, 40, 200, 40);
+            for (const ReadCharacter& c : line.characters) lines.outline(c.box, 230, 30, 30);
+        }
+        write_png(base + ".5-lines.png", lines, written);
+    }
+    // Each strip the line reader read, enlarged 4 times, with the columns each character spans underlined
+    // (alternating red and yellow) below it.
+    for (std::size_t i = 0; i < reading.strips.size(); ++i) {
+        const Plane& strip = reading.strips[i].pixels;
+        constexpr int kZoom = 4, kBand = 6;
+        Rgb big(strip.width * kZoom, (strip.height + kBand) * kZoom);
+        for (int y = 0; y < strip.height * kZoom; ++y)
+            for (int x = 0; x < big.width; ++x) {
+                const std::uint8_t v = byte_of(strip(x / kZoom, y / kZoom));
+                big.set(x, y, v, v, v);
+            }
+        if (i < reading.read.size())
+            for (std::size_t k = 0; k < reading.read[i].characters.size(); ++k) {
+                const LineCharacter& c = reading.read[i].characters[k];
+                const bool odd = k % 2;
+                for (int x = 4 * c.first_column * kZoom; x < 4 * (c.last_column + 1) * kZoom; ++x)
+                    for (int y = (strip.height + 1) * kZoom; y < (strip.height + kBand - 1) * kZoom; ++y)
+                        big.set(x, y, 230, odd ? 200 : 30, 30);
+            }
+        write_png(base + ".6-strip-" + std::to_string(i + 1) + ".png", big, written);
+    }
     return written;
 }
 

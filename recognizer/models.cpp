@@ -86,6 +86,32 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed, int cl
                                 "' (digitnet, digitnet-bn, digitnet-plus or pairnet)");
 }
 
+cnn::Sequential make_linenet(std::uint64_t seed) {
+    cnn::Sequential net({1, kLineNetHeight, 64});
+    net.set_variable_width(true);
+    auto block = [&net](int in, int out, bool pool) {
+        net.add<cnn::Conv2D>(in, out, 3, 1, 1);
+        net.add<cnn::BatchNorm>(out);
+        net.add<cnn::ReLU>();
+        if (pool) net.add<cnn::MaxPool2D>(2, 2);
+    };
+    block(1, 32, true);  // 16 x W/2
+    block(32, 32, false);
+    block(32, 32, true);  // 8 x W/4
+    block(32, 64, false);
+    block(64, 64, false);
+    block(64, 96, false);
+    net.add<cnn::FoldHeight>();  // 768 x 1 x W/4: a column's features
+    net.add<cnn::Dropout>(0.2, seed ^ 0x11E5);
+    net.add<cnn::Conv2D>(96 * kLineNetHeight / 4, 1 + int(kLineAlphabet.size()), 1, 1, 0);
+    cnn::initialize(net, seed);
+    net.metadata["architecture"] = "linenet";
+    net.metadata["alphabet"] = std::string(kLineAlphabet);
+    net.metadata["input_mean"] = "0.1307";
+    net.metadata["input_std"] = "0.3081";
+    return net;
+}
+
 float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,
                      float fallback) {
     const auto it = metadata.find(key);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <cnn/cnn.hpp>
 
@@ -26,6 +27,15 @@ cnn::Sequential make_digitnet(std::uint64_t seed = 1);
 // more 3x3 convolutions, at 14x14 and 7x7), with `classes` outputs (10 digits, or 11 with "not a digit" for
 // the wider two). Throws std::invalid_argument for other names.
 cnn::Sequential make_network(const std::string& arch, std::uint64_t seed = 1, int classes = 10);
+
+// The line reader's network: input 1 x kLineNetHeight x any width (a line's strip, make_line_strip), six
+// 3x3 convolutions with BatchNorm and ReLU (32, 32, 32, 64, 64, 96 channels; max-pool 2 after the first and
+// the third), each column's features folded into channels (FoldHeight), dropout 0.2 and a 1x1 convolution to
+// the classes: blank, then kLineAlphabet. Output (N, 16, 1, W/4): one column per 4 px of the strip, about
+// five per character. Receptive field 38 px wide.
+constexpr int kLineNetHeight = 32;
+constexpr std::string_view kLineAlphabet = "0123456789.,-/:";
+cnn::Sequential make_linenet(std::uint64_t seed = 1);
 
 // A model file's metadata value as a float; `fallback` when absent or not a number.
 float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,

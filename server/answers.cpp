@@ -1,5 +1,7 @@
 #include "answers.hpp"
 
+#include "text_reading.hpp"
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -125,6 +127,45 @@ json reading_json(const NumberReading& reading, bool debug) {
     }
     return json{{"text", reading.text},
                 {"confidence", rounded(reading.confidence)},
+                {"digits", std::move(digits)},
+                {"ignored", std::move(ignored)}};
+}
+
+json text_json(const TextReading& reading, bool debug) {
+    json lines = json::array();
+    for (const ReadLine& line : reading.lines) {
+        json characters = json::array();
+        for (const ReadCharacter& c : line.characters)
+            characters.push_back({{"char", std::string(1, c.ch)},
+                                  {"confidence", rounded(c.confidence)},
+                                  {"box", box_json(c.source_box)}});
+        lines.push_back({{"text", line.text},
+                         {"confidence", rounded(line.confidence)},
+                         {"box", box_json(line.source_box)},
+                         {"characters", std::move(characters)}});
+    }
+    json digits = json::array();
+    for (const ReadDigit& d : reading.digits) {
+        json entry = prediction_json(d.prediction, debug ? &d.input : nullptr);
+        entry.erase("predicted_digit");
+        entry["digit"] = d.prediction.digit;
+        entry["box"] = box_json(d.source_box);
+        digits.push_back(std::move(entry));
+    }
+    json ignored = json::array();
+    for (const ReadDigit& d : reading.ignored) {
+        json entry = {{"box", box_json(d.source_box)}, {"reason", rejection_name(d.prediction.reason)}};
+        if (!d.prediction.probabilities.empty()) {
+            entry["best_guess"] = d.prediction.digit;
+            entry["confidence"] = rounded(d.prediction.confidence);
+        }
+        if (debug) entry["input"] = input_json(d.input);
+        ignored.push_back(std::move(entry));
+    }
+    return json{{"text", reading.text},
+                {"confidence", rounded(reading.confidence)},
+                {"orientation", reading.orientation},
+                {"lines", std::move(lines)},
                 {"digits", std::move(digits)},
                 {"ignored", std::move(ignored)}};
 }

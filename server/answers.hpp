@@ -53,6 +53,10 @@ nlohmann::json prediction_json(const Prediction& prediction, const Image28* inpu
 // The answer of /read: the text, its confidence, each digit with its box, and the marks left out; with
 // `debug`, each one's 28x28 input.
 nlohmann::json reading_json(const NumberReading& reading, bool debug);
+// /read's answer: text (lines joined with "\n"), confidence, orientation, lines with their characters,
+// digits (the digit characters, as before) and ignored.
+struct TextReading;  // text_reading.hpp
+nlohmann::json text_json(const TextReading& reading, bool debug);
 
 // A Reply onto httplib's response.
 void apply_reply(const Reply& reply, httplib::Response& res);

@@ -2,6 +2,8 @@
 // CORS or the UI's security headers), bound, served by their connection pools, stopped.
 #include "app.hpp"
 
+#include "line_reader.hpp"
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -259,8 +261,21 @@ void App::enforce_retention() {
 }
 
 void App::load_model() {
-    api_->set_classifier(
-        std::make_shared<const Classifier>(options_.model_path, options_.threads + options_.heavy_threads));
+    auto classifier =
+        std::make_shared<const Classifier>(options_.model_path, options_.threads + options_.heavy_threads);
+    // The line reader beside it, when there is one; a file that is there but bad is refused like a bad model.
+    std::shared_ptr<const LineReader> reader;
+    const std::string line_model =
+        options_.line_model_path.empty() ? line_model_beside(options_.model_path) : options_.line_model_path;
+    if (line_model != "none" && (!options_.line_model_path.empty() || std::ifstream(line_model).good())) {
+        try {
+            reader = std::make_shared<const LineReader>(line_model);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(line_model + ": " + e.what());
+        }
+    }
+    api_->set_line_reader(std::move(reader));
+    api_->set_classifier(std::move(classifier));
 }
 
 bool App::reload_model(std::string& problem) {

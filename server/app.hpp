@@ -35,8 +35,13 @@ namespace digit {
 
 class PooledServer;  // httplib_server.hpp
 
+class LineReader;  // line_reader.hpp
+
 struct ServerOptions {
     std::string model_path;
+    // The line reader of /read: empty for linenet.cnn beside model_path (the old route when that file is
+    // missing), "none" for the old route.
+    std::string line_model_path;
     std::string host = "0.0.0.0";
     int port = 5001;     // 0 picks a free port (tests); App::api_port() tells which
     int ui_port = 3000;  // 0 picks a free port; -1 disables the UI server
@@ -103,6 +108,10 @@ class Api {
     explicit Api(ServerOptions options);
 
     void set_classifier(std::shared_ptr<const Classifier> classifier);
+    // The line reader /read uses (null: the old route, digits only).
+    void set_line_reader(std::shared_ptr<const LineReader> reader) {
+        std::atomic_store(&line_reader_, std::move(reader));
+    }
     bool ready() const { return std::atomic_load(&classifier_) != nullptr; }
 
     // POST /predict: `uploads` are the multipart parts (only fields named "file" count), or one raw body
@@ -112,7 +121,8 @@ class Api {
     Reply predict_batch(const std::vector<Upload>& uploads, bool debug) const;
     // POST /read: the same upload as /predict, read as a whole number -> {"text", "confidence", "digits"}.
     // `debug` adds each digit's 28x28 as "input".
-    Reply read(const std::vector<Upload>& uploads, bool debug) const;
+    // `request.query["charset"]`: numeric (the default) or digits.
+    Reply read(const std::vector<Upload>& uploads, bool debug, const RequestInfo& request) const;
 
     // POST /feedback: a correction (multipart: file, label, kind, consent, predicted, model_version), kept
     // with the 28x28 input(s) the model saw -> 201 {"id", "delete_token"}. feedback.cpp.
@@ -167,7 +177,8 @@ class Api {
     // Answers the operator's routes may give before their work: 404 when off, 401 without the token.
     bool admin_refused(const RequestInfo& request, Reply& refusal) const;
 
-    std::shared_ptr<const Classifier> classifier_;  // read/written with std::atomic_load/store
+    std::shared_ptr<const Classifier> classifier_;   // read/written with std::atomic_load/store
+    std::shared_ptr<const LineReader> line_reader_;  // the same
     std::shared_ptr<feedback::Store> store_;
     std::string admin_token_;
     std::function<bool(std::string&)> reload_;

@@ -10,6 +10,7 @@
 #include "answers.hpp"
 #include "app.hpp"
 #include "numbers.hpp"
+#include "text_reading.hpp"
 
 namespace digit {
 namespace {
@@ -176,7 +177,11 @@ Reply Api::predict_batch(const std::vector<Upload>& uploads, bool debug) const {
     return json_reply(200, json{{"results", std::move(results)}, {"model_version", classifier->version()}});
 }
 
-Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
+Reply Api::read(const std::vector<Upload>& uploads, bool debug, const RequestInfo& request) const {
+    Charset charset = Charset::numeric;
+    if (const auto it = request.query.find("charset");
+        it != request.query.end() && !parse_charset(it->second, charset))
+        return error_reply(400, "bad_charset", "charset must be digits or numeric");
     const auto file = std::find_if(uploads.begin(), uploads.end(), is_file_field);
     if (file == uploads.end()) return error_reply(400, "missing_file", kMissingFileMessage);
     if (file->content.empty()) return error_reply(400, "empty_file", "the uploaded file is empty");
@@ -187,10 +192,12 @@ Reply Api::read(const std::vector<Upload>& uploads, bool debug) const {
         find_digit_groups(decode_image(file->content.data(), file->content.size(), options_.pipeline), trace);
         const auto classifier = std::atomic_load(&classifier_);
         if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
-        const NumberReading reading = read_found_number(trace, *classifier);
+        const auto reader = std::atomic_load(&line_reader_);
+        const TextReading reading = reader ? read_text(trace, *reader, *classifier, charset)
+                                           : text_of_number(read_found_number(trace, *classifier));
         for (const ReadDigit& d : reading.digits) metrics_.record_prediction(d.prediction);
         for (const ReadDigit& d : reading.ignored) metrics_.record_prediction(d.prediction);
-        json answer = reading_json(reading, debug);
+        json answer = text_json(reading, debug);
         answer["model_version"] = classifier->version();
         return json_reply(200, answer);
     } catch (const ImageError& e) {

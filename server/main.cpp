@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
 
     CLI::App cli{"digit-server: handwritten digit recognition over HTTP (API and web UI)"};
     cli.add_option("--model", options.model_path, "Model file written by digit-trainer")->required();
+    cli.add_option(
+        "--line-model", options.line_model_path,
+        "The line reader of /read (default: linenet.cnn beside --model; none: digits only, the old route)");
     cli.add_option("--host", options.host, "Address to listen on")->capture_default_str();
     cli.add_option("--port", options.port, "API port")->capture_default_str()->check(CLI::Range(0, 65535));
     cli.add_option("--ui-port", options.ui_port, "Web UI port (-1: no UI server)")

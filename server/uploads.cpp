@@ -72,7 +72,7 @@ Reply finish_upload(const Api& api, RouteKind kind, UploadCollector& collected, 
     }
     // One-image routes ignore extra "file" parts.
     if (kind == RouteKind::batch) return api.predict_batch(collected.uploads(), debug);
-    if (kind == RouteKind::read) return api.read(collected.uploads(), debug);
+    if (kind == RouteKind::read) return api.read(collected.uploads(), debug, request);
     if (kind == RouteKind::feedback) return api.feedback(collected.uploads(), request);
     return api.predict(collected.uploads(), debug);
 }

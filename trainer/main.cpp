@@ -1,10 +1,12 @@
 // digit-trainer: train, evaluate and use digit models from the command line (train, eval, predict, read), and
 // learn from users' corrections (feedback export, finetune).
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -15,10 +17,13 @@
 #include "classifier.hpp"
 #include "dataset.hpp"
 #include "feedback.hpp"
+#include "line_training.hpp"
+#include "lines.hpp"
 #include "numbers.hpp"
 #include "pairs.hpp"
 #include "recognizer.hpp"
 #include "synth/styles.hpp"
+#include "text_reading.hpp"
 #include "training.hpp"
 #include "uploads.hpp"
 
@@ -109,15 +114,43 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
 }
 
 int run_read(const std::string& model_path, const std::vector<std::string>& images,
-             const std::string& debug_dir) {
+             const std::string& debug_dir, std::string line_model, const std::string& charset_name) {
     const digit::Classifier classifier(model_path);
+    digit::Charset charset = digit::Charset::numeric;
+    if (!digit::parse_charset(charset_name, charset))
+        throw std::runtime_error("--charset " + charset_name + ": digits or numeric");
+    if (line_model.empty()) line_model = digit::line_model_beside(model_path);
+    std::unique_ptr<digit::LineReader> reader;
+    if (line_model != "none" && std::ifstream(line_model).good())
+        reader = std::make_unique<digit::LineReader>(line_model);
     return for_each_image(
         images, debug_dir, [&](const std::string& path, const std::vector<char>& bytes, digit::Trace& trace) {
-            const digit::NumberReading reading =
-                digit::read_number(bytes.data(), bytes.size(), classifier, {}, &trace);
-            if (!debug_dir.empty())
-                digit::write_number_debug_images(trace, reading, debug_dir, stem_of(path));
-            std::printf("%s: %s (confidence %.2f)\n", path.c_str(), reading.text.c_str(), reading.confidence);
+            if (!reader) {  // the old route: digit groups, cuts and the pair reader
+                const digit::NumberReading reading =
+                    digit::read_number(bytes.data(), bytes.size(), classifier, {}, &trace);
+                if (!debug_dir.empty())
+                    digit::write_number_debug_images(trace, reading, debug_dir, stem_of(path));
+                std::printf("%s: %s (confidence %.2f)\n", path.c_str(), reading.text.c_str(),
+                            reading.confidence);
+                return;
+            }
+            digit::find_digit_groups(digit::decode_image(bytes.data(), bytes.size()), trace);
+            const digit::TextReading reading = digit::read_text(trace, *reader, classifier, charset);
+            if (!debug_dir.empty()) {
+                digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));
+                digit::write_text_debug_images(reading, debug_dir, stem_of(path));
+            }
+            std::string turned;
+            if (reading.orientation != 0)
+                turned = ", turned " + std::to_string(reading.orientation) + " degrees";
+            for (std::size_t l = 0; l < reading.lines.size(); ++l) {
+                if (l == 0)
+                    std::printf("%s: %s (confidence %.2f%s)\n", path.c_str(), reading.lines[0].text.c_str(),
+                                reading.confidence, turned.c_str());
+                else
+                    std::printf("%*s%s (line %zu, confidence %.2f)\n", int(path.size()) + 2, "",
+                                reading.lines[l].text.c_str(), l + 1, reading.lines[l].confidence);
+            }
         });
 }
 
@@ -142,6 +175,44 @@ int run_styles_sheet(const std::string& path, int per_style, std::uint32_t seed)
         }
         std::printf("row %zu: %s (%d)\n", s + 1, styles[s].name, styles[s].digit);
     }
+    if (!digit::write_png_rgb(path, w, h, px)) throw std::runtime_error(path + ": cannot write the sheet");
+    return 0;
+}
+
+// A sheet of made-up training lines as the line reader sees them (their strips), one per row, the text of
+// each printed.
+int run_lines_sheet(const std::string& data_dir, const std::string& path, int count, std::uint32_t seed,
+                    const std::string& images_dir) {
+    const digit::Dataset data = digit::load_dataset(data_dir);
+    std::vector<std::size_t> all(data.train.count);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    const digit::DigitPool pool(data.train, all);
+    std::vector<digit::GreyImage> drawn;
+    const auto lines = digit::make_training_lines(pool, std::size_t(count), seed, 2, &drawn);
+    for (std::size_t i = 0; i < drawn.size() && !images_dir.empty(); ++i) {
+        std::vector<unsigned char> rgb;
+        for (float v : drawn[i].v)
+            rgb.insert(rgb.end(), 3, (unsigned char)std::lround(255 * std::clamp(v, 0.0f, 1.0f)));
+        const std::string file = images_dir + "/line-" + std::to_string(i + 1) + ".png";
+        if (!digit::write_png_rgb(file, drawn[i].width, drawn[i].height, rgb))
+            throw std::runtime_error(file + ": cannot write");
+    }
+    int w = 1;
+    for (const auto& l : lines) w = std::max(w, l.strip.width + 2);
+    const int h = int(lines.size()) * (digit::kLineHeight + 2) + 1;
+    std::vector<unsigned char> px(std::size_t(w) * std::size_t(h) * 3, 60);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        for (int y = 0; y < digit::kLineHeight; ++y)
+            for (int x = 0; x < lines[i].strip.width; ++x) {
+                const std::size_t at =
+                    (std::size_t(int(i) * (digit::kLineHeight + 2) + 1 + y) * std::size_t(w) +
+                     std::size_t(x + 1)) *
+                    3;
+                px[at] = px[at + 1] = px[at + 2] = (unsigned char)(std::lround(255 * lines[i].strip(x, y)));
+            }
+        std::printf("row %zu: %s\n", i + 1, lines[i].text.c_str());
+    }
+    std::printf("%zu of %d lines made\n", lines.size(), count);
     if (!digit::write_png_rgb(path, w, h, px)) throw std::runtime_error(path + ": cannot write the sheet");
     return 0;
 }
@@ -257,6 +328,48 @@ int main(int argc, char** argv) {
     train_pairs->add_option("--init", pt.init, "start from this pair reader's weights")
         ->check(CLI::ExistingFile);
 
+    digit::LineTrainOptions lt;
+    auto* train_lines = app.add_subcommand(
+        "train-lines", "train the line reader of /read (CTC) on lines made up from MNIST training digits");
+    train_lines->add_option("--data", lt.data_dir, "the MNIST folder")->required();
+    train_lines->add_option("--out", lt.out, "where to write the line reader")->required();
+    train_lines->add_option("--epochs", lt.epochs, "epochs")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    train_lines->add_option("--batch-size", lt.batch_size, "lines per step")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    train_lines->add_option("--lr", lt.lr, "Adam learning rate, cosine decay")->capture_default_str();
+    train_lines->add_option("--lines", lt.lines, "made-up training lines per epoch (a fresh set each epoch)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
+    train_lines
+        ->add_option("--validation-lines", lt.validation_lines, "lines made from the validation digits")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(1), std::size_t(1000000)));
+    train_lines->add_option("--limit", lt.limit, "training digits used (0: all)")->capture_default_str();
+    train_lines->add_option("--init", lt.init, "start from this line reader's weights")
+        ->check(CLI::ExistingFile);
+    train_lines->add_option("--seed", lt.seed, "random seed")->capture_default_str();
+    train_lines->add_option("--threads", lt.threads, "threads (default: all cores)");
+    train_lines->add_option("--metrics", lt.metrics, "write per-epoch figures as JSON here");
+    train_lines->add_flag("--quiet", lt.quiet, "no progress bar");
+    train_lines->add_flag(
+        "--calibrate-only", lt.calibrate_only,
+        "no training: fit the confidence of --init's model on the validation lines and write it");
+
+    std::string lines_sheet, lines_data;
+    int lines_count = 40;
+    std::uint32_t lines_seed = 1;
+    auto* lines_cmd = app.add_subcommand("lines", "show the made-up lines train-lines teaches, as strips");
+    lines_cmd->add_option("--data", lines_data, "the MNIST folder")->required();
+    lines_cmd->add_option("--sheet", lines_sheet, "PNG to write")->required();
+    lines_cmd->add_option("--count", lines_count, "lines")->capture_default_str()->check(CLI::Range(1, 2000));
+    lines_cmd->add_option("--seed", lines_seed, "random seed")->capture_default_str();
+    std::string lines_images;
+    lines_cmd->add_option("--images", lines_images, "also write each line as drawn (PNG) into this folder")
+        ->check(CLI::ExistingDirectory);
+
     digit::CalibrateOptions c;
     auto* calibrate = app.add_subcommand(
         "calibrate",
@@ -308,8 +421,15 @@ int main(int argc, char** argv) {
     auto* read = app.add_subcommand("read", "read a whole number written in one line in image files");
     read->add_option("--model", model, "model file")->required();
     read->add_option("images", images, "image files")->required();
-    read->add_option("--debug-dir", debug_dir,
-                     "write PNGs per image (grey, ink, kept, the digits' boxes, each 28x28) here");
+    read->add_option(
+        "--debug-dir", debug_dir,
+        "write PNGs per image (grey, ink, kept, the lines and characters, each line's strip) here");
+    std::string line_model, charset_name = "numeric";
+    read->add_option(
+        "--line-model", line_model,
+        "the line reader (default: linenet.cnn beside --model; none: the old route, digits only)");
+    read->add_option("--charset", charset_name, "numeric (0-9 . , - / :) or digits (0-9 only)")
+        ->capture_default_str();
 
     // Users' corrections: out of the server's database, and into a model.
     auto* feedback =
@@ -381,6 +501,16 @@ int main(int argc, char** argv) {
             digit::train(t);
             return 0;
         }
+        if (*train_lines) {
+            if (lt.calibrate_only && lt.init.empty())
+                throw std::runtime_error("--calibrate-only needs --init");
+            std::signal(SIGINT, request_stop);
+            std::signal(SIGTERM, request_stop);
+            digit::train_lines(lt);
+            return 0;
+        }
+        if (*lines_cmd)
+            return run_lines_sheet(lines_data, lines_sheet, lines_count, lines_seed, lines_images);
         if (*train_pairs) {
             digit::train_pairs(pt);
             return 0;
@@ -392,7 +522,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*predict) return run_predict(model, images, debug_dir);
-        if (*read) return run_read(model, images, debug_dir);
+        if (*read) return run_read(model, images, debug_dir, line_model, charset_name);
         if (*feedback_export) {
             const digit::ExportSummary s = digit::export_feedback(feedback_db, feedback_out);
             std::printf(

@@ -89,9 +89,14 @@ GreyImage put_on_surface(const Coverage& ink_in, Surface surface, std::mt19937& 
                         base + gx * (float(x) / w - 0.5f) + gy * (float(y) / h - 0.5f) + grain * gauss(rng),
                         0.0f, 1.0f);
             const int ox = pick(rng, w - g.width + 1), oy = pick(rng, h - g.height + 1);
+            // The ink and the rules go onto the page, not the sheet's own light (its gradient spans a
+            // smaller sheet): what differs from the sheet's light is added to the page's.
             for (int y = 0; y < g.height; ++y)
-                for (int x = 0; x < g.width; ++x)
-                    page(ox + x, oy + y) = std::min(page(ox + x, oy + y), g(x, y));
+                for (int x = 0; x < g.width; ++x) {
+                    const float light =
+                        base + gx * (float(x) / g.width - 0.5f) + gy * (float(y) / g.height - 0.5f);
+                    page(ox + x, oy + y) = std::clamp(page(ox + x, oy + y) + g(x, y) - light, 0.0f, 1.0f);
+                }
             g = std::move(page);
         }
     }

@@ -7,6 +7,7 @@
 #include "dense.hpp"
 #include "dropout.hpp"
 #include "flatten.hpp"
+#include "fold_height.hpp"
 #include "global_avg_pool.hpp"
 #include "maxpool.hpp"
 #include "relu.hpp"

@@ -32,6 +32,11 @@ class Sequential {
     }
 
     Shape input_shape() const { return input_; }
+    // A network of convolutions, pooling and column-wise layers reads inputs of any width (a line of text):
+    // forward then checks channels and height only; input_shape()'s width is the one the layers were
+    // checked with when they were added. Saved with the model.
+    void set_variable_width(bool variable) { variable_width_ = variable; }
+    bool variable_width() const { return variable_width_; }
     Shape output_shape() const {
         Shape s = input_;
         for (const auto& l : layers_) s = l->output_shape(s);
@@ -50,7 +55,12 @@ class Sequential {
     // Runs the layers on x (N, input shape); returns the output activations. In training mode the activations
     // are kept for backward and each call is a new step (a fresh dropout mask).
     const Tensor& forward(const Tensor& x, bool training) {
-        check_input(x, input_, "Sequential");
+        if (variable_width_)
+            check(x.c() == input_.c && x.h() == input_.h && x.w() >= 1,
+                  "Sequential: input shape " + x.sample_shape().str() + " does not match " +
+                      std::to_string(input_.c) + "x" + std::to_string(input_.h) + "x(any width)");
+        else
+            check_input(x, input_, "Sequential");
         check(!layers_.empty(), "Sequential: no layers");
         if (training) ++step_;
         Context ctx{pool_.get(), training, step_};
@@ -144,6 +154,7 @@ class Sequential {
     std::unique_ptr<ThreadPool> pool_;
     uint64_t step_ = 0;
     bool input_gradient_ = false;
+    bool variable_width_ = false;
 };
 
 }  // namespace cnn

@@ -205,6 +205,10 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 inline std::vector<uint8_t> serialize(Sequential& net, const NamedTensors& extra = {}) {
     detail::Writer w;
+    if (net.variable_width())
+        net.metadata["cnn.variable_width"] = "1";
+    else
+        net.metadata.erase("cnn.variable_width");
     Shape in = net.input_shape();
     w.u32(uint32_t(in.c));
     w.u32(uint32_t(in.h));
@@ -297,6 +301,10 @@ inline Sequential deserialize(const std::vector<uint8_t>& bytes, const std::stri
     for (uint32_t i = 0; i < n_meta; ++i) {
         std::string k = r.str();
         net.metadata[k] = r.str();
+    }
+    {
+        auto it = net.metadata.find("cnn.variable_width");
+        net.set_variable_width(it != net.metadata.end() && it->second == "1");
     }
     uint32_t n_layers = r.u32();
     if (n_layers == 0 || n_layers > 10000) r.fail(std::to_string(n_layers) + " layers");

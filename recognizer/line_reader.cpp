@@ -1,0 +1,206 @@
+#include "line_reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+#include "models.hpp"
+
+namespace digit {
+
+bool parse_charset(const std::string& name, Charset& charset) {
+    if (name == "numeric") return charset = Charset::numeric, true;
+    if (name == "digits") return charset = Charset::digits, true;
+    return false;
+}
+
+std::string line_model_beside(const std::string& digit_model_path) {
+    const std::size_t slash = digit_model_path.find_last_of('/');
+    return (slash == std::string::npos ? std::string() : digit_model_path.substr(0, slash + 1)) +
+           "linenet.cnn";
+}
+
+void strips_to_batch(const std::vector<const Plane*>& strips, float mean, float std_dev, cnn::Tensor& batch,
+                     std::vector<int>& columns) {
+    int widest = 4;
+    for (const Plane* s : strips) {
+        cnn::check(
+            s->height == kLineNetHeight && s->width >= 4 && s->width % 4 == 0,
+            "a line strip must be " + std::to_string(kLineNetHeight) + " px high, its width a multiple of 4");
+        widest = std::max(widest, s->width);
+    }
+    batch.resize(int(strips.size()), 1, kLineNetHeight, widest);
+    const float background = -mean / std_dev;
+    columns.clear();
+    for (std::size_t n = 0; n < strips.size(); ++n) {
+        const Plane& s = *strips[n];
+        float* out = batch.data() + n * std::size_t(kLineNetHeight) * std::size_t(widest);
+        for (int y = 0; y < kLineNetHeight; ++y)
+            for (int x = 0; x < widest; ++x)
+                out[std::size_t(y) * std::size_t(widest) + std::size_t(x)] =
+                    x < s.width ? (s(x, y) - mean) / std_dev : background;
+        columns.push_back(s.width / 4);
+    }
+}
+
+float LineCalibration::confidence(double log_likelihood) const {
+    const double ll = std::max(-700.0, log_likelihood);
+    if (!platt) return float(std::exp(ll));
+    const double z = double(a) * ll + double(b);
+    return float(1.0 / (1.0 + std::exp(-std::clamp(z, -60.0, 60.0))));
+}
+
+LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const std::string& alphabet,
+                     Charset charset, const LineCalibration& calibration) {
+    const float temperature = calibration.temperature;
+    const int C = logits.c();
+    cnn::check(C == 1 + int(alphabet.size()), "line reader: " + std::to_string(C) +
+                                                  " outputs for an alphabet of " +
+                                                  std::to_string(alphabet.size()));
+    const int T = std::min(columns, logits.w());
+    cnn::Tensor scaled(1, C, 1, T);
+    for (int k = 0; k < C; ++k)
+        for (int t = 0; t < T; ++t) scaled.at(0, k, 0, t) = logits.at(sample, k, 0, t) / temperature;
+    const std::vector<double> lp = cnn::ctc_log_probabilities(scaled, 0, T);
+    std::vector<int> labels;
+    double ll = 0.0;
+    if (charset == Charset::numeric) {
+        labels = cnn::ctc_best_path(lp, T, C);
+        ll = cnn::ctc_log_likelihood(lp, T, C, labels);
+    } else {
+        cnn::CtcConstraint only;
+        for (int k = 0; k < int(alphabet.size()); ++k)
+            if (alphabet[std::size_t(k)] >= '0' && alphabet[std::size_t(k)] <= '9')
+                only.allowed.push_back(k + 1);
+        const cnn::CtcBeamResult beam = cnn::ctc_prefix_beam_search(lp, T, C, 10, only);
+        labels = beam.labels;
+        ll = beam.found ? cnn::ctc_log_likelihood(lp, T, C, labels) : -1e30;
+    }
+    LineText line;
+    line.log_likelihood = ll;
+    line.confidence = labels.empty() && ll < -1e29 ? 0.0f : calibration.confidence(ll);
+    const std::vector<cnn::CtcChar> spans = cnn::ctc_align(lp, T, C, labels);
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+        LineCharacter ch;
+        ch.ch = alphabet[std::size_t(spans[i].label - 1)];
+        ch.confidence = spans[i].confidence;
+        ch.first_column = spans[i].first;
+        ch.last_column = spans[i].last;
+        // Between its neighbours: halfway to the previous character's columns and to the next one's.
+        const float left = i == 0 ? 0.0f : 0.5f * float(spans[i - 1].last + 1 + spans[i].first);
+        const float right =
+            i + 1 == spans.size() ? float(T) : 0.5f * float(spans[i].last + 1 + spans[i + 1].first);
+        ch.x0 = 4.0f * left;
+        ch.x1 = 4.0f * right;
+        line.text += ch.ch;
+        line.characters.push_back(ch);
+    }
+    return line;
+}
+
+struct LineReader::Impl {
+    std::vector<std::uint8_t> bytes;  // the model, for each thread's own copy
+    std::map<std::string, std::string> metadata;
+    std::string alphabet;
+    LineCalibration calibration;
+    float mean = kMnistMean, std_dev = kMnistStd;
+    std::size_t parameters = 0;
+    std::mutex mutex;
+    std::vector<std::unique_ptr<cnn::Sequential>> idle;
+
+    void adopt(cnn::Sequential& net) {
+        metadata = net.metadata;
+        const auto it = metadata.find("alphabet");
+        if (it == metadata.end() || metadata["architecture"] != "linenet")
+            throw std::runtime_error("not a line reader model (no alphabet)");
+        alphabet = it->second;
+        cnn::Shape in = net.input_shape();
+        if (in.c != 1 || in.h != kLineNetHeight || !net.variable_width())
+            throw std::runtime_error("not a line reader model (input " + in.str() + ")");
+        float temperature = metadata_float(metadata, "calibration.temperature", 1.0f);
+        if (!(temperature > 0.05f && temperature < 20.0f)) temperature = 1.0f;
+        calibration.temperature = temperature;
+        calibration.a = metadata_float(metadata, "calibration.platt_a", 1.0f);
+        calibration.b = metadata_float(metadata, "calibration.platt_b", 0.0f);
+        calibration.platt = metadata.count("calibration.platt_a") && std::isfinite(calibration.a) &&
+                            std::isfinite(calibration.b);
+        mean = metadata_float(metadata, "input_mean", kMnistMean);
+        std_dev = metadata_float(metadata, "input_std", kMnistStd);
+        parameters = net.parameter_count();
+    }
+    std::unique_ptr<cnn::Sequential> acquire() {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!idle.empty()) {
+                auto net = std::move(idle.back());
+                idle.pop_back();
+                return net;
+            }
+        }
+        return std::make_unique<cnn::Sequential>(cnn::deserialize(bytes, "linenet"));
+    }
+    void release(std::unique_ptr<cnn::Sequential> net) {
+        std::lock_guard<std::mutex> lock(mutex);
+        idle.push_back(std::move(net));
+    }
+};
+
+LineReader::LineReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    cnn::Sequential net = cnn::load(path);
+    impl_->adopt(net);
+    impl_->bytes = cnn::serialize(net);
+    impl_->idle.push_back(std::make_unique<cnn::Sequential>(std::move(net)));
+}
+
+LineReader::LineReader(cnn::Sequential net) : impl_(std::make_unique<Impl>()) {
+    impl_->adopt(net);
+    impl_->bytes = cnn::serialize(net);
+    impl_->idle.push_back(std::make_unique<cnn::Sequential>(std::move(net)));
+}
+
+LineReader::~LineReader() = default;
+LineReader::LineReader(LineReader&&) noexcept = default;
+LineReader& LineReader::operator=(LineReader&&) noexcept = default;
+
+std::vector<LineText> LineReader::read(const std::vector<const Plane*>& strips, Charset charset) const {
+    std::vector<LineText> out;
+    if (strips.empty()) return out;
+    cnn::Tensor batch;
+    std::vector<int> columns;
+    strips_to_batch(strips, impl_->mean, impl_->std_dev, batch, columns);
+    auto net = impl_->acquire();
+    try {
+        const cnn::Tensor& logits = net->forward(batch, false);
+        for (int n = 0; n < int(strips.size()); ++n)
+            out.push_back(decode_line(logits, n, columns[std::size_t(n)], impl_->alphabet, charset,
+                                      impl_->calibration));
+    } catch (...) {
+        impl_->release(std::move(net));
+        throw;
+    }
+    impl_->release(std::move(net));
+    return out;
+}
+
+LineText LineReader::read(const Plane& strip, Charset charset) const {
+    return read({&strip}, charset).at(0);
+}
+
+const std::string& LineReader::alphabet() const {
+    return impl_->alphabet;
+}
+float LineReader::temperature() const {
+    return impl_->calibration.temperature;
+}
+const LineCalibration& LineReader::calibration() const {
+    return impl_->calibration;
+}
+const std::map<std::string, std::string>& LineReader::metadata() const {
+    return impl_->metadata;
+}
+std::size_t LineReader::parameter_count() const {
+    return impl_->parameters;
+}
+
+}  // namespace digit

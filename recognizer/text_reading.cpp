@@ -1,0 +1,333 @@
+#include "text_reading.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace digit {
+namespace {
+
+// One way of holding the image: turned by `quarter` quarter turns, then rotated by `skew`.
+struct Candidate {
+    int quarter = 0;
+    double skew = 0.0;
+    Frame frame;  // from this map's pixels back to the working image's
+    InkMap ink;
+    Components components;
+    std::vector<int> marks;
+    std::vector<TextLine> lines;
+    std::vector<LineStrip> strips;
+    std::vector<LineText> read;
+    double score = -1e300;  // log p of the lines read, with a cost per extra line
+    float confidence = 0.0f;
+};
+
+Components components_of(const InkMap& ink) {
+    Components c = label_components(ink);
+    mark_clutter(c, ink.mask.width, ink.mask.height);
+    return c;
+}
+
+// The pixels of the working image that belong to no character (doodles beside a number), and whether a
+// candidate's component lies mostly on them.
+struct NotCharacters {
+    Mask pixels;
+    bool any = false;
+};
+
+std::vector<std::uint8_t> excluded_components(const Candidate& c, const NotCharacters& nc) {
+    std::vector<std::uint8_t> out(c.components.list.size(), 0);
+    if (!nc.any) return out;
+    std::vector<int> on(c.components.list.size(), 0), total(c.components.list.size(), 0);
+    const int w = c.ink.mask.width, h = c.ink.mask.height;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const int label = c.components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+            if (label < 0) continue;
+            double ox, oy;
+            c.frame.apply(x + 0.5, y + 0.5, ox, oy);
+            const int ix = int(ox), iy = int(oy);
+            ++total[std::size_t(label)];
+            if (ix >= 0 && iy >= 0 && ix < nc.pixels.width && iy < nc.pixels.height && nc.pixels(ix, iy))
+                ++on[std::size_t(label)];
+        }
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = total[i] > 0 && 2 * on[i] > total[i];
+    return out;
+}
+
+void find_and_read(Candidate& c, const LineReader& reader, Charset charset, const NotCharacters& nc) {
+    c.marks = line_marks(c.ink, c.components);
+    const std::vector<std::uint8_t> excluded = excluded_components(c, nc);
+    c.marks.erase(
+        std::remove_if(c.marks.begin(), c.marks.end(), [&](int m) { return excluded[std::size_t(m)] != 0; }),
+        c.marks.end());
+    c.lines = find_lines(c.ink, c.components, c.marks);
+    c.strips.clear();
+    for (const TextLine& line : c.lines) c.strips.push_back(make_line_strip(c.ink, c.components, line));
+    std::vector<const Plane*> planes;
+    for (const LineStrip& s : c.strips) planes.push_back(&s.pixels);
+    c.read = reader.read(planes, charset);
+    // A line break costs: reading many one-character lines where one line of several was written (a
+    // number turned 90 degrees) must not look as likely as the line.
+    c.score = -1.6 * double(std::max<std::size_t>(c.lines.size(), 1) - 1);
+    c.confidence = c.lines.empty() ? 0.0f : 1.0f;
+    for (const LineText& t : c.read) {
+        c.score += std::max(-200.0, t.log_likelihood);
+        c.confidence *= t.confidence;
+        if (t.text.empty()) c.score -= 5.0;
+    }
+    if (c.lines.empty()) c.score = -1e300;
+}
+
+Candidate read_turned(const Trace& t, int quarter, const LineReader& reader, Charset charset,
+                      const NotCharacters& nc) {
+    Candidate c;
+    c.quarter = quarter;
+    if (quarter == 0) {
+        c.ink = t.ink;
+        c.components = t.components;
+    } else {
+        c.ink = turn_ink(t.ink, quarter, &c.frame);
+        c.components = components_of(c.ink);
+    }
+    find_and_read(c, reader, charset, nc);
+    const double skew = skew_degrees(c.lines);
+    if (std::abs(skew) > 2.0) {
+        Candidate s;
+        s.quarter = quarter;
+        s.skew = skew;
+        Frame rotation;
+        s.ink = rotate_ink(c.ink, skew, &rotation);
+        s.frame = rotation.then(c.frame);
+        s.components = components_of(s.ink);
+        find_and_read(s, reader, charset, nc);
+        if (s.score >= c.score) return s;
+    }
+    return c;
+}
+
+// Upright and plainly lines of text: no other turn need be tried.
+bool settled(const Candidate& c) {
+    if (c.lines.empty() || c.confidence < 0.9f) return false;
+    std::size_t chars = 0;
+    for (const LineText& t : c.read) {
+        if (std::none_of(t.text.begin(), t.text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+            return false;
+        chars += t.text.size();
+    }
+    return c.lines.size() == 1 || chars >= 2 * c.lines.size();
+}
+
+// The ink of a line's members in the ink map's columns [x0, x1).
+Box ink_box(const Candidate& c, const TextLine& line, float x0, float x1) {
+    std::vector<std::uint8_t> member(c.components.list.size(), 0);
+    for (int m : line.members) member[std::size_t(m)] = 1;
+    const int w = c.ink.mask.width, h = c.ink.mask.height;
+    const int from = std::clamp(int(std::floor(x0)), 0, w - 1), to = std::clamp(int(std::ceil(x1)), 0, w);
+    Box box;
+    for (int y = std::max(0, line.box.y0); y <= std::min(h - 1, line.box.y1); ++y)
+        for (int x = from; x < to; ++x) {
+            const int label = c.components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+            if (label >= 0 && member[std::size_t(label)]) box.include(Box{x, y, x, y});
+        }
+    return box;
+}
+
+}  // namespace
+
+// The digit groups that are plainly no character: of a character's height and a digit's proportions (not a
+// dot, a dash, a slash or touching digits), and taken for no digit by the classifier as /predict judges an
+// image -- a doodle, a smiley, a letter beside a number. Their pixels.
+NotCharacters not_characters(const Trace& t, const Classifier& classifier) {
+    NotCharacters nc;
+    nc.pixels = Mask(t.ink.mask.width, t.ink.mask.height);
+    int tallest = 0;
+    for (const DigitGroup& g : t.groups) tallest = std::max(tallest, g.box.height());
+    std::vector<Image28> inputs;
+    std::vector<const DigitGroup*> judged;
+    for (const DigitGroup& g : t.groups) {
+        const int gw = g.box.width(), gh = g.box.height();
+        if (gh < 0.6 * tallest || 2 * gw < gh || 10 * gw > 13 * gh) continue;
+        try {
+            inputs.push_back(normalise_digit(t.ink, t.components, g));
+            judged.push_back(&g);
+        } catch (const ImageError&) {
+        }
+    }
+    if (inputs.empty() || t.groups.size() < 2) return nc;
+    const std::vector<Prediction> answers = classifier.predict_batch(inputs);
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+        if (answers[i].is_digit || answers[i].reason != Rejection::not_a_digit) continue;
+        const Mask m = member_mask(t.components, t.ink, judged[i]->members);
+        for (std::size_t p = 0; p < m.v.size(); ++p)
+            if (m.v[p]) nc.pixels.v[p] = 1;
+        nc.any = true;
+    }
+    return nc;
+}
+
+TextReading read_text(const Trace& t, const LineReader& reader, const Classifier& classifier,
+                      Charset charset) {
+    const NotCharacters nc = not_characters(t, classifier);
+    Candidate best = read_turned(t, 0, reader, charset, nc);
+    if (!settled(best)) {
+        const double upright = best.score;
+        for (int quarter : {1, 3, 2}) {
+            Candidate c = read_turned(t, quarter, reader, charset, nc);
+            // Another turn must read surely (at least an even chance) and be clearly likelier than upright
+            // (four times as likely) and than the other turns: a blurred or odd upright line is not a reason
+            // to turn it.
+            if (c.confidence >= 0.5f && c.score > std::max(best.score, upright + std::log(4.0)))
+                best = std::move(c);
+        }
+    }
+    if (best.lines.empty()) throw_empty_image();
+
+    TextReading out;
+    out.orientation = 90 * best.quarter;
+    out.skew = best.skew;
+    const int w0 = t.ink.mask.width, h0 = t.ink.mask.height;
+    auto to_source = [&](const Box& box) {
+        return to_source_pixels(t.decoded, best.frame.box_before(box, w0, h0));
+    };
+    // The digits, each as the classifier sees it, to judge whether it is one.
+    std::vector<Image28> inputs;
+    std::vector<std::pair<std::size_t, std::size_t>> digit_at;  // (line, character)
+    std::vector<Box> digit_boxes;
+    float confidence = 1.0f;
+    for (std::size_t l = 0; l < best.lines.size(); ++l) {
+        const TextLine& line = best.lines[l];
+        const LineStrip& strip = best.strips[l];
+        const LineText& read = best.read[l];
+        ReadLine rl;
+        rl.text = read.text;
+        rl.confidence = read.confidence;
+        rl.box = line.box;
+        rl.source_box = to_source(line.box);
+        for (std::size_t k = 0; k < read.characters.size(); ++k) {
+            const LineCharacter& ch = read.characters[k];
+            ReadCharacter rc;
+            rc.ch = ch.ch;
+            rc.confidence = ch.confidence;
+            const float x0 = strip.ink_x(ch.x0), x1 = strip.ink_x(ch.x1);
+            rc.box = ink_box(best, line, x0, x1);
+            if (rc.box.empty())
+                rc.box = Box{int(x0), line.box.y0, std::max(int(x0), int(x1) - 1), line.box.y1};
+            rc.source_box = to_source(rc.box);
+            if (ch.ch >= '0' && ch.ch <= '9') {
+                try {
+                    const int h = best.ink.mask.height;
+                    Box piece;
+                    Cut left, right;
+                    left.y0 = right.y0 = 0;
+                    left.x.assign(std::size_t(h), std::clamp(int(std::floor(x0)), 0, best.ink.mask.width));
+                    right.x.assign(std::size_t(h), std::clamp(int(std::ceil(x1)), 0, best.ink.mask.width));
+                    left.mean = left.x[0], right.mean = right.x[0];
+                    inputs.push_back(
+                        normalise_piece(best.ink, best.components, line.members, left, right, &piece));
+                    digit_at.push_back({l, k});
+                    digit_boxes.push_back(rc.box);
+                } catch (const ImageError&) {
+                }
+            }
+            rl.characters.push_back(rc);
+        }
+        confidence *= rl.confidence;
+        out.text += (l ? "\n" : "") + rl.text;
+        out.lines.push_back(std::move(rl));
+    }
+    const std::vector<Prediction> judged = classifier.read_pieces(inputs);
+    for (std::size_t i = 0; i < judged.size(); ++i) {
+        const ReadCharacter& rc = out.lines[digit_at[i].first].characters[digit_at[i].second];
+        ReadDigit d;
+        d.box = rc.box;
+        d.source_box = rc.source_box;
+        d.input = inputs[i];
+        d.prediction = judged[i];
+        // A character the classifier takes for no digit at all is less likely the digit read.
+        if (!judged[i].is_digit) confidence *= std::clamp(judged[i].digit_score, 0.0f, 1.0f);
+        d.prediction.digit = rc.ch - '0';
+        d.prediction.confidence = rc.confidence;
+        d.prediction.is_digit = true;
+        d.prediction.reason = Rejection::none;
+        out.digits.push_back(std::move(d));
+    }
+    out.confidence = confidence;
+    // What is no character: the groups taken for none, and the marks of no line.
+    std::vector<std::uint8_t> used(best.components.list.size(), 0);
+    {
+        const std::vector<std::uint8_t> excluded = excluded_components(best, nc);
+        Box none;
+        std::vector<Box> boxes;
+        for (std::size_t i = 0; i < excluded.size(); ++i)
+            if (excluded[i] && !best.components.list[i].clutter)
+                boxes.push_back(best.components.list[i].box), used[i] = 1;
+        // Pieces of one doodle together: boxes that overlap or nearly touch.
+        for (bool merged = true; merged;) {
+            merged = false;
+            for (std::size_t i = 0; i < boxes.size() && !merged; ++i)
+                for (std::size_t j = i + 1; j < boxes.size() && !merged; ++j) {
+                    const Box& p = boxes[i];
+                    const Box& q = boxes[j];
+                    const int gap = std::max(2, std::max(p.height(), q.height()) / 4);
+                    if (p.x0 <= q.x1 + gap && q.x0 <= p.x1 + gap && p.y0 <= q.y1 + gap &&
+                        q.y0 <= p.y1 + gap) {
+                        boxes[i].include(q);
+                        boxes.erase(boxes.begin() + std::ptrdiff_t(j));
+                        merged = true;
+                    }
+                }
+        }
+        (void)none;
+        for (const Box& b : boxes) {
+            ReadDigit d;
+            d.box = b;
+            d.source_box = to_source(b);
+            d.prediction.is_digit = false;
+            d.prediction.reason = Rejection::not_a_digit;
+            out.ignored.push_back(std::move(d));
+        }
+    }
+    for (const TextLine& line : best.lines)
+        for (int m : line.members) used[std::size_t(m)] = 1;
+    for (int m : best.marks) {
+        const Component& c = best.components.list[std::size_t(m)];
+        if (used[std::size_t(m)] || c.clutter) continue;
+        ReadDigit d;
+        d.box = c.box;
+        d.source_box = to_source(c.box);
+        d.prediction.is_digit = false;
+        d.prediction.reason = Rejection::not_a_digit;
+        out.ignored.push_back(std::move(d));
+    }
+    out.ink = std::move(best.ink);
+    out.components = std::move(best.components);
+    out.found = std::move(best.lines);
+    out.strips = std::move(best.strips);
+    out.read = std::move(best.read);
+    return out;
+}
+
+TextReading text_of_number(const NumberReading& reading) {
+    TextReading out;
+    out.text = reading.text;
+    out.confidence = reading.confidence;
+    out.digits = reading.digits;
+    out.ignored = reading.ignored;
+    ReadLine line;
+    line.text = reading.text;
+    line.confidence = reading.confidence;
+    for (const ReadDigit& d : reading.digits) {
+        ReadCharacter c;
+        c.ch = char('0' + d.prediction.digit);
+        c.confidence = d.prediction.confidence;
+        c.box = d.box;
+        c.source_box = d.source_box;
+        line.box.include(d.box);
+        line.source_box.include(d.source_box);
+        line.characters.push_back(c);
+    }
+    out.lines.push_back(std::move(line));
+    return out;
+}
+
+}  // namespace digit

@@ -1,0 +1,63 @@
+// digit-trainer train-lines: the line reader (models.hpp, make_linenet) trained with a CTC loss on lines
+// made up from MNIST's training digits, digits in the styles people write and stroke-drawn marks
+// (synth/lines.hpp), read to their strips by the recognizer's own steps. Lines are batched with lines of
+// about their width (padded to the widest of the batch; the padding's columns get no gradient). Validation
+// lines are drawn from the digits training keeps back for validation; test digits are never used. After
+// training, the temperature that makes the text's confidence honest on the validation lines is fitted and
+// saved with the model (calibration.temperature).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <cnn/cnn.hpp>
+
+#include "synth/number_lines.hpp"
+
+namespace digit {
+
+struct LineTrainOptions {
+    std::string data_dir = "data/mnist";
+    std::string out = "models/linenet.cnn";
+    std::string init;  // start from this line reader's weights
+    int epochs = 8;
+    int batch_size = 32;
+    double lr = 1e-3;
+    std::size_t lines = 60000;  // made-up training lines (a fresh set each epoch from the same digits)
+    std::size_t validation_lines = 2000;  // from the validation digits
+    std::size_t limit = 0;                // digits of the training set used (0: all)
+    std::uint64_t seed = 1;
+    int threads = 0;
+    std::string metrics;
+    bool quiet = false;
+    bool calibrate_only = false;  // no training: --init's model calibrated on the validation lines
+};
+
+struct LineEpoch {
+    int epoch = 0;
+    double loss = 0, val_exact = 0, val_char_error = 0, seconds = 0, lines_per_s = 0;
+};
+
+struct LineTrainResult {
+    std::vector<LineEpoch> epochs;
+    float temperature = 1.0f;
+};
+
+LineTrainResult train_lines(const LineTrainOptions& options);
+
+// What a line reader reads of made-up lines: exact matches, the character error rate (edit distance over
+// the truth's length), the texts and their confidences.
+struct LineEvaluation {
+    double exact = 0, char_error = 0;
+    std::vector<std::string> read;
+    std::vector<double> log_likelihood;  // at temperature 1
+};
+LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLine>& lines, int threads,
+                              float temperature = 1.0f);
+
+// The edit distance between two strings.
+int edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace digit
