@@ -31,6 +31,7 @@ Components components_of(const InkMap& ink) {
 // candidate's component lies mostly on them.
 struct NotCharacters {
     Mask pixels;
+    std::vector<Box> boxes;  // each group's, in the working image's pixels
     bool any = false;
 };
 
@@ -160,6 +161,7 @@ NotCharacters not_characters(const Trace& t, const Classifier& classifier) {
         const Mask m = member_mask(t.components, t.ink, judged[i]->members);
         for (std::size_t p = 0; p < m.v.size(); ++p)
             if (m.v[p]) nc.pixels.v[p] = 1;
+        nc.boxes.push_back(judged[i]->box);
         nc.any = true;
     }
     return nc;
@@ -252,41 +254,17 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
         out.digits.push_back(std::move(d));
     }
     out.confidence = confidence;
-    // What is no character: the groups taken for none, and the marks of no line.
-    std::vector<std::uint8_t> used(best.components.list.size(), 0);
-    {
-        const std::vector<std::uint8_t> excluded = excluded_components(best, nc);
-        Box none;
-        std::vector<Box> boxes;
-        for (std::size_t i = 0; i < excluded.size(); ++i)
-            if (excluded[i] && !best.components.list[i].clutter)
-                boxes.push_back(best.components.list[i].box), used[i] = 1;
-        // Pieces of one doodle together: boxes that overlap or nearly touch.
-        for (bool merged = true; merged;) {
-            merged = false;
-            for (std::size_t i = 0; i < boxes.size() && !merged; ++i)
-                for (std::size_t j = i + 1; j < boxes.size() && !merged; ++j) {
-                    const Box& p = boxes[i];
-                    const Box& q = boxes[j];
-                    const int gap = std::max(2, std::max(p.height(), q.height()) / 4);
-                    if (p.x0 <= q.x1 + gap && q.x0 <= p.x1 + gap && p.y0 <= q.y1 + gap &&
-                        q.y0 <= p.y1 + gap) {
-                        boxes[i].include(q);
-                        boxes.erase(boxes.begin() + std::ptrdiff_t(j));
-                        merged = true;
-                    }
-                }
-        }
-        (void)none;
-        for (const Box& b : boxes) {
-            ReadDigit d;
-            d.box = b;
-            d.source_box = to_source(b);
-            d.prediction.is_digit = false;
-            d.prediction.reason = Rejection::not_a_digit;
-            out.ignored.push_back(std::move(d));
-        }
+    // What is no character: the groups taken for none (their components were never marks of a line), and
+    // the marks of no line.
+    for (const Box& b : nc.boxes) {
+        ReadDigit d;
+        d.box = b;
+        d.source_box = to_source_pixels(t.decoded, b);
+        d.prediction.is_digit = false;
+        d.prediction.reason = Rejection::not_a_digit;
+        out.ignored.push_back(std::move(d));
     }
+    std::vector<std::uint8_t> used(best.components.list.size(), 0);
     for (const TextLine& line : best.lines)
         for (int m : line.members) used[std::size_t(m)] = 1;
     for (int m : best.marks) {

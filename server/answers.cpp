@@ -107,30 +107,6 @@ json prediction_json(const Prediction& prediction, const Image28* input) {
     return answer;
 }
 
-json reading_json(const NumberReading& reading, bool debug) {
-    json digits = json::array();
-    for (const ReadDigit& d : reading.digits) {
-        json entry = prediction_json(d.prediction, debug ? &d.input : nullptr);
-        entry.erase("predicted_digit");
-        entry["digit"] = d.prediction.digit;
-        entry["box"] = box_json(d.source_box);
-        digits.push_back(std::move(entry));
-    }
-    json ignored = json::array();
-    for (const ReadDigit& d : reading.ignored) {
-        json entry = {{"box", box_json(d.source_box)},
-                      {"reason", rejection_name(d.prediction.reason)},
-                      {"best_guess", d.prediction.digit},
-                      {"confidence", rounded(d.prediction.confidence)}};
-        if (debug) entry["input"] = input_json(d.input);
-        ignored.push_back(std::move(entry));
-    }
-    return json{{"text", reading.text},
-                {"confidence", rounded(reading.confidence)},
-                {"digits", std::move(digits)},
-                {"ignored", std::move(ignored)}};
-}
-
 json text_json(const TextReading& reading, bool debug) {
     json lines = json::array();
     for (const ReadLine& line : reading.lines) {

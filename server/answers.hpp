@@ -18,9 +18,8 @@ struct Response;
 
 namespace digit {
 
-struct NumberReading;  // numbers.hpp
-struct Prediction;     // classifier.hpp
-struct Reply;          // app.hpp
+struct Prediction;  // classifier.hpp
+struct Reply;       // app.hpp
 
 // Every error answer has one shape, {"error": "<message for people>", "code": "<stable code>"}, written
 // here and nowhere else. error_json is that object, for answers that add a field of their own (readiness);
@@ -52,7 +51,6 @@ nlohmann::json prediction_json(const Prediction& prediction, const Image28* inpu
 
 // The answer of /read: the text, its confidence, each digit with its box, and the marks left out; with
 // `debug`, each one's 28x28 input.
-nlohmann::json reading_json(const NumberReading& reading, bool debug);
 // /read's answer: text (lines joined with "\n"), confidence, orientation, lines with their characters,
 // digits (the digit characters, as before) and ignored.
 struct TextReading;  // text_reading.hpp

@@ -71,9 +71,7 @@ int edit_distance(const std::string& a, const std::string& b) {
     return prev[b.size()];
 }
 
-LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLine>& lines, int threads,
-                              float temperature) {
-    (void)threads;
+LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLine>& lines) {
     LineEvaluation e;
     const std::string alphabet =
         net.metadata.count("alphabet") ? net.metadata.at("alphabet") : std::string(kLineAlphabet);
@@ -94,10 +92,7 @@ LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLi
         strips_to_batch(strips, kMnistMean, kMnistStd, x, columns);
         const cnn::Tensor& logits = net.forward(x, false);
         for (std::size_t k = 0; k < which.size(); ++k) {
-            LineCalibration calibration;
-            calibration.temperature = temperature;
-            const LineText t =
-                decode_line(logits, int(k), columns[k], alphabet, Charset::numeric, calibration);
+            const LineText t = decode_line(logits, int(k), columns[k], alphabet, Charset::numeric);
             e.read[which[k]] = t.text;
             e.log_likelihood[which[k]] = t.log_likelihood;
         }
@@ -139,7 +134,6 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
     std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ull + 3);
     LineTrainResult result;
     const auto t_start = std::chrono::steady_clock::now();
-    double best = -1.0;
     for (int epoch = 0; epoch < (o.calibrate_only ? 0 : o.epochs); ++epoch) {
         const auto t_make = std::chrono::steady_clock::now();
         const std::vector<TrainingLine> lines = make_training_lines(
@@ -183,7 +177,7 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
         f.loss = seen ? loss_sum / double(seen) : 0;
         f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
         f.lines_per_s = f.seconds > 0 ? double(seen) / f.seconds : 0;
-        const LineEvaluation ev = evaluate_lines(net, val, threads);
+        const LineEvaluation ev = evaluate_lines(net, val);
         f.val_exact = ev.exact;
         f.val_char_error = ev.char_error;
         result.epochs.push_back(f);
@@ -206,12 +200,11 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
         net.metadata["epochs"] = std::to_string(result.epochs.size());
         cnn::save(net, o.out);
         if (g_stop_requested) break;
-        (void)best;
     }
 
     // Platt scaling: the confidence sigmoid(a log p + b) of "read right" fitted on the validation lines by
     // Newton's method on the log-loss, so that a confidence is the share of lines read right.
-    const LineEvaluation raw = evaluate_lines(net, val, threads);
+    const LineEvaluation raw = evaluate_lines(net, val);
     double a = 1.0, b = 0.0;
     for (int iter = 0; iter < 50; ++iter) {
         double ga = 0, gb = 0, haa = 1e-6, hab = 0, hbb = 1e-6;
@@ -229,7 +222,6 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
         a -= da, b -= db;
         if (std::abs(da) + std::abs(db) < 1e-9) break;
     }
-    result.temperature = 1.0f;
     net.metadata["calibration.temperature"] = "1";
     net.metadata["calibration.platt_a"] = std::to_string(a);
     net.metadata["calibration.platt_b"] = std::to_string(b);

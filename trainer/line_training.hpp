@@ -3,8 +3,8 @@
 // (synth/lines.hpp), read to their strips by the recognizer's own steps. Lines are batched with lines of
 // about their width (padded to the widest of the batch; the padding's columns get no gradient). Validation
 // lines are drawn from the digits training keeps back for validation; test digits are never used. After
-// training, the temperature that makes the text's confidence honest on the validation lines is fitted and
-// saved with the model (calibration.temperature).
+// training, the confidence is fitted on the validation lines (Platt scaling of log p(text)) and saved with
+// the model (calibration.platt_a, calibration.platt_b).
 #pragma once
 
 #include <cstddef>
@@ -42,7 +42,6 @@ struct LineEpoch {
 
 struct LineTrainResult {
     std::vector<LineEpoch> epochs;
-    float temperature = 1.0f;
 };
 
 LineTrainResult train_lines(const LineTrainOptions& options);
@@ -54,8 +53,7 @@ struct LineEvaluation {
     std::vector<std::string> read;
     std::vector<double> log_likelihood;  // at temperature 1
 };
-LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLine>& lines, int threads,
-                              float temperature = 1.0f);
+LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLine>& lines);
 
 // The edit distance between two strings.
 int edit_distance(const std::string& a, const std::string& b);
