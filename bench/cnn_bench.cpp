@@ -5,8 +5,12 @@
 // With --model PATH the inference lines measure that saved network instead (e.g. the shipped model), and
 // carry its path in a "model" field.
 //   pipeline  --image FILE: the recognition pipeline (decode to the 28x28) on an image file, one thread
-//   read      --read FILE: /read's work on an image file (decode, digits, the classifier on every candidate
-//             piece), one thread, beside /predict's work (pipeline + one inference) on the same file
+//   read      --read FILE: /read's work on an image file (decode, the lines, the line reader over every
+//             turn tried, the digit route over the runs of digits), one thread, beside the old route's
+//             (digit groups, cuts, the pair reader) and /predict's work (pipeline + one inference) on the
+//             same file, measured in turn
+//   lines     --only lines: the line reader's forward pass on one strip of 4 and of 12 characters, one
+//             thread (the line model beside --model, default models/linenet.cnn)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,9 +24,12 @@
 
 #include <cnn/cnn.hpp>
 
+#include "line_reader.hpp"
+#include "lines.hpp"
 #include "models.hpp"
 #include "numbers.hpp"
 #include "recognizer.hpp"
+#include "text_reading.hpp"
 
 namespace {
 
@@ -140,44 +147,85 @@ void bench_pipeline(const std::string& path, int iters) {
     std::fflush(stdout);
 }
 
-// /read's work on an image file, one thread, and /predict's (the pipeline and one inference) on the same
-// file: the ratio says what a number costs per digit against a single digit.
+// /read's work on an image file, one thread, beside the old route's and /predict's (the pipeline and one
+// inference) on the same file, the three in turn sample by sample so that a noisy machine slows all alike:
+// the ratios say what the line reader costs against the old route and what a number costs per digit.
 void bench_read(const std::string& path, const std::string& model, int iters) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error(path + ": cannot open the image");
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const digit::Classifier classifier(model);
+    const digit::LineReader reader(digit::line_model_beside(model));
     const digit::DecodedImage probe = digit::decode_image(bytes.data(), bytes.size());
-    const digit::NumberReading reading = digit::read_number(bytes.data(), bytes.size(), classifier);
-    const int samples = std::max(20, iters * 10);
-    auto percentiles = [&](auto&& work) {
-        std::vector<double> latency(std::size_t(samples), 0.0);
-        for (double& l : latency) {
-            auto t0 = Clock::now();
-            work();
-            l = seconds(t0, Clock::now()) * 1e3;
-        }
-        std::sort(latency.begin(), latency.end());
-        return std::pair{latency[latency.size() / 2], latency[latency.size() * 99 / 100]};
+    auto read_text = [&] {
+        digit::Trace trace;
+        digit::find_digit_groups(digit::decode_image(bytes.data(), bytes.size()), trace);
+        return digit::read_text(trace, reader, classifier);
     };
-    const auto [read_p50, read_p99] =
-        percentiles([&] { digit::read_number(bytes.data(), bytes.size(), classifier); });
-    const auto [predict_p50, predict_p99] =
-        percentiles([&] { classifier.predict(digit::prepare_digit(bytes.data(), bytes.size()).image); });
-    const double per_digit = read_p50 / std::max<std::size_t>(1, reading.digits.size());
+    const digit::TextReading reading = read_text();
+    const int samples = std::max(20, iters * 10);
+    std::vector<double> text_ms, old_ms, predict_ms;
+    for (int i = 0; i < samples; ++i) {
+        auto t0 = Clock::now();
+        read_text();
+        auto t1 = Clock::now();
+        digit::read_number(bytes.data(), bytes.size(), classifier);
+        auto t2 = Clock::now();
+        classifier.predict(digit::prepare_digit(bytes.data(), bytes.size()).image);
+        auto t3 = Clock::now();
+        text_ms.push_back(seconds(t0, t1) * 1e3);
+        old_ms.push_back(seconds(t1, t2) * 1e3);
+        predict_ms.push_back(seconds(t2, t3) * 1e3);
+    }
+    auto at = [](std::vector<double> v, double q) {
+        std::sort(v.begin(), v.end());
+        return v[std::min(v.size() - 1, std::size_t(double(v.size()) * q))];
+    };
+    std::string text = reading.text;
+    std::replace(text.begin(), text.end(), '\n', '|');
+    const double per_digit = at(text_ms, 0.5) / std::max<std::size_t>(1, reading.digits.size());
     std::printf(
         "{\"bench\":\"read\",\"image\":\"%s\",\"width\":%d,\"height\":%d,\"text\":\"%s\",\"threads\":1,"
-        "\"ms_p50\":%.2f,\"ms_p99\":%.2f,\"ms_per_digit_p50\":%.2f,\"predict_ms_p50\":%.2f,"
-        "\"predict_ms_p99\":%.2f,\"per_digit_over_predict\":%.2f}\n",
-        path.c_str(), probe.source_width, probe.source_height, reading.text.c_str(), read_p50, read_p99,
-        per_digit, predict_p50, predict_p99, per_digit / predict_p50);
+        "\"ms_p50\":%.2f,\"ms_p99\":%.2f,\"old_route_ms_p50\":%.2f,\"old_route_ms_p99\":%.2f,"
+        "\"over_old_route\":%.2f,\"ms_per_digit_p50\":%.2f,\"predict_ms_p50\":%.2f,\"predict_ms_p99\":%.2f,"
+        "\"per_digit_over_predict\":%.2f}\n",
+        path.c_str(), probe.source_width, probe.source_height, text.c_str(), at(text_ms, 0.5),
+        at(text_ms, 0.99), at(old_ms, 0.5), at(old_ms, 0.99), at(text_ms, 0.5) / at(old_ms, 0.5), per_digit,
+        at(predict_ms, 0.5), at(predict_ms, 0.99), per_digit / at(predict_ms, 0.5));
     std::fflush(stdout);
+}
+
+// The line reader's forward pass and decoding on one strip, one thread: a line of 4 and of 12 characters
+// (strips as wide as make_line_strip makes them: 32 px high, about 20 px a character, margins of 8 px).
+void bench_lines(const std::string& path, int iters) {
+    const digit::LineReader reader(path);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+    for (int chars : {4, 12}) {
+        const int width = (chars * 20 + 2 * digit::kLineMargin + 3) / 4 * 4;
+        digit::Plane strip(width, digit::kLineHeight);
+        for (float& v : strip.v) v = pixel(rng) < 0.2f ? 1.0f : 0.0f;
+        reader.read(strip);  // warm-up
+        const int samples = std::max(50, iters * 20);
+        std::vector<double> us;
+        for (int i = 0; i < samples; ++i) {
+            auto t0 = Clock::now();
+            reader.read(strip);
+            us.push_back(seconds(t0, Clock::now()) * 1e6);
+        }
+        std::sort(us.begin(), us.end());
+        std::printf(
+            "{\"bench\":\"lines\",\"chars\":%d,\"width\":%d,\"threads\":1,\"latency_us_p50\":%.1f,"
+            "\"latency_us_p99\":%.1f,\"model\":\"%s\"}\n",
+            chars, width, us[us.size() / 2], us[us.size() * 99 / 100], path.c_str());
+        std::fflush(stdout);
+    }
 }
 
 int usage(const char* why) {
     std::fprintf(
         stderr,
-        "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer] [--model PATH] "
+        "cnn-bench: %s\nusage: cnn-bench [--threads N] [--iters N] [--only train|infer|lines] [--model PATH] "
         "[--image FILE]... [--read FILE]...\n",
         why);
     return 1;
@@ -217,7 +265,17 @@ int main(int argc, char** argv) {
         }
     }
     if (threads < 1 || iters < 1) return usage("--threads and --iters must be at least 1");
-    if (!only.empty() && only != "train" && only != "infer") return usage("--only takes train or infer");
+    if (!only.empty() && only != "train" && only != "infer" && only != "lines")
+        return usage("--only takes train, infer or lines");
+    if (only == "lines") {
+        try {
+            bench_lines(digit::line_model_beside(model.empty() ? "models/digitnet.cnn" : model), iters);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "cnn-bench: %s\n", e.what());
+            return 1;
+        }
+        return 0;
+    }
     if (!images.empty() || !numbers.empty()) {  // image files: the pipeline's or /read's time on each
         try {
             for (const std::string& image : images) bench_pipeline(image, iters);

@@ -114,7 +114,7 @@ std::vector<TextLine> find_lines(const InkMap& ink, const Components& components
             line.mass += c.mass;
         }
         fit_line(xs, ys, line.a, line.b);
-        if (line.tall.size() < 3) line.b = 0.0f, line.a = median(ys);
+        if (line.tall.size() < 2) line.b = 0.0f, line.a = median(ys);
         line.height = median(hs);
     }
     // Small marks join the line they stand in: near its centre line where they are, and not far beside it.

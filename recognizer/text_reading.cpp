@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace digit {
 namespace {
@@ -133,12 +134,140 @@ Box ink_box(const Candidate& c, const TextLine& line, float x0, float x1) {
     return box;
 }
 
+// The ink of a line's members between the columns of a character's box, as the digit classifier sees a
+// digit (normalise_piece between two straight cuts).
+Image28 piece_of(const Candidate& c, const TextLine& line, const Box& box) {
+    const int h = c.ink.mask.height, w = c.ink.mask.width;
+    Box piece;
+    Cut left, right;
+    left.y0 = right.y0 = 0;
+    left.x.assign(std::size_t(h), std::clamp(box.x0, 0, w));
+    right.x.assign(std::size_t(h), std::clamp(box.x1 + 1, 0, w));
+    left.mean = left.x[0], right.mean = right.x[0];
+    return normalise_piece(c.ink, c.components, line.members, left, right, &piece);
+}
+
+// How much the digit classifier agrees with a way of holding the image: the log of the chance it gives each
+// digit the line reader read there (its digit score included). Upside down, the line reader still reads
+// digits, where the classifier sees shapes it takes for other digits or none.
+double classifier_evidence(const Candidate& c, const Classifier& classifier) {
+    std::vector<Image28> pieces;
+    std::vector<int> read_as;
+    for (std::size_t l = 0; l < c.lines.size(); ++l)
+        for (const LineCharacter& ch : c.read[l].characters) {
+            if (ch.ch < '0' || ch.ch > '9') continue;
+            const Box box = ink_box(c, c.lines[l], c.strips[l].ink_x(ch.x0), c.strips[l].ink_x(ch.x1));
+            if (box.empty()) continue;
+            try {
+                pieces.push_back(piece_of(c, c.lines[l], box));
+                read_as.push_back(ch.ch - '0');
+            } catch (const ImageError&) {
+            }
+        }
+    double evidence = 0.0;
+    const std::vector<Prediction> judged = classifier.read_pieces(pieces);
+    for (std::size_t i = 0; i < judged.size(); ++i) {
+        const Prediction& p = judged[i];
+        const double chance = p.probabilities.empty()
+                                  ? 0.0
+                                  : double(p.probabilities[std::size_t(read_as[i])]) * double(p.digit_score);
+        evidence += std::log(std::max(1e-3, chance));
+    }
+    return evidence;
+}
+
+// The runs of digits in a line read again by the digit route (read_number: the digit classifier, cuts and
+// the pair reader over the run's components), which knows digits better than the line reader does; each
+// run keeps whichever reading is surer. The marks between the runs stay as the line reader read them.
+void reread_digit_runs(ReadLine& line, const Candidate& c, const TextLine& found,
+                       const Classifier& classifier, const std::function<Box(const Box&)>& to_source) {
+    ReadPairs read_pairs;
+    if (const PairReader* pairs = classifier.pairs())
+        read_pairs = [pairs](const std::vector<ImageWide>& fields) { return pairs->read(fields); };
+    const ClassifyBatch classify = [&](const std::vector<Image28>& inputs) {
+        return classifier.read_pieces(inputs);
+    };
+    auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+    std::vector<ReadCharacter> out;
+    const std::vector<ReadCharacter>& chars = line.characters;
+    // Once a run is read by the digit route, the line's chance is the product of its parts' (the runs' as
+    // read, each mark's as the line reader gives it): the line reader's own figure is for its own text.
+    // The line reader's characters' own chances are not calibrated, its line's is: each character gets an
+    // equal share of the line's correction, so that the parts of a line read by the line reader alone
+    // multiply to its line's chance.
+    double product = 1.0;
+    for (const ReadCharacter& rc : chars) product *= std::max(1e-6, double(rc.confidence));
+    const double share = chars.empty() ? 1.0
+                                       : std::pow(std::max(1e-9, double(line.confidence)) / product,
+                                                  1.0 / double(chars.size()));
+    double parts = 1.0;
+    bool reread = false;
+    for (std::size_t i = 0; i < chars.size();) {
+        if (!is_digit(chars[i].ch)) {
+            parts *= std::max(1e-6, double(chars[i].confidence)) * share;
+            out.push_back(chars[i++]);
+            continue;
+        }
+        std::size_t j = i;
+        Box span;
+        double run_confidence = 1.0;
+        for (; j < chars.size() && is_digit(chars[j].ch); ++j) {
+            span.include(chars[j].box);
+            run_confidence *= std::max(1e-6, double(chars[j].confidence)) * share;
+        }
+        Components only = c.components;
+        for (Component& k : only.list) k.clutter = true;
+        bool any = false;
+        for (int m : found.members) {
+            const Box& b = c.components.list[std::size_t(m)].box;
+            const int cx = (b.x0 + b.x1) / 2;
+            if (cx >= span.x0 && cx <= span.x1) only.list[std::size_t(m)].clutter = false, any = true;
+        }
+        NumberReading digits;
+        if (any) digits = read_number(c.ink, only, classify, read_pairs);
+        // The run as the line reader read it, judged as the reading is judged in the end: a character that
+        // the digit classifier takes for no digit (two touching digits read as one) is less likely.
+        double judged_run = run_confidence;
+        std::vector<Image28> pieces;
+        for (std::size_t k = i; k < j; ++k) {
+            try {
+                pieces.push_back(piece_of(c, found, chars[k].box));
+            } catch (const ImageError&) {
+            }
+        }
+        for (const Prediction& p : classifier.read_pieces(pieces))
+            if (!p.is_digit) judged_run *= std::clamp(double(p.digit_score), 0.0, 1.0);
+        if (!digits.text.empty() && double(digits.confidence) > judged_run) {
+            for (const ReadDigit& d : digits.digits) {
+                ReadCharacter rc;
+                rc.ch = char('0' + d.prediction.digit);
+                rc.confidence = d.prediction.confidence;
+                rc.box = d.box;
+                rc.source_box = to_source(d.box);
+                out.push_back(rc);
+            }
+            parts *= digits.confidence;
+            reread = true;
+        } else {
+            out.insert(out.end(), chars.begin() + std::ptrdiff_t(i), chars.begin() + std::ptrdiff_t(j));
+            parts *= run_confidence;
+        }
+        i = j;
+    }
+    if (reread) line.confidence = float(std::clamp(parts, 0.0, 1.0));
+    line.characters = std::move(out);
+    line.text.clear();
+    for (const ReadCharacter& rc : line.characters) line.text += rc.ch;
+}
+
 }  // namespace
 
 // The digit groups that are plainly no character: of a character's height and a digit's proportions (not a
-// dot, a dash, a slash or touching digits), and taken for no digit by the classifier as /predict judges an
-// image -- a doodle, a smiley, a letter beside a number. Their pixels.
-NotCharacters not_characters(const Trace& t, const Classifier& classifier) {
+// dot, a dash or a slash), taken for no digit by the classifier as /predict judges an image, and not read as
+// characters by the line reader either (two touching digits are no single digit, yet they are text) -- a
+// doodle, a smiley, a letter beside a number. Their pixels.
+NotCharacters not_characters(const Trace& t, const Classifier& classifier, const LineReader& reader,
+                             Charset charset) {
     NotCharacters nc;
     nc.pixels = Mask(t.ink.mask.width, t.ink.mask.height);
     int tallest = 0;
@@ -156,12 +285,38 @@ NotCharacters not_characters(const Trace& t, const Classifier& classifier) {
     }
     if (inputs.empty() || t.groups.size() < 2) return nc;
     const std::vector<Prediction> answers = classifier.predict_batch(inputs);
+    // A refused group is read as the lines its components make (a group found across two lines of text
+    // is two lines here), and kept as text when every line reads with at least an even chance and it reads
+    // as more than one character.
+    constexpr float kTextChance = 0.5f;
+    std::vector<const DigitGroup*> refused;
+    std::vector<std::size_t> first_strip;
+    std::vector<LineStrip> strips;
     for (std::size_t i = 0; i < answers.size(); ++i) {
         if (answers[i].is_digit || answers[i].reason != Rejection::not_a_digit) continue;
-        const Mask m = member_mask(t.components, t.ink, judged[i]->members);
+        refused.push_back(judged[i]);
+        first_strip.push_back(strips.size());
+        for (const TextLine& line : find_lines(t.ink, t.components, judged[i]->members))
+            strips.push_back(make_line_strip(t.ink, t.components, line));
+    }
+    first_strip.push_back(strips.size());
+    std::vector<const Plane*> planes;
+    for (const LineStrip& s : strips) planes.push_back(&s.pixels);
+    const std::vector<LineText> read = reader.read(planes, charset);
+    for (std::size_t i = 0; i < refused.size(); ++i) {
+        bool text = first_strip[i + 1] > first_strip[i];
+        std::size_t characters = 0;
+        for (std::size_t k = first_strip[i]; k < first_strip[i + 1]; ++k) {
+            text = text && !read[k].text.empty() && read[k].confidence >= kTextChance;
+            characters += read[k].text.size();
+        }
+        // Read as one character, the group is what the classifier judged, and its word stands.
+        text = text && characters >= 2;
+        if (text) continue;
+        const Mask m = member_mask(t.components, t.ink, refused[i]->members);
         for (std::size_t p = 0; p < m.v.size(); ++p)
             if (m.v[p]) nc.pixels.v[p] = 1;
-        nc.boxes.push_back(judged[i]->box);
+        nc.boxes.push_back(refused[i]->box);
         nc.any = true;
     }
     return nc;
@@ -169,19 +324,28 @@ NotCharacters not_characters(const Trace& t, const Classifier& classifier) {
 
 TextReading read_text(const Trace& t, const LineReader& reader, const Classifier& classifier,
                       Charset charset) {
-    const NotCharacters nc = not_characters(t, classifier);
+    const NotCharacters nc = not_characters(t, classifier, reader, charset);
+    // Each way of holding the image that is read is weighed by the line reader's likelihood, the digit
+    // classifier's agreement with it and a prior (most uploads are upright: 0.9, each turn 1/30); the chance
+    // that the one kept is the right way up is its share of the weights. The turns are read only when the
+    // upright reading is unsure or not line-like: the line reader and the classifier read many strings of
+    // digits turned half round about as surely as upright ones, and most uploads are upright.
+    const double upright_prior = std::log(0.9), turned_prior = std::log(1.0 / 30.0);
     Candidate best = read_turned(t, 0, reader, charset, nc);
-    if (!settled(best)) {
-        const double upright = best.score;
-        for (int quarter : {1, 3, 2}) {
-            Candidate c = read_turned(t, quarter, reader, charset, nc);
-            // Another turn must read surely (at least an even chance) and be clearly likelier than upright
-            // (four times as likely) and than the other turns: a blurred or odd upright line is not a reason
-            // to turn it.
-            if (c.confidence >= 0.5f && c.score > std::max(best.score, upright + std::log(4.0)))
-                best = std::move(c);
-        }
+    double best_weight = best.score + classifier_evidence(best, classifier) + upright_prior;
+    std::vector<double> weights = {best_weight};
+    for (int quarter : settled(best) ? std::vector<int>{} : std::vector<int>{1, 3, 2}) {
+        Candidate c = read_turned(t, quarter, reader, charset, nc);
+        const double weight =
+            c.lines.empty() ? -1e300 : c.score + classifier_evidence(c, classifier) + turned_prior;
+        weights.push_back(weight);
+        // A turn must also read surely (at least an even chance): a blurred or odd upright line is not a
+        // reason to turn it.
+        if (c.confidence >= 0.5f && weight > best_weight) best = std::move(c), best_weight = weight;
     }
+    double others = 0.0;
+    for (double w : weights) others += std::exp(std::max(-700.0, w - best_weight));
+    const double orientation_chance = 1.0 / std::max(1.0, others);
     if (best.lines.empty()) throw_empty_image();
 
     TextReading out;
@@ -205,8 +369,7 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
         rl.confidence = read.confidence;
         rl.box = line.box;
         rl.source_box = to_source(line.box);
-        for (std::size_t k = 0; k < read.characters.size(); ++k) {
-            const LineCharacter& ch = read.characters[k];
+        for (const LineCharacter& ch : read.characters) {
             ReadCharacter rc;
             rc.ch = ch.ch;
             rc.confidence = ch.confidence;
@@ -215,23 +378,18 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
             if (rc.box.empty())
                 rc.box = Box{int(x0), line.box.y0, std::max(int(x0), int(x1) - 1), line.box.y1};
             rc.source_box = to_source(rc.box);
-            if (ch.ch >= '0' && ch.ch <= '9') {
-                try {
-                    const int h = best.ink.mask.height;
-                    Box piece;
-                    Cut left, right;
-                    left.y0 = right.y0 = 0;
-                    left.x.assign(std::size_t(h), std::clamp(int(std::floor(x0)), 0, best.ink.mask.width));
-                    right.x.assign(std::size_t(h), std::clamp(int(std::ceil(x1)), 0, best.ink.mask.width));
-                    left.mean = left.x[0], right.mean = right.x[0];
-                    inputs.push_back(
-                        normalise_piece(best.ink, best.components, line.members, left, right, &piece));
-                    digit_at.push_back({l, k});
-                    digit_boxes.push_back(rc.box);
-                } catch (const ImageError&) {
-                }
-            }
             rl.characters.push_back(rc);
+        }
+        reread_digit_runs(rl, best, line, classifier, to_source);
+        for (std::size_t k = 0; k < rl.characters.size(); ++k) {
+            const ReadCharacter& rc = rl.characters[k];
+            if (rc.ch < '0' || rc.ch > '9') continue;
+            try {
+                inputs.push_back(piece_of(best, line, rc.box));
+                digit_at.push_back({l, k});
+                digit_boxes.push_back(rc.box);
+            } catch (const ImageError&) {
+            }
         }
         confidence *= rl.confidence;
         out.text += (l ? "\n" : "") + rl.text;
@@ -253,7 +411,7 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
         d.prediction.reason = Rejection::none;
         out.digits.push_back(std::move(d));
     }
-    out.confidence = confidence;
+    out.confidence = float(confidence * orientation_chance);
     // What is no character: the groups taken for none (their components were never marks of a line), and
     // the marks of no line.
     for (const Box& b : nc.boxes) {

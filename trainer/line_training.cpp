@@ -137,7 +137,8 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
     for (int epoch = 0; epoch < (o.calibrate_only ? 0 : o.epochs); ++epoch) {
         const auto t_make = std::chrono::steady_clock::now();
         const std::vector<TrainingLine> lines = make_training_lines(
-            train_pool, o.lines, std::uint32_t(o.seed * 1000003 + std::uint64_t(epoch) * 7777 + 1), threads);
+            train_pool, o.lines, std::uint32_t(o.seed * 1000003 + std::uint64_t(epoch) * 7777 + 1), threads,
+            nullptr, float(o.upside_down));
         if (lines.empty()) throw std::runtime_error("no training lines could be made");
         std::fprintf(stderr, "epoch %d/%d: %zu lines made in %.1f s\n", epoch + 1, o.epochs, lines.size(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_make).count());
@@ -160,8 +161,22 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
             optimizer.set_lr(schedule.lr(optimizer.steps()));
             net.zero_grad();
             const cnn::Tensor& logits = net.forward(x, true);
-            const cnn::CtcResult r =
-                cnn::ctc_loss(logits, columns, targets, &dlogits, cnn::CtcReduction::mean, true);
+            // Each line's loss over its length, as PyTorch's mean reduction, except that a line with no
+            // text (turned upside down) counts as a line of kEmptyWeight characters: over one column its
+            // loss of a whole line of wrongly read columns would outweigh the batch's real lines.
+            const cnn::CtcResult summed =
+                cnn::ctc_loss(logits, columns, targets, &dlogits, cnn::CtcReduction::sum, true);
+            constexpr double kEmptyWeight = 8.0;
+            cnn::CtcResult r = summed;
+            r.loss = 0.0;
+            const std::size_t per_sample = dlogits.sample_size();
+            for (std::size_t n = 0; n < targets.size(); ++n) {
+                const double length = targets[n].empty() ? kEmptyWeight : double(targets[n].size());
+                const double w = 1.0 / (double(targets.size()) * length);
+                float* g = dlogits.data() + n * per_sample;
+                for (std::size_t k = 0; k < per_sample; ++k) g[k] = float(g[k] * w);
+                if (std::isfinite(summed.losses[n])) r.loss += summed.losses[n] * w;
+            }
             net.backward(dlogits);
             optimizer.step();
             if (!std::isfinite(r.loss))
@@ -232,9 +247,12 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
         net.metadata["epochs"] = std::to_string(result.epochs.size());
         net.metadata["training_lines_per_epoch"] = std::to_string(o.lines);
         net.metadata["date"] = today();
-        net.metadata["recipe"] = "train-lines --epochs " + std::to_string(o.epochs) + " --lines " +
+        const std::string before = o.init.empty() ? "" : net.metadata["recipe"] + "; then ";
+        net.metadata["recipe"] = before + "train-lines --epochs " + std::to_string(o.epochs) + " --lines " +
                                  std::to_string(o.lines) + " --batch-size " + std::to_string(o.batch_size) +
-                                 " --lr " + std::to_string(o.lr) + " --seed " + std::to_string(o.seed);
+                                 " --lr " + std::to_string(o.lr) + " --upside-down " +
+                                 std::to_string(o.upside_down) + " --seed " + std::to_string(o.seed) +
+                                 (o.init.empty() ? "" : " --init (that model)");
     }
     net.metadata["validation_exact"] = std::to_string(final_eval.exact);
     net.metadata["validation_char_error"] = std::to_string(final_eval.char_error);

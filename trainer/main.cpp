@@ -350,6 +350,12 @@ int main(int argc, char** argv) {
     train_lines->add_option("--limit", lt.limit, "training digits used (0: all)")->capture_default_str();
     train_lines->add_option("--init", lt.init, "start from this line reader's weights")
         ->check(CLI::ExistingFile);
+    train_lines
+        ->add_option("--upside-down", lt.upside_down,
+                     "share of training lines turned half round (read as what they then look like, mostly "
+                     "nothing)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 0.5));
     train_lines->add_option("--seed", lt.seed, "random seed")->capture_default_str();
     train_lines->add_option("--threads", lt.threads, "threads (default: all cores)");
     train_lines->add_option("--metrics", lt.metrics, "write per-epoch figures as JSON here");

@@ -15,8 +15,12 @@
 // prediction), its chart checked the same way;
 // upload a text file → the page shows the server's message; every API call goes to the page's own origin.
 // Number mode, at those sizes and on a phone held sideways (844×390): write 2024 with mouse strokes on the
-// wide canvas → the page shows 2024 and four boxes, each over its digit; upload a photo-like picture of 3759
-// (ink on unevenly lit, noisy paper) → the page shows 3759, boxes over the photo's digits. On the desktop
+// wide canvas → the page shows 2024 and four boxes, each over its digit; write 3.14 (the point a short dab) →
+// the reading holds 3.14, a box over each character, the point's a mark's; write 314 above 27 → two rows,
+// the boxes over the characters of both lines; upload a photo-like picture of 3759 (ink on unevenly lit,
+// noisy paper) → the page shows 3759, boxes over the photo's digits, and the canvas is emptied; a photo of
+// 3.14 turned a quarter clockwise → the reading, "The picture was turned 90° anticlockwise to read it", and
+// the boxes over the characters of the photo as it is shown. On the desktop
 // also: two digits drawn on the square canvas → the page offers to read them as a number, and does; a star
 // → the page shows the server's verdict (not a digit, or the digit). Also: ?api-port= still points the page
 // at the API port, and the page reports an unreachable server.
@@ -34,11 +38,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { STROKE_WIDTH, WIDE_CANVAS_WIDTH } from '../src/drawing.js';
 import { formatPercent } from '../src/format.js';
 import { idxImage, parseIdx } from '../src/idx.js';
 import { multipartFields } from './multipart.mjs';
 import { mnistDigitToPng } from './png.mjs';
-import { layoutDigits, numberStrokes, photoOfNumber, photoOfStrokes } from './strokes.mjs';
+import { inkBox, isMark, layoutDigits, numberStrokes, photoOfNumber, photoOfStrokes } from './strokes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -60,6 +65,8 @@ const VIEWPORTS = [
 ];
 const DRAWN_NUMBER = '2024';
 const PHOTO_NUMBER = '3759';
+const DECIMAL = '3.14'; // drawn, and in a photo turned a quarter clockwise
+const TWO_LINES = ['314', '27']; // drawn one above the other
 const CONSENT = 'Keep this image to improve the model. You can delete it with the link shown.';
 
 const results = [];
@@ -222,41 +229,75 @@ async function drawStrokes(page, at, strokes) {
   }
 }
 
+// The rows of the reading on screen, top to bottom.
+const shownLines = (page) => page.locator('[data-testid="number-line"]').evaluateAll((rows) => rows.map((row) => row.textContent.trim()));
+
+// Waits until the page shows `text` (lines joined with "\n"), the reading settled (not dimmed while a newer
+// request runs); returns the confidence printed.
 async function waitForNumber(page, text) {
   try {
     await page.waitForFunction(
       (t) => {
-        const el = document.querySelector('[data-testid="number-text"]');
+        const rows = [...document.querySelectorAll('[data-testid="number-text"] [data-testid="number-line"]')];
         const body = document.querySelector('.number-body');
-        return el && el.textContent.trim() === t && body && !body.classList.contains('is-stale');
+        return rows.length > 0 && rows.map((row) => row.textContent.trim()).join('\n') === t && body && !body.classList.contains('is-stale');
       },
       text,
       { timeout: STEP_TIMEOUT_MS },
     );
   } catch {
-    const shown = await page.evaluate(
-      () => document.querySelector('[data-testid="number-text"], [data-testid="no-digits"]')?.textContent ?? 'nothing',
-    );
+    const shown = (await shownLines(page)).join(' / ') || (await page.evaluate(() => document.querySelector('[data-testid="no-digits"]')?.textContent ?? 'nothing'));
     const error = (await testId(page, 'error').count()) ? await testId(page, 'error').textContent() : '';
-    throw new Error(`expected ${text}, the page shows ${shown}${error ? ` and the error "${error}"` : ''}`);
+    throw new Error(`expected ${JSON.stringify(text)}, the page shows ${shown}${error ? ` and the error "${error}"` : ''}`);
   }
   return (await testId(page, 'number-confidence').textContent()).trim();
 }
 
-// The boxes drawn over the image that was read, in fractions of the image as shown, left to right, once
-// there are `count` of them (a photo's boxes wait for the photo to load).
-async function shownBoxes(page, count) {
+// Draws the strokes (drawStrokes) and waits for the reading of the whole drawing: the live /read request sent
+// after the last stroke, its answer, and the page showing it. Returns that answer (the /read JSON).
+async function drawAndRead(page, at, strokes) {
+  await drawStrokes(page, at, strokes);
+  // The live reading comes a moment after the last stroke ends: that request is about the whole drawing.
+  const request = await page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/read', { timeout: STEP_TIMEOUT_MS });
+  const answer = await (await request.response()).json();
+  if (typeof answer.text !== 'string') throw new Error(`/read answered ${JSON.stringify(answer).slice(0, 200)}`);
+  await page.waitForFunction(() => {
+    const body = document.querySelector('.number-body');
+    return body && !body.classList.contains('is-stale');
+  });
+  const rows = await shownLines(page);
+  const lines = answer.text.split('\n').filter(Boolean);
+  if (rows.join('\n') !== lines.join('\n')) throw new Error(`the server read ${JSON.stringify(answer.text)}, the page shows the rows ${JSON.stringify(rows)}`);
+  return answer;
+}
+
+// Runs check(); its error, if any, names what the server read (answer: the /read JSON).
+async function readAs(answer, check) {
+  try {
+    return await check();
+  } catch (err) {
+    throw new Error(`the server read ${JSON.stringify(answer.text)}; ${err.message}`, { cause: err });
+  }
+}
+
+const DIGIT_BOXES = '[data-testid="digit-box"]';
+const CHARACTER_BOXES = '[data-testid="digit-box"], [data-testid="mark-box"]';
+
+// The boxes drawn over the image that was read, in fractions of the image as shown, in the order of the
+// characters, once there are `count` of them (a photo's boxes wait for the photo to load). selector: the
+// digits' boxes, or every character's (CHARACTER_BOXES).
+async function shownBoxes(page, count, selector = DIGIT_BOXES) {
   await page.waitForFunction(
-    (n) => {
+    ([n, sel]) => {
       const img = document.querySelector('[data-testid="annotated-image"] img');
-      return img?.complete && img.naturalWidth > 0 && document.querySelectorAll('[data-testid="digit-box"]').length === n;
+      return img?.complete && img.naturalWidth > 0 && document.querySelectorAll(sel).length === n;
     },
-    count,
+    [count, selector],
     { timeout: 5000 },
   ).catch(async () => {
-    throw new Error(`expected ${count} boxes over the image, the page shows ${await testId(page, 'digit-box').count()}`);
+    throw new Error(`expected ${count} boxes over the image, the page shows ${await page.locator(selector).count()}`);
   });
-  return page.evaluate(() => {
+  return page.evaluate((sel) => {
     const frame = document.querySelector('[data-testid="annotated-image"]');
     const f = frame.getBoundingClientRect();
     const img = frame.querySelector('img').getBoundingClientRect();
@@ -264,32 +305,52 @@ async function shownBoxes(page, count) {
     return {
       frame: { width: f.width, height: f.height },
       image: fraction(img),
-      boxes: [...frame.querySelectorAll('[data-testid="digit-box"]')].map((el) => ({ ...fraction(el.getBoundingClientRect()), label: el.textContent })),
+      boxes: [...frame.querySelectorAll(sel)].map((el) => ({
+        ...fraction(el.getBoundingClientRect()),
+        label: el.querySelector('.digit-box-label').textContent,
+        mark: el.dataset.testid === 'mark-box',
+      })),
     };
-  });
+  }, selector);
 }
 
-// Each box must sit over the digit that was written there: it holds the digit's centre and is about the
-// digit's size. expected: [{ cx, cy, w, h }] in fractions of the image.
-function checkBoxesOverDigits(shown, expected) {
+// Each box must sit over the character that was written there: it holds the character's centre, and a
+// digit's box is about the digit's size. expected: [{ cx, cy, w, h, mark }] in fractions of the image (a
+// mark's: the box round its ink). Along the line (across, when the picture is turned) a digit's box may be
+// narrower than its cell: a 1 is thin. A mark's box must be a mark's (mark-box), a digit's a digit's.
+function checkBoxesOverDigits(shown, expected, { turned = false } = {}) {
   const { image, boxes } = shown;
   if (Math.abs(image.x) > 0.01 || Math.abs(image.y) > 0.01 || Math.abs(image.w - 1) > 0.01 || Math.abs(image.h - 1) > 0.01) {
     throw new Error(`the image does not fill the frame its boxes are placed in: ${JSON.stringify(image)}`);
   }
-  if (boxes.length !== expected.length) throw new Error(`${boxes.length} boxes for ${expected.length} digits`);
+  if (boxes.length !== expected.length) throw new Error(`${boxes.length} boxes for ${expected.length} characters`);
   const round = (v) => v.toFixed(3);
+  const within = (v, e, low, high) => v > low * e && v < high * e;
   boxes.forEach((b, i) => {
     const e = expected[i];
     const holds = e.cx > b.x && e.cx < b.x + b.w && e.cy > b.y && e.cy < b.y + b.h;
-    const sized = b.w > 0.4 * e.w && b.w < 1.6 * e.w && b.h > 0.6 * e.h && b.h < 1.4 * e.h;
-    if (!holds || !sized) {
+    const sized = e.mark || (turned ? within(b.w, e.w, 0.6, 1.4) && within(b.h, e.h, 0.4, 1.6) : within(b.w, e.w, 0.4, 1.6) && within(b.h, e.h, 0.6, 1.4));
+    if (!holds || !sized || Boolean(b.mark) !== Boolean(e.mark)) {
       throw new Error(
-        `box ${i + 1} at x ${round(b.x)} y ${round(b.y)} w ${round(b.w)} h ${round(b.h)} is not over digit ${i + 1} ` +
-          `(centre ${round(e.cx)}, ${round(e.cy)}, size ${round(e.w)} × ${round(e.h)})`,
+        `box ${i + 1} (${b.mark ? 'a mark' : 'a digit'} "${b.label.trim()}") at x ${round(b.x)} y ${round(b.y)} w ${round(b.w)} h ${round(b.h)} is not over ` +
+          `${e.mark ? 'mark' : 'digit'} ${i + 1} (centre ${round(e.cx)}, ${round(e.cy)}, size ${round(e.w)} × ${round(e.h)})`,
       );
     }
   });
   return `${boxes.length} boxes (${boxes.map((b) => b.label.trim()).join(', ')}) over a ${Math.round(shown.frame.width)}×${Math.round(shown.frame.height)} image`;
+}
+
+// Where the characters of `layout` (layoutDigits) were drawn on the wide canvas, shown as `box`, as
+// checkBoxesOverDigits takes them: a digit's cell grown by the pen's width (the ink reaches half a stroke
+// beyond the points it was drawn through).
+function drawnCharacters(text, layout, box) {
+  const pen = (STROKE_WIDTH * box.width) / WIDE_CANVAS_WIDTH;
+  return layoutDigits(text, layout).map((d) => {
+    const cell = isMark(d.digit)
+      ? { ...inkBox(d.strokes), mark: true }
+      : { cx: d.centreX, cy: layout.cy, w: 0.6 * layout.height + pen, h: layout.height + pen };
+    return { cx: cell.cx / box.width, cy: cell.cy / box.height, w: cell.w / box.width, h: cell.h / box.height, mark: cell.mark };
+  });
 }
 
 // The corrections the server keeps, as its operator lists them (GET /feedback with the bearer token).
@@ -471,13 +532,7 @@ async function numberSteps(t) {
     await drawStrokes(page, box, numberStrokes(DRAWN_NUMBER, layout));
     // No click on Read: the live reading must come by itself.
     const confidence = await waitForNumber(page, DRAWN_NUMBER);
-    const expected = layoutDigits(DRAWN_NUMBER, layout).map((d) => ({
-      cx: d.centreX / box.width,
-      cy: layout.cy / box.height,
-      w: (0.6 * layout.height) / box.width,
-      h: layout.height / box.height,
-    }));
-    const boxes = checkBoxesOverDigits(await shownBoxes(page, DRAWN_NUMBER.length), expected);
+    const boxes = checkBoxesOverDigits(await shownBoxes(page, DRAWN_NUMBER.length), drawnCharacters(DRAWN_NUMBER, layout, box));
     const tiles = await page.locator('[data-testid="digit-tiles"] canvas').count();
     if (tiles !== DRAWN_NUMBER.length) throw new Error(`${tiles} 28×28 images instead of ${DRAWN_NUMBER.length}`);
     return `${confidence}; ${boxes}; ${await shot('6-number-draw-2024')}`;
@@ -497,13 +552,74 @@ async function numberSteps(t) {
     });
   }
 
-  await check(`${v}: Number mode: upload a photo of ${PHOTO_NUMBER} → shows ${PHOTO_NUMBER} and a box over each digit`, async () => {
+  // Clear, so that the next drawing is read alone.
+  const clearCanvas = async () => {
+    const clear = panel().getByRole('button', { name: 'Clear' });
+    if (await clear.isEnabled()) await clear.click();
+    await page.getByRole('img', { name: 'Drawing area, empty' }).waitFor();
+  };
+
+  await check(`${v}: Number mode: write ${DECIMAL} (the point a short dab) → the reading holds ${DECIMAL}, a box over each character`, async () => {
+    await clearCanvas();
+    const canvas = testId(page, 'number-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    const layout = { cx: box.width / 2, cy: box.height / 2, height: 0.66 * box.height };
+    const answer = await drawAndRead(page, box, numberStrokes(DECIMAL, layout));
+    const rows = await shownLines(page);
+    if (!rows.some((row) => row.includes(DECIMAL))) throw new Error(`the server read ${JSON.stringify(answer.text)}: the page shows ${JSON.stringify(rows)}, no ${DECIMAL}`);
+    const boxes = await readAs(answer, async () => checkBoxesOverDigits(await shownBoxes(page, DECIMAL.length, CHARACTER_BOXES), drawnCharacters(DECIMAL, layout, box)));
+    const confidence = (await testId(page, 'number-confidence').textContent()).trim();
+    await testId(page, 'number-text').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    return `read ${JSON.stringify(answer.text)}, ${confidence}; ${boxes}; ${await shot('6b-number-draw-decimal')}`;
+  });
+
+  await check(`${v}: Number mode: write ${TWO_LINES.join(' above ')} → two lines, one row each, the boxes in two rows`, async () => {
+    await clearCanvas();
+    const canvas = testId(page, 'number-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    const layouts = [0.27, 0.73].map((cy) => ({ cx: box.width / 2, cy: cy * box.height, height: 0.375 * box.height }));
+    const answer = await drawAndRead(page, box, TWO_LINES.flatMap((text, i) => numberStrokes(text, layouts[i])));
+    const rows = await shownLines(page);
+    if (rows.length !== 2) throw new Error(`the server read ${JSON.stringify(answer.text)}: the page shows ${rows.length} line(s), ${JSON.stringify(rows)}`);
+    const placed = await page.locator('[data-testid="number-line"]').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().top));
+    if (!(placed[1] > placed[0])) throw new Error(`the second row is not below the first (tops ${placed.join(', ')})`);
+    const expected = TWO_LINES.flatMap((text, i) => drawnCharacters(text, layouts[i], box));
+    const count = TWO_LINES.join('').length;
+    const boxes = await readAs(answer, async () => checkBoxesOverDigits(await shownBoxes(page, count, CHARACTER_BOXES), expected));
+    const asDrawn = rows.join('\n') === TWO_LINES.join('\n') ? 'as drawn' : `drawn ${JSON.stringify(TWO_LINES.join('\n'))}`;
+    await testId(page, 'number-text').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    return `read ${JSON.stringify(answer.text)} (${asDrawn}), rows ${JSON.stringify(rows)}; ${boxes}; ${await shot('6c-number-draw-two-lines')}`;
+  });
+
+  await check(`${v}: Number mode: upload a photo of ${PHOTO_NUMBER} → shows ${PHOTO_NUMBER} and a box over each digit; the canvas is emptied`, async () => {
     const { photo } = inputs;
+    if (await page.getByRole('img', { name: 'Drawing area, empty' }).count()) throw new Error('the canvas is empty before the photo is chosen');
     await testId(page, 'number-file-input').setInputFiles({ name: 'number-photo.png', mimeType: 'image/png', buffer: photo.png });
     const confidence = await waitForNumber(page, PHOTO_NUMBER);
     const expected = photo.digits.map((d) => ({ cx: d.cx / photo.width, cy: d.cy / photo.height, w: d.w / photo.width, h: d.h / photo.height }));
     const boxes = checkBoxesOverDigits(await shownBoxes(page, PHOTO_NUMBER.length), expected);
-    return `${confidence}; ${boxes}; ${await shot('7-number-photo-3759')}`;
+    await page.getByRole('img', { name: 'Drawing area, empty' }).waitFor({ timeout: 2000 }).catch(() => {
+      throw new Error('the old drawing stays on the canvas beside the photo');
+    });
+    if (await testId(page, 'number-turned').count()) throw new Error('the page says an upright photo was turned');
+    return `${confidence}; ${boxes}; canvas empty; ${await shot('7-number-photo-3759')}`;
+  });
+
+  await check(`${v}: Number mode: a photo of ${DECIMAL} turned a quarter → the reading, a note that it was turned, boxes over the photo as shown`, async () => {
+    const { turnedPhoto: photo } = inputs;
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/read' && r.request().method() === 'POST');
+    await testId(page, 'number-file-input').setInputFiles({ name: 'turned-photo.png', mimeType: 'image/png', buffer: photo.png });
+    const answer = await (await answered).json();
+    const confidence = await waitForNumber(page, answer.text);
+    if (!answer.text.includes(DECIMAL)) throw new Error(`the server read the turned photo as ${JSON.stringify(answer.text)}`);
+    if (answer.orientation !== 270) throw new Error(`the server says it turned the photo ${answer.orientation}°, not 270° (a quarter anticlockwise)`);
+    const note = (await testId(page, 'number-turned').textContent()).trim();
+    if (note !== 'The picture was turned 90° anticlockwise to read it.') throw new Error(`the note says "${note}"`);
+    const expected = photo.digits.map((d) => ({ cx: d.cx / photo.width, cy: d.cy / photo.height, w: d.w / photo.width, h: d.h / photo.height, mark: d.mark }));
+    const boxes = checkBoxesOverDigits(await shownBoxes(page, DECIMAL.length, CHARACTER_BOXES), expected, { turned: true });
+    return `read ${JSON.stringify(answer.text)}, ${confidence}, "${note}"; ${boxes}; ${await shot('7b-number-photo-turned')}`;
   });
 }
 
@@ -702,6 +818,7 @@ async function main() {
     seven: mnistPng(7),
     text: Buffer.from('These are notes, not an image.\n'),
     photo: photoOfNumber(PHOTO_NUMBER),
+    turnedPhoto: photoOfNumber(DECIMAL, { turn: 90 }),
     star: starPng(),
   };
   // Three different ports: the kernel may hand out a port it just handed out, and a "closed" port equal to

@@ -1,6 +1,7 @@
-// Handwritten digits as pen strokes, the way a person writes them: each digit is a list of strokes, each
-// stroke a list of points in a box 0.6 wide and 1 tall (y down). The browser test moves the mouse along them
-// on the wide canvas; photoOfNumber rasterises them, with ink and paper, into a photo-like test image.
+// Handwritten digits and marks (. , - / :) as pen strokes, the way a person writes them: each character is a
+// list of strokes, each stroke a list of points in a box 1 tall (y down; a digit 0.6 wide). The browser test
+// moves the mouse along them on the wide canvas; photoOfNumber rasterises them, with ink and paper, into a
+// photo-like test image.
 import { encodeGreyPng } from './png.mjs';
 
 const arc = (cx, cy, rx, ry, fromDeg, toDeg, steps = 16) =>
@@ -27,17 +28,43 @@ export const DIGIT_STROKES = {
   9: [[...arc(0.3, 0.27, 0.25, 0.25, 0, -360, 20), [0.55, 0.6], [0.5, 1]]],
 };
 
-// The digits of `text` laid out left to right: each `height` tall, `gap` × height apart, the whole centred
-// on (cx, cy). Returns [{ digit, centreX, strokes: [[{ x, y }, …], …] }, …].
+// The marks of a number written by hand, in the same box as the digits (1 tall, y down), each with its width:
+// a point is a short dab on the line, a comma a dab with a tail below it.
+export const MARK_STROKES = {
+  '.': { width: 0.2, strokes: [[[0.08, 0.9], [0.12, 0.95]]] },
+  ',': { width: 0.2, strokes: [[[0.12, 0.86], [0.12, 0.96], [0.04, 1.1]]] },
+  '-': { width: 0.4, strokes: [[[0.02, 0.55], [0.38, 0.55]]] },
+  '/': { width: 0.45, strokes: [[[0.43, 0.02], [0.02, 0.98]]] },
+  ':': { width: 0.2, strokes: [[[0.08, 0.3], [0.12, 0.35]], [[0.08, 0.85], [0.12, 0.9]]] },
+};
+
+const characterShape = (ch) => MARK_STROKES[ch] ?? { width: 0.6, strokes: DIGIT_STROKES[ch] };
+
+// The characters of `text` (digits and the marks above) laid out left to right: each `height` tall, `gap` ×
+// height apart, the whole centred on (cx, cy). Returns [{ digit (the character), centreX, width, strokes:
+// [[{ x, y }, …], …] }, …].
 export function layoutDigits(text, { cx, cy, height, gap = 0.35 }) {
-  const digitWidth = 0.6 * height;
-  const total = text.length * digitWidth + (text.length - 1) * gap * height;
+  const shapes = [...text].map(characterShape);
+  const total = shapes.reduce((sum, s) => sum + s.width * height, 0) + (text.length - 1) * gap * height;
   const top = cy - height / 2;
+  let left = cx - total / 2;
   return [...text].map((digit, i) => {
-    const left = cx - total / 2 + i * (digitWidth + gap * height);
-    const strokes = DIGIT_STROKES[digit].map((stroke) => stroke.map(([x, y]) => ({ x: left + x * height, y: top + y * height })));
-    return { digit, centreX: left + digitWidth / 2, strokes };
+    const { width, strokes } = shapes[i];
+    const placed = { digit, centreX: left + (width * height) / 2, width: width * height, strokes: strokes.map((stroke) => stroke.map(([x, y]) => ({ x: left + x * height, y: top + y * height }))) };
+    left += width * height + gap * height;
+    return placed;
   });
+}
+
+export const isMark = (ch) => ch in MARK_STROKES;
+
+// The box round the points of some strokes (their centre lines): { cx, cy, w, h }.
+export function inkBox(strokes) {
+  const points = strokes.flat();
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  return { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, w: x1 - x0, h: y1 - y0 };
 }
 
 // The strokes of `text` (see layoutDigits), all in one list.
@@ -104,27 +131,36 @@ export function photoOfStrokes(strokes, { width, height, strokeWidth, seed = 7 }
   return encodeGreyPng(width, height, pixels);
 }
 
-// A photo (photoOfStrokes) of `text` written in one line, each digit slightly tilted and off the line.
-// Returns { png, width, height, digits: [{ cx, cy, w, h }] }: where each digit was written, in pixels.
-export function photoOfNumber(text, { width = 960, height = 360, seed = 7 } = {}) {
+// A photo (photoOfStrokes) of `text` written in one line, each character slightly tilted and off the line.
+// turn: 0, or 90 for the picture turned a quarter clockwise (then height × width, the writing running top
+// to bottom). Returns { png, width, height, digits: [{ cx, cy, w, h }] }: where each character was written,
+// in the pixels of the picture as it is: a digit's the box it was written in, a mark's (mark: true) the box
+// round its ink.
+export function photoOfNumber(text, { width = 960, height = 360, seed = 7, turn = 0 } = {}) {
   const rand = random(seed + 1);
   const digitHeight = 0.58 * height;
   const cy = height / 2;
   const strokes = [];
   const digits = [];
-  for (const { centreX, strokes: digitStrokes } of layoutDigits(text, { cx: width / 2, cy, height: digitHeight })) {
+  for (const { digit: ch, centreX, strokes: digitStrokes } of layoutDigits(text, { cx: width / 2, cy, height: digitHeight })) {
     const tilt = (rand() - 0.5) * 0.12; // radians
     const dy = (rand() - 0.5) * 0.08 * height;
-    for (const stroke of digitStrokes) {
-      strokes.push(
-        stroke.map((p) => ({
-          x: centreX + (p.x - centreX) * Math.cos(tilt) - (p.y - cy) * Math.sin(tilt),
-          y: cy + (p.x - centreX) * Math.sin(tilt) + (p.y - cy) * Math.cos(tilt) + dy,
-        })),
-      );
-    }
-    digits.push({ cx: centreX, cy: cy + dy, w: 0.6 * digitHeight, h: digitHeight });
+    const placed = digitStrokes.map((stroke) =>
+      stroke.map((p) => ({
+        x: centreX + (p.x - centreX) * Math.cos(tilt) - (p.y - cy) * Math.sin(tilt),
+        y: cy + (p.x - centreX) * Math.sin(tilt) + (p.y - cy) * Math.cos(tilt) + dy,
+      })),
+    );
+    strokes.push(...placed);
+    digits.push(isMark(ch) ? { ...inkBox(placed), mark: true } : { cx: centreX, cy: cy + dy, w: 0.6 * digitHeight, h: digitHeight });
   }
-  const png = photoOfStrokes(strokes, { width, height, strokeWidth: 0.075 * digitHeight, seed });
+  const strokeWidth = 0.075 * digitHeight;
+  if (turn === 90) {
+    // A quarter turn clockwise: (x, y) → (height − y, x).
+    const turned = strokes.map((stroke) => stroke.map((p) => ({ x: height - p.y, y: p.x })));
+    const png = photoOfStrokes(turned, { width: height, height: width, strokeWidth, seed });
+    return { png, width: height, height: width, digits: digits.map((d) => ({ ...d, cx: height - d.cy, cy: d.cx, w: d.h, h: d.w })) };
+  }
+  const png = photoOfStrokes(strokes, { width, height, strokeWidth, seed });
   return { png, width, height, digits };
 }

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApiClient } from './api.js';
 import { useCorrection } from './correction.js';
 import { centreStrokes } from './drawing.js';
+import { hasReading, readingLines } from './reading.js';
 import { formatPercent } from './format.js';
 import { notDigitVerdict, usePrediction, useReading } from './state.js';
 import { loadSamples, sampleToPng } from './samples.js';
@@ -59,9 +60,11 @@ export default function App({ client: givenClient, random = Math.random }) {
     [predict],
   );
 
-  // Number mode reads a photo as soon as it is chosen.
+  // Number mode reads a photo as soon as it is chosen; the wide canvas is emptied, so that no old drawing
+  // stays beside the photo's reading.
   const chooseNumberUpload = useCallback(
     (next) => {
+      numberPad.current?.clear();
       setNumberUpload(next);
       setMode('number');
       read(next.file, { kind: 'upload', label: next.file.name || 'the pasted image', filename: next.file.name || 'pasted.png' });
@@ -241,9 +244,15 @@ export default function App({ client: givenClient, random = Math.random }) {
               onFile={chooseNumberUpload}
               upload={numberUpload}
             />
-            {reading.result && reading.source?.kind === 'drawing' && reading.result.digits.length > 0 && (
+            {reading.result && reading.source?.kind === 'drawing' && hasReading(reading.result) && (
               <p className="inline-result is-number" aria-hidden="true">
-                Model reads <strong>{reading.result.text}</strong>
+                Model reads{' '}
+                {readingLines(reading.result).map((line, i) => (
+                  <Fragment key={i}>
+                    {i > 0 && <span className="line-break-mark"> ⏎ </span>}
+                    <strong>{line}</strong>
+                  </Fragment>
+                ))}
                 <span>
                   {reading.result.confidence !== null && `${formatPercent(reading.result.confidence)} confident · `}details below
                 </span>

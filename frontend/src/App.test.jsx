@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import App from './App.jsx';
 import { ApiError } from './api.js';
 import { CONSENT_TEXT } from './correction.js';
-import { fakeClient, keepingCorrections, prediction, reading } from './test/helpers.js';
+import { fakeClient, keepingCorrections, linesReading, prediction, reading } from './test/helpers.js';
 
 const pngFile = (name = 'seven.png') => new File([new Uint8Array(300)], name, { type: 'image/png' });
 
@@ -138,6 +138,42 @@ describe('App', () => {
     expect(screen.getByText('for meter.png')).toBeInTheDocument();
     expect(screen.getByTestId('number-file-info')).toHaveTextContent('meter.png');
     expect(client.read).toHaveBeenCalledWith(expect.any(File), expect.objectContaining({ filename: 'meter.png' }));
+  });
+
+  it('empties the wide canvas when a photo is chosen in Number mode, so that no old drawing stays beside its reading', async () => {
+    const client = fakeClient({ read: vi.fn(async () => reading('2024', 0.96)) });
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    const canvas = screen.getByTestId('number-canvas');
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: 100, clientY: 40 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: 100, clientY: 240 });
+    fireEvent.pointerUp(canvas, { pointerId: 1 });
+    await userEvent.click(screen.getByRole('button', { name: 'Read' }));
+    expect(await screen.findByText('for your drawing')).toBeInTheDocument();
+    expect(canvas).toHaveAccessibleName('Drawing area with 1 stroke');
+    const painted = canvas.getContext('2d').fillRect.mock.calls.length;
+    await userEvent.upload(screen.getByLabelText('Choose a photo…'), pngFile('meter.png'));
+    expect(await screen.findByText('for meter.png')).toBeInTheDocument();
+    expect(canvas).toHaveAccessibleName('Drawing area, empty');
+    expect(canvas.getContext('2d').fillRect.mock.calls.length).toBeGreaterThan(painted); // repainted blank
+    expect(screen.getByRole('tabpanel', { name: 'Number' }).querySelector('.btn-primary')).toBeDisabled();
+    expect(client.read).toHaveBeenCalledTimes(2);
+    expect(client.read.mock.calls[1][1].filename).toBe('meter.png');
+  });
+
+  it('shows a drawing read as two lines as two rows, and in the readout under the canvas', async () => {
+    const client = fakeClient({ read: vi.fn(async () => linesReading(['314', '27'], 0.9)) });
+    render(<App client={client} />);
+    await userEvent.click(screen.getByRole('tab', { name: 'Number' }));
+    const canvas = screen.getByTestId('number-canvas');
+    fireEvent.pointerDown(canvas, { pointerId: 1, button: 0, clientX: 100, clientY: 40 });
+    fireEvent.pointerMove(canvas, { pointerId: 1, clientX: 100, clientY: 240 });
+    fireEvent.pointerUp(canvas, { pointerId: 1 });
+    await userEvent.click(screen.getByRole('button', { name: 'Read' }));
+    const rows = await screen.findAllByTestId('number-line');
+    expect(rows.map((row) => row.textContent)).toEqual(['314', '27']);
+    const readout = document.querySelector('.inline-result.is-number');
+    expect([...readout.querySelectorAll('strong')].map((el) => el.textContent)).toEqual(['314', '27']);
   });
 
   it('reads an image pasted in Number mode as a number', async () => {

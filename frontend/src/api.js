@@ -92,6 +92,27 @@ function readDigit(entry) {
   };
 }
 
+// One character of a /read line: { char (one of 0-9 . , - / :), confidence (null when not given), box }.
+function readCharacter(entry) {
+  if (!entry || typeof entry.char !== 'string' || entry.char.length !== 1 || !isBox(entry.box)) return null;
+  return { char: entry.char, confidence: typeof entry.confidence === 'number' ? entry.confidence : null, box: entry.box };
+}
+
+// One line of a /read answer: { text, confidence (null when not given), box (null when not given), characters }.
+function readLine(entry) {
+  if (!entry || typeof entry.text !== 'string' || !Array.isArray(entry.characters)) return null;
+  const characters = entry.characters.map(readCharacter);
+  if (characters.includes(null)) return null;
+  return {
+    text: entry.text,
+    confidence: typeof entry.confidence === 'number' ? entry.confidence : null,
+    box: isBox(entry.box) ? entry.box : null,
+    characters,
+  };
+}
+
+const TURNS = [0, 90, 180, 270];
+
 export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a) => globalThis.fetch(...a), maxUploadBytes = MAX_UPLOAD_BYTES } = {}) {
   // For messages: the address the page calls ('' is its own origin).
   const serverAddress = baseUrl || globalThis.location?.origin || 'this page’s server';
@@ -159,13 +180,18 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
     };
   }
 
-  // Reads a whole number written in one line. Returns { text, confidence, digits: [{ digit, confidence, box
-  // [x, y, w, h] in the image's pixels, probabilities, notADigitProbability, input (28×28 | null), isDigit,
-  // reason }], ignored: [{ box, reason }], modelVersion }.
+  // Reads the number(s) written in an image, line by line. Returns { text (the lines top to bottom, joined
+  // with "\n"), confidence, orientation (the turn the server gave the picture to read it, degrees clockwise:
+  // 0, 90, 180 or 270; 0 from an older server), lines: [{ text, confidence, box, characters: [{ char,
+  // confidence, box }] }] (null from an older server, which reads one line of digits and sends no lines),
+  // digits: [{ digit, confidence, box, probabilities, notADigitProbability, input (28×28 | null), isDigit,
+  // reason }] (the digit characters, line by line, left to right), ignored: [{ box, reason }], modelVersion }.
+  // Every box is [x, y, w, h] in the pixels of the image as a viewer shows it.
   async function read(image, { filename = image?.name || 'image.png', signal } = {}) {
     const { response, body } = await postImage('/read?debug=1', image, filename, signal);
     const digits = Array.isArray(body?.digits) ? body.digits.map(readDigit) : null;
-    if (!body || typeof body.text !== 'string' || !digits || digits.includes(null)) {
+    const lines = Array.isArray(body?.lines) ? body.lines.map(readLine) : null;
+    if (!body || typeof body.text !== 'string' || !digits || digits.includes(null) || lines?.includes(null)) {
       throw new ApiError('bad_response', 'The server answered, but not with a reading.', { status: response.status });
     }
     const ignored = Array.isArray(body.ignored)
@@ -174,6 +200,8 @@ export function createApiClient({ baseUrl = resolveApiBase(), fetchImpl = (...a)
     return {
       text: body.text,
       confidence: typeof body.confidence === 'number' ? body.confidence : null,
+      orientation: TURNS.includes(body.orientation) ? body.orientation : 0,
+      lines,
       digits,
       ignored,
       modelVersion: modelVersionOf(body),

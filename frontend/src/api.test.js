@@ -214,6 +214,48 @@ describe('read', () => {
     expect(result).toMatchObject({ text: '', digits: [] });
   });
 
+  it('returns the lines read, each with its characters and their boxes, and the turn undone', async () => {
+    const lines = [
+      {
+        text: '3.14',
+        confidence: 0.9,
+        box: [10, 20, 380, 150],
+        characters: [
+          { char: '3', confidence: 0.99, box: [10, 20, 80, 150] },
+          { char: '.', confidence: 0.95, box: [110, 150, 20, 20] },
+          { char: '1', confidence: 0.98, box: [210, 20, 80, 150] },
+          { char: '4', confidence: 0.97, box: [310, 20, 80, 150] },
+        ],
+      },
+      { text: '27', confidence: 0.8, box: [10, 200, 180, 150], characters: [{ char: '2', box: [10, 200, 80, 150] }, { char: '7', confidence: 0.8, box: [110, 200, 80, 150] }] },
+    ];
+    const fetchImpl = async () => jsonResponse({ ...answer, text: '3.14\n27', orientation: 90, lines });
+    const result = await createApiClient({ baseUrl: '', fetchImpl }).read(png());
+    expect(result.text).toBe('3.14\n27');
+    expect(result.orientation).toBe(90);
+    expect(result.lines).toHaveLength(2);
+    expect(result.lines[0]).toMatchObject({ text: '3.14', confidence: 0.9, box: [10, 20, 380, 150] });
+    expect(result.lines[0].characters[1]).toEqual({ char: '.', confidence: 0.95, box: [110, 150, 20, 20] });
+    expect(result.lines[1].characters[0]).toEqual({ char: '2', confidence: null, box: [10, 200, 80, 150] });
+    expect(result.digits).toHaveLength(4);
+  });
+
+  it('takes an answer of an older server, without lines or orientation, as one line, not turned', async () => {
+    const result = await createApiClient({ baseUrl: '', fetchImpl: async () => jsonResponse(answer) }).read(png());
+    expect(result.lines).toBeNull();
+    expect(result.orientation).toBe(0);
+    const odd = await createApiClient({ baseUrl: '', fetchImpl: async () => jsonResponse({ ...answer, orientation: 45 }) }).read(png());
+    expect(odd.orientation).toBe(0);
+  });
+
+  it('rejects lines that are not lines', async () => {
+    for (const lines of [[{ text: '1' }], [{ text: '1', characters: [{ char: '1' }] }], [{ text: '1', characters: [{ char: '12', box: [0, 0, 1, 1] }] }]]) {
+      const fetchImpl = async () => jsonResponse({ ...answer, lines });
+      const err = await createApiClient({ baseUrl: '', fetchImpl }).read(png()).catch((e) => e);
+      expect(err.kind).toBe('bad_response');
+    }
+  });
+
   it('rejects a 200 that is not a reading', async () => {
     for (const body of [{ predicted_digit: 3 }, { text: '1', digits: [{ digit: 1 }] }]) {
       const fetchImpl = async () => jsonResponse(body);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "numbers.hpp"
@@ -660,6 +661,167 @@ Sample awkward_formats(const Mnist& mnist, int index, int number, std::uint32_t 
     return finish(std::move(file), mnist, index, ink);
 }
 
+// The ink of a line (or of lines) `height` px tall per character as an upload: with `canvas` a wide web
+// canvas, dark on light or light on dark (PNG); otherwise a phone photo of a notebook page (grain, ruled
+// lines, specks away from the ink, uneven light, JPEG).
+std::string upload_of(const InkMap& line, float height, bool canvas, Rng& rng) {
+    const int margin_x = int(height * rng.uniform(0.6f, 1.5f));
+    const int width = line.width + 2 * margin_x;
+    if (canvas) {
+        const int image_height =
+            std::max(line.height + int(0.6f * height), int(width / rng.uniform(2.5f, 3.5f)));
+        Rgba image(width, image_height);
+        const bool dark_ink = rng.chance(0.7f);
+        fill(image, dark_ink ? rng.pick(kLightBackgrounds) : rng.pick(kDarkBackgrounds));
+        const auto [left, ink_top] = place(rng, line, margin_x, 2, width - margin_x, image_height - 2);
+        paint(image, line, left, ink_top, dark_ink ? rng.pick(kDarkPens) : rng.pick(kLightPens));
+        return testimg::encode_png_rgba(image);
+    }
+    const int image_height = std::max(int(line.height * rng.uniform(2.0f, 3.0f)), width / 4);
+    Rgba image(width, image_height);
+    grainy_paper(image, paper_tint(rng), 0.0f, rng.uniform(0.008f, 0.025f), rng);
+    const std::array<Colour, 2> rule_colours = {{{125, 160, 215}, {150, 150, 155}}};
+    const float spacing = height * rng.uniform(0.8f, 1.3f);
+    rule_lines(image, spacing, rng.uniform(0.0f, spacing), rng.uniform(-0.01f, 0.01f),
+               rng.uniform(1.0f, 2.0f), rng.pick(rule_colours), rng.uniform(0.5f, 0.85f));
+    const auto [left, ink_top] = place(rng, line, margin_x, 4, width - margin_x, image_height - 4);
+    const std::array<Colour, 3> pens = {{{25, 25, 35}, {25, 45, 140}, {40, 40, 90}}};
+    paint(image, line, left, ink_top, rng.pick(pens), rng.uniform(0.85f, 1.0f));
+    const int specks = rng.integer(0, 5);
+    for (int placed = 0, tries = 0; placed < specks && tries < 100; ++tries) {
+        const float sx = rng.uniform(0.0f, float(width)), sy = rng.uniform(0.0f, float(image_height));
+        if (sx > left - 10 && sx < left + line.width + 10 && sy > ink_top - 10 &&
+            sy < ink_top + line.height + 10)
+            continue;
+        const std::uint8_t grey = std::uint8_t(rng.integer(50, 110));
+        dot(image, sx, sy, rng.uniform(0.7f, 2.0f), {grey, grey, grey});
+        ++placed;
+    }
+    shade(image, rng, rng.uniform(0.0f, 0.25f));
+    return testimg::encode_jpeg(image, rng.integer(60, 90));
+}
+
+// ---- Formatted numbers: digits and the marks between them --------------------------------------------
+
+// A round-brush stroke from a to b (anti-aliased coverage, the brush's caps included) into the map.
+void stamp(InkMap& ink, float ax, float ay, float bx, float by, float radius) {
+    const float dx = bx - ax, dy = by - ay, length2 = dx * dx + dy * dy;
+    const int x0 = std::max(0, int(std::min(ax, bx) - radius - 1));
+    const int x1 = std::min(ink.width - 1, int(std::max(ax, bx) + radius + 1));
+    const int y0 = std::max(0, int(std::min(ay, by) - radius - 1));
+    const int y1 = std::min(ink.height - 1, int(std::max(ay, by) + radius + 1));
+    for (int y = y0; y <= y1; ++y) {
+        for (int x = x0; x <= x1; ++x) {
+            const float px = x + 0.5f - ax, py = y + 0.5f - ay;
+            const float t = length2 > 0 ? std::clamp((px * dx + py * dy) / length2, 0.0f, 1.0f) : 0.0f;
+            const float coverage =
+                std::clamp(radius + 0.5f - std::hypot(px - t * dx, py - t * dy), 0.0f, 1.0f);
+            float& cell = ink.at(x, y);
+            cell = std::max(cell, coverage);
+        }
+    }
+}
+
+// One character of a line: its ink, and the row of the ink that stands on the line's baseline.
+struct Glyph {
+    InkMap ink;
+    float baseline = 0;
+    bool mark = false;
+};
+
+// A polyline in the units of a box `w` x `h` (x right, y down), drawn with a brush whose radius is `r`;
+// the map is the box plus the brush.
+Glyph polyline_glyph(const std::vector<testimg::Segment>& segments, float w, float h, float r, Rng& rng) {
+    const float m = r + 1;
+    Glyph glyph;
+    glyph.ink = InkMap(int(std::ceil(w + 2 * m)), int(std::ceil(h + 2 * m)));
+    const float wobble = 0.03f * std::max(w, h);
+    for (const testimg::Segment& s : segments)
+        stamp(glyph.ink, m + s.x0 * w + rng.uniform(-wobble, wobble),
+              m + s.y0 * h + rng.uniform(-wobble, wobble), m + s.x1 * w + rng.uniform(-wobble, wobble),
+              m + s.y1 * h + rng.uniform(-wobble, wobble), r);
+    glyph.baseline = m + h;
+    return glyph;
+}
+
+// A mark as pens and fingers draw it, for a line whose digits are `height` px tall, brush `brush` px.
+Glyph mark_glyph(char c, float height, float brush, Rng& rng) {
+    const float r = std::max(1.0f, brush / 2);
+    Glyph glyph;
+    glyph.mark = true;
+    if (c == '.' || c == ':') {
+        // A dot is a short dab, a little fatter than the pen; a colon two of them, one at mid-height.
+        const float dot_r = std::max(1.5f, r * rng.uniform(1.0f, 1.5f));
+        const float rise = c == ':' ? height * rng.uniform(0.4f, 0.55f) : 0.0f;
+        const float dab = dot_r * rng.uniform(0.0f, 0.6f), slant = rng.uniform(-0.5f, 0.5f);
+        const float m = dot_r + 1 + 2 * dab;
+        glyph.ink = InkMap(int(std::ceil(2 * m)), int(std::ceil(2 * m + rise)));
+        const float bottom_y = glyph.ink.height - m;
+        for (const float cy :
+             c == ':' ? std::vector<float>{bottom_y, bottom_y - rise} : std::vector<float>{bottom_y})
+            stamp(glyph.ink, m - dab, cy + dab * slant, m + dab, cy - dab * slant, dot_r);
+        glyph.baseline = bottom_y + dot_r - height * rng.uniform(0.0f, 0.05f);
+        if (c == ':') glyph.baseline -= height * rng.uniform(0.05f, 0.15f);
+        return glyph;
+    }
+    if (c == ',') {
+        const float length = height * rng.uniform(0.18f, 0.3f), lean = length * rng.uniform(0.25f, 0.6f);
+        glyph =
+            polyline_glyph({{1.0f, 0.0f, 0.85f, 0.35f}, {0.85f, 0.35f, 0.0f, 1.0f}}, lean, length, r, rng);
+        stamp(glyph.ink, r + 1 + lean, r + 1, r + 1 + lean * 0.9f, r + 1 + length * 0.15f, r * 1.2f);
+        glyph.baseline = r + 1 + length * rng.uniform(0.15f, 0.3f);
+        glyph.mark = true;
+        return glyph;
+    }
+    if (c == '-') {
+        const float length = height * rng.uniform(0.25f, 0.5f), tilt = rng.uniform(-0.08f, 0.08f);
+        glyph = polyline_glyph({{0.0f, 0.5f - tilt, 1.0f, 0.5f + tilt}}, length, length * 0.2f, r, rng);
+        glyph.baseline = glyph.ink.height / 2.0f + height * rng.uniform(0.38f, 0.58f);
+        glyph.mark = true;
+        return glyph;
+    }
+    // '/': a stroke as tall as the digits or a little taller, leaning right.
+    const float tall = height * rng.uniform(0.9f, 1.15f), lean = height * rng.uniform(0.25f, 0.55f);
+    glyph = polyline_glyph({{0.0f, 1.0f, 1.0f, 0.0f}}, lean, tall, r, rng);
+    glyph.baseline = r + 1 + tall - height * rng.uniform(-0.05f, 0.1f);
+    glyph.mark = true;
+    return glyph;
+}
+
+// The ink `in` turned by `degrees` (anticlockwise as seen) about its centre, the map grown to hold it.
+InkMap rotated(const InkMap& in, float degrees) {
+    const float a = degrees * 3.14159265f / 180.0f, c = std::cos(a), s = std::sin(a);
+    const int w = int(std::ceil(std::abs(c) * in.width + std::abs(s) * in.height)) + 2;
+    const int h = int(std::ceil(std::abs(s) * in.width + std::abs(c) * in.height)) + 2;
+    InkMap out(w, h);
+    const float icx = in.width / 2.0f, icy = in.height / 2.0f, ocx = w / 2.0f, ocy = h / 2.0f;
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) {
+            const float dx = x + 0.5f - ocx, dy = y + 0.5f - ocy;
+            const float sx = c * dx - s * dy + icx - 0.5f, sy = s * dx + c * dy + icy - 0.5f;
+            const int x0 = int(std::floor(sx)), y0 = int(std::floor(sy));
+            const float fx = sx - x0, fy = sy - y0;
+            auto at = [&](int xx, int yy) {
+                return xx < 0 || yy < 0 || xx >= in.width || yy >= in.height ? 0.0f : in.at(xx, yy);
+            };
+            out.at(x, y) = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+                           fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+        }
+    }
+    return out;
+}
+
+// The ink turned clockwise by a quarter turn `quarters` times.
+InkMap quarter_turned(const InkMap& in, int quarters) {
+    InkMap out = in;
+    for (int q = 0; q < (quarters % 4 + 4) % 4; ++q) {
+        InkMap next(out.height, out.width);
+        for (int y = 0; y < out.height; ++y)
+            for (int x = 0; x < out.width; ++x) next.at(out.height - 1 - y, x) = out.at(x, y);
+        out = std::move(next);
+    }
+    return out;
+}
 }  // namespace
 
 InkMap area_resize(const InkMap& in, float x0, float y0, float w, float h, int out_w, int out_h) {
@@ -780,41 +942,97 @@ NumberSample number_image(const Mnist& mnist, const std::vector<int>& indices, N
             }
     }
 
-    const int margin_x = int(height * rng.uniform(0.6f, 1.5f));
-    const int width = line.width + 2 * margin_x;
-    if (canvas_style) {
-        const int image_height =
-            std::max(line.height + int(0.6f * height), int(width / rng.uniform(2.5f, 3.5f)));
-        Rgba image(width, image_height);
-        const bool dark_ink = rng.chance(0.7f);
-        fill(image, dark_ink ? rng.pick(kLightBackgrounds) : rng.pick(kDarkBackgrounds));
-        const auto [left, ink_top] = place(rng, line, margin_x, 2, width - margin_x, image_height - 2);
-        paint(image, line, left, ink_top, dark_ink ? rng.pick(kDarkPens) : rng.pick(kLightPens));
-        sample.file = testimg::encode_png_rgba(image);
-        return sample;
+    sample.file = upload_of(line, height, canvas_style, rng);
+    return sample;
+}
+
+TextSample text_image(const Mnist& mnist, const std::vector<std::string>& lines, const TextOptions& options,
+                      const std::function<int(int)>& pick_digit, std::uint32_t seed) {
+    Rng rng(seed);
+    const bool canvas_style = options.style == NumberStyle::canvas;
+    const float height = canvas_style ? rng.uniform(60.0f, 130.0f) : rng.uniform(40.0f, 100.0f);
+    const float brush =
+        std::max(2.0f, height * (canvas_style ? rng.uniform(0.08f, 0.13f) : rng.uniform(0.04f, 0.08f)));
+    TextSample sample;
+    std::vector<InkMap> line_inks;
+    for (const std::string& text : lines) {
+        if (!sample.text.empty()) sample.text += '\n';
+        sample.text += text;
+        std::vector<Glyph> glyphs;
+        for (const char c : text) {
+            if (c < '0' || c > '9') {
+                glyphs.push_back(mark_glyph(c, height, brush, rng));
+                continue;
+            }
+            const float h = height * rng.uniform(0.85f, 1.15f);
+            Glyph glyph;
+            if (options.stroke_digits) {
+                const float w = h * (c == '1' ? 0.3f : rng.uniform(0.5f, 0.65f));
+                glyph = polyline_glyph(testimg::digit_strokes(c - '0'), w, h - brush, brush / 2, rng);
+            } else {
+                glyph.ink = brush_digit(skeleton_of(mnist, pick_digit(c - '0')), h, brush);
+                glyph.baseline = float(glyph.ink.height);
+            }
+            glyph.baseline += height * rng.uniform(-0.08f, 0.08f);
+            glyphs.push_back(std::move(glyph));
+        }
+        // Left to right: digits apart by a gap from narrow to wide (one pair overlapping with `touching`),
+        // marks closer to their neighbours.
+        int touching_pair = -1;
+        if (options.touching) {
+            std::vector<int> pairs;
+            for (std::size_t i = 1; i < glyphs.size(); ++i)
+                if (!glyphs[i].mark && !glyphs[i - 1].mark) pairs.push_back(int(i));
+            if (!pairs.empty()) touching_pair = pairs[std::size_t(rng.integer(0, int(pairs.size()) - 1))];
+        }
+        std::vector<int> lefts;
+        int x = 0;
+        float top = 0, bottom = 0;
+        for (std::size_t i = 0; i < glyphs.size(); ++i) {
+            if (i > 0) {
+                const bool near_mark = glyphs[i].mark || glyphs[i - 1].mark;
+                const float gap = int(i) == touching_pair ? rng.uniform(-0.12f, -0.02f)
+                                  : near_mark             ? rng.uniform(0.06f, 0.3f)
+                                                          : rng.uniform(0.08f, 0.5f);
+                x += int(std::lround(height * gap));
+            }
+            lefts.push_back(x);
+            x += glyphs[i].ink.width;
+            top = std::min(top, -glyphs[i].baseline);
+            bottom = std::max(bottom, glyphs[i].ink.height - glyphs[i].baseline);
+        }
+        InkMap line(std::max(1, x), int(std::ceil(bottom - top)) + 1);
+        for (std::size_t i = 0; i < glyphs.size(); ++i) {
+            const InkMap& ink = glyphs[i].ink;
+            const int y0 = int(std::lround(-glyphs[i].baseline - top));
+            for (int y = 0; y < ink.height; ++y)
+                for (int xx = 0; xx < ink.width; ++xx) {
+                    const int lx = lefts[i] + xx, ly = y0 + y;
+                    if (lx < 0 || lx >= line.width || ly < 0 || ly >= line.height) continue;
+                    float& cell = line.at(lx, ly);
+                    cell = std::max(cell, ink.at(xx, y));
+                }
+        }
+        line_inks.push_back(std::move(line));
     }
-    const int image_height = std::max(int(line.height * rng.uniform(2.0f, 3.0f)), width / 4);
-    Rgba image(width, image_height);
-    grainy_paper(image, paper_tint(rng), 0.0f, rng.uniform(0.008f, 0.025f), rng);
-    const std::array<Colour, 2> rule_colours = {{{125, 160, 215}, {150, 150, 155}}};
-    const float spacing = height * rng.uniform(0.8f, 1.3f);
-    rule_lines(image, spacing, rng.uniform(0.0f, spacing), rng.uniform(-0.01f, 0.01f),
-               rng.uniform(1.0f, 2.0f), rng.pick(rule_colours), rng.uniform(0.5f, 0.85f));
-    const auto [left, ink_top] = place(rng, line, margin_x, 4, width - margin_x, image_height - 4);
-    const std::array<Colour, 3> pens = {{{25, 25, 35}, {25, 45, 140}, {40, 40, 90}}};
-    paint(image, line, left, ink_top, rng.pick(pens), rng.uniform(0.85f, 1.0f));
-    const int specks = rng.integer(0, 5);
-    for (int placed = 0, tries = 0; placed < specks && tries < 100; ++tries) {
-        const float sx = rng.uniform(0.0f, float(width)), sy = rng.uniform(0.0f, float(image_height));
-        if (sx > left - 10 && sx < left + line.width + 10 && sy > ink_top - 10 &&
-            sy < ink_top + line.height + 10)
-            continue;
-        const std::uint8_t grey = std::uint8_t(rng.integer(50, 110));
-        dot(image, sx, sy, rng.uniform(0.7f, 2.0f), {grey, grey, grey});
-        ++placed;
+    // The lines stacked top to bottom, each indented a little, a gap of half a line or so between them.
+    std::vector<int> indents, tops;
+    int width = 0, y = 0;
+    for (const InkMap& line : line_inks) {
+        indents.push_back(int(height * rng.uniform(0.0f, 0.6f)));
+        if (!tops.empty()) y += int(height * rng.uniform(0.3f, 0.8f));
+        tops.push_back(y);
+        y += line.height;
+        width = std::max(width, indents.back() + line.width);
     }
-    shade(image, rng, rng.uniform(0.0f, 0.25f));
-    sample.file = testimg::encode_jpeg(image, rng.integer(60, 90));
+    InkMap ink(width, y);
+    for (std::size_t l = 0; l < line_inks.size(); ++l)
+        for (int yy = 0; yy < line_inks[l].height; ++yy)
+            for (int xx = 0; xx < line_inks[l].width; ++xx)
+                ink.at(indents[l] + xx, tops[l] + yy) = line_inks[l].at(xx, yy);
+    if (options.skew_degrees != 0.0f) ink = rotated(ink, options.skew_degrees);
+    ink = quarter_turned(ink, options.quarter_turns);
+    sample.file = upload_of(ink, height, canvas_style, rng);
     return sample;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,29 @@ struct NumberSample {
 // wide web canvas, dark on light or light on dark (PNG).
 NumberSample number_image(const testimg::Mnist& mnist, const std::vector<int>& indices, NumberStyle style,
                           bool touching, std::uint32_t seed);
+
+// ---- Formatted numbers ---------------------------------------------------------------------------------
+
+struct TextOptions {
+    NumberStyle style = NumberStyle::paper;
+    bool stroke_digits = false;  // digits from test_images' stroke models instead of MNIST test digits
+    bool touching = false;       // one pair of neighbouring digits overlaps
+    float skew_degrees = 0.0f;   // the whole text rotated, anticlockwise as seen
+    int quarter_turns = 0;       // then turned clockwise by this many quarter turns, as a sideways scan
+};
+
+struct TextSample {
+    std::string file;  // the encoded upload
+    std::string text;  // the lines, top to bottom, joined with "\n"
+};
+
+// Lines of digits and the marks . , - / : as pens draw them (a dot is a dab, a comma a hooked tail below the
+// baseline, a minus a short bar at mid-height, a slash a leaning stroke, a colon two dots), one brush for the
+// whole text, per-character size and baseline jitter; the digits are the MNIST test digits
+// `pick_digit(label)` returns, or stroke-drawn. Uploaded as number_image's paper or canvas.
+TextSample text_image(const testimg::Mnist& mnist, const std::vector<std::string>& lines,
+                      const TextOptions& options, const std::function<int(int)>& pick_digit,
+                      std::uint32_t seed);
 
 // The MNIST digit as number_image draws it, alone: its ink, `height` px tall, brush a fraction of it.
 InkMap drawn_digit(const testimg::Mnist& mnist, int index, float height, float brush_fraction);

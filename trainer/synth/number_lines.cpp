@@ -241,11 +241,51 @@ GreyImage draw_number(const std::string& text, const DigitPool& pool, int height
             }
     }
     c = maybe_restroke(std::move(c), h, 0.3f, rng);
+    // Now and then specks of dust or grain beside and between the characters, fainter and smaller than any
+    // point the pen makes: the reader learns they are no decimal point.
+    if (uniform(rng, 0, 1) < 0.3f) {
+        const int specks = 1 + pick(rng, 3);
+        for (int k = 0; k < specks; ++k) {
+            Coverage speck(c.width, c.height);
+            const float sx = uniform(rng, 0.0f, float(c.width)),
+                        sy = baseline + uniform(rng, -1.2f, 0.3f) * h;
+            stroke(speck, {{sx, sy}, {sx, sy}}, std::max(0.5f, r * uniform(rng, 0.25f, 0.6f)));
+            const float strength = uniform(rng, 0.3f, 0.7f);
+            for (std::size_t i = 0; i < c.v.size(); ++i) c.v[i] = std::max(c.v[i], strength * speck.v[i]);
+        }
+    }
     return put_on_surface(c, random_surface(rng), rng);
 }
 
-std::optional<TrainingLine> make_training_line(const DigitPool& pool, std::mt19937& rng, GreyImage* drawn) {
+std::string upside_down_text(const std::string& text) {
+    std::string out;
+    for (auto c = text.rbegin(); c != text.rend(); ++c) {
+        switch (*c) {
+            case '0':
+            case '1':
+            case '8':
+            case '-':
+            case '/':
+            case ':':
+                out += *c;
+                break;
+            case '6':
+                out += '9';
+                break;
+            case '9':
+                out += '6';
+                break;
+            default:
+                return "";
+        }
+    }
+    return out;
+}
+
+std::optional<TrainingLine> make_training_line(const DigitPool& pool, std::mt19937& rng, GreyImage* drawn,
+                                               float upside_down) {
     const std::string text = random_number_text(rng);
+    const bool turned = upside_down > 0.0f && uniform(rng, 0, 1) < upside_down;
     // Characters 14-70 px tall in the working image (it is at most 400 px a side); sometimes drawn larger
     // and area-reduced to it, as a phone photo is.
     const float chars = float(text.size());
@@ -264,6 +304,11 @@ std::optional<TrainingLine> make_training_line(const DigitPool& pool, std::mt199
         TrainingLine out;
         out.strip = make_line_strip(ink, components, lines[0]).pixels;
         out.text = text;
+        if (turned) {
+            Plane& p = out.strip;
+            std::reverse(p.v.begin(), p.v.end());  // row-major: a half turn reverses the pixel order
+            out.text = upside_down_text(text);
+        }
         return out;
     } catch (const ImageError&) {
         return std::nullopt;
@@ -271,7 +316,7 @@ std::optional<TrainingLine> make_training_line(const DigitPool& pool, std::mt199
 }
 
 std::vector<TrainingLine> make_training_lines(const DigitPool& pool, std::size_t count, std::uint32_t seed,
-                                              int threads, std::vector<GreyImage>* drawn) {
+                                              int threads, std::vector<GreyImage>* drawn, float upside_down) {
     std::vector<std::optional<TrainingLine>> made(count);
     if (drawn) drawn->assign(count, GreyImage());
     threads = std::max(1, threads);
@@ -280,7 +325,7 @@ std::vector<TrainingLine> make_training_lines(const DigitPool& pool, std::size_t
         workers.emplace_back([&, t] {
             for (std::size_t i = std::size_t(t); i < count; i += std::size_t(threads)) {
                 std::mt19937 rng(seed * 7919u + std::uint32_t(i));
-                made[i] = make_training_line(pool, rng, drawn ? &(*drawn)[i] : nullptr);
+                made[i] = make_training_line(pool, rng, drawn ? &(*drawn)[i] : nullptr, upside_down);
             }
         });
     for (auto& w : workers) w.join();

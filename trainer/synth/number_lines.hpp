@@ -35,12 +35,20 @@ struct TrainingLine {
     Plane strip;  // make_line_strip's strip
     std::string text;
 };
-// A made-up line read to its strip; nullopt when the recognizer finds no single line in it. `drawn`, when
+// What a line of `text` turned upside down reads as: the characters that look like one of the alphabet
+// turned (0 1 8 - / : themselves, 6 and 9 each other), in reverse order; "" when any does not (a 2, a 7, a
+// point, which would stand at the top).
+std::string upside_down_text(const std::string& text);
+
+// A made-up line read to its strip; nullopt when the recognizer finds no single line in it. With chance
+// `upside_down`, the strip is turned half round and its text is upside_down_text's: an upside-down line is
+// no text to read upright, which is what lets the reader tell a photo taken the wrong way up. `drawn`, when
 // given, receives the image drawn.
 std::optional<TrainingLine> make_training_line(const DigitPool& pool, std::mt19937& rng,
-                                               GreyImage* drawn = nullptr);
+                                               GreyImage* drawn = nullptr, float upside_down = 0.0f);
 // `count` of them (a fixed function of `seed`, whatever `threads`); `drawn` receives every image drawn.
 std::vector<TrainingLine> make_training_lines(const DigitPool& pool, std::size_t count, std::uint32_t seed,
-                                              int threads, std::vector<GreyImage>* drawn = nullptr);
+                                              int threads, std::vector<GreyImage>* drawn = nullptr,
+                                              float upside_down = 0.0f);
 
 }  // namespace digit

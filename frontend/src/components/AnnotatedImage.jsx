@@ -1,18 +1,47 @@
-// The drawing or photo that was read, with a box round each digit the model read (dashed, each mark it left
-// out; marked unsure where the server is unsure of the digit). Boxes come in the image's own pixels and are
-// placed in percent of it (geometry.js).
+// The drawing or photo that was read, with a box round each character the model read: a digit's box with the
+// digit and its confidence, marked unsure where the server is unsure of the digit; a mark's (. , - / :) in a
+// style of its own; dashed, each mark it left out. Boxes come in the image's own pixels and are placed in
+// percent of it (geometry.js).
 import { useState } from 'react';
 import { formatPercent } from '../format.js';
 import { boxPlacement, nearRightEdge } from '../geometry.js';
 import { useObjectUrlSrc } from '../objectUrl.js';
-import { isLowConfidence } from '../state.js';
+import { MARK_NAMES } from '../reading.js';
 
-// image: the Blob that was read; size: its pixel size when known beforehand (a drawing), else taken from the
-// loaded image (a photo: the browser applies its EXIF orientation, as the server does).
-export default function AnnotatedImage({ image, size = null, digits, ignored = [] }) {
+// labelAt: where the label goes, so that the labels of one line do not cover the characters of another:
+// 'above' the box (one line, or the first), 'below' it (the last of several), 'inside' it (a line between).
+function CharacterBox({ character, natural, labelAt }) {
+  const { char, confidence, box, isMark, unsure } = character;
+  const classes = [
+    'digit-box',
+    isMark && 'is-mark',
+    unsure && 'is-unsure',
+    nearRightEdge(box, natural) && 'is-right',
+    labelAt !== 'above' && `label-${labelAt}`,
+  ].filter(Boolean);
+  return (
+    <span
+      className={classes.join(' ')}
+      style={boxPlacement(box, natural)}
+      data-testid={isMark ? 'mark-box' : 'digit-box'}
+      title={isMark ? `${MARK_NAMES[char] ?? char}${confidence !== null ? `, ${formatPercent(confidence)}` : ''}` : undefined}
+    >
+      <span className="digit-box-label">
+        {char}
+        {!isMark && confidence !== null && <small> {formatPercent(confidence)}</small>}
+      </span>
+    </span>
+  );
+}
+
+// characters: readingCharacters (reading.js).
+export default function AnnotatedImage({ image, size = null, characters, ignored = [] }) {
   const imageSrc = useObjectUrlSrc(image);
   const [loaded, setLoaded] = useState(null); // { image, size }: the size of the image last loaded
   const natural = size ?? (loaded?.image === image ? loaded.size : null);
+
+  const lastLine = Math.max(0, ...characters.map((c) => c.line ?? 0));
+  const labelAt = (line = 0) => (line === 0 ? 'above' : line === lastLine ? 'below' : 'inside');
 
   const onLoad = (event) => {
     const img = event.currentTarget;
@@ -23,11 +52,11 @@ export default function AnnotatedImage({ image, size = null, digits, ignored = [
     <figure className="annotated">
       <figcaption className="section-title">Where the model found them</figcaption>
       <div
-        className="annotated-frame"
+        className={`annotated-frame${lastLine > 0 ? ' is-lines' : ''}`}
         data-testid="annotated-image"
         style={natural ? { '--aspect': natural.width / natural.height } : undefined}
       >
-        <img ref={imageSrc} alt="The image that was read, with a box round each digit" onLoad={onLoad} />
+        <img ref={imageSrc} alt="The image that was read, with a box round each character" onLoad={onLoad} />
         {natural &&
           ignored.map((mark, i) => (
             <span
@@ -39,20 +68,7 @@ export default function AnnotatedImage({ image, size = null, digits, ignored = [
               <span className="digit-box-label">ignored</span>
             </span>
           ))}
-        {natural &&
-          digits.map((d, i) => (
-            <span
-              key={`digit-${i}`}
-              className={`digit-box${isLowConfidence(d) ? ' is-unsure' : ''}${nearRightEdge(d.box, natural) ? ' is-right' : ''}`}
-              style={boxPlacement(d.box, natural)}
-              data-testid="digit-box"
-            >
-              <span className="digit-box-label">
-                {d.digit}
-                {d.confidence !== null && <small> {formatPercent(d.confidence)}</small>}
-              </span>
-            </span>
-          ))}
+        {natural && characters.map((c, i) => <CharacterBox key={`char-${i}`} character={c} natural={natural} labelAt={labelAt(c.line)} />)}
       </div>
     </figure>
   );

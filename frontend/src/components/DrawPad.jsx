@@ -7,8 +7,9 @@ import { CANVAS_SIZE, paint, paintStroke, renderStrokesToPng } from '../drawing.
 
 const LIVE_DELAY_MS = 250;
 
-// handle (optional): a ref that receives { strokes(), size, load(strokes), predict() }, so that a drawing
-// can move from one pad to another. extraActions: more buttons for the toolbar, before the main one.
+// handle (optional): a ref that receives { strokes(), size, load(strokes), clear(), predict() }, so that a
+// drawing can move from one pad to another, and the page can empty the pad when it reads something else
+// (clear() does not call onClear: the answer on screen is about to be replaced). extraActions: more buttons for the toolbar, before the main one.
 export default function DrawPad({
   onPredict,
   onClear,
@@ -63,22 +64,22 @@ export default function DrawPad({
     onPredict(png, { kind: 'drawing', label: 'your drawing', filename: 'drawing.png', size: { width, height } });
   }, [onPredict, width, height]);
 
-  useImperativeHandle(
-    handle,
-    () => ({
+  useImperativeHandle(handle, () => {
+    const load = (next) => {
+      cancelLive();
+      strokes.current = next.map((stroke) => stroke.map((p) => ({ ...p })));
+      activePointer.current = null;
+      setStrokeCount(strokes.current.length);
+      redraw();
+    };
+    return {
       strokes: () => strokes.current.map((stroke) => stroke.map((p) => ({ ...p }))),
       size: { width, height },
-      load(next) {
-        cancelLive();
-        strokes.current = next.map((stroke) => stroke.map((p) => ({ ...p })));
-        activePointer.current = null;
-        setStrokeCount(strokes.current.length);
-        redraw();
-      },
+      load,
+      clear: () => load([]),
       predict: predictNow,
-    }),
-    [predictNow, redraw, width, height],
-  );
+    };
+  }, [predictNow, redraw, width, height]);
 
   const scheduleLive = () => {
     if (!live) return;

@@ -1,6 +1,6 @@
-// Number mode: a wide canvas to write a whole number on (read while drawing, like the single digit), or a
-// photo of one. A photo is read as soon as it is chosen; dropping or pasting one anywhere on the page while
-// this mode is open does the same (App listens for those).
+// Number mode: a wide canvas to write a whole number on, or a few in lines (read while drawing, like the
+// single digit), or a photo of one. A photo is read as soon as it is chosen, and the canvas is emptied
+// (App); dropping or pasting one anywhere on the page while this mode is open does the same.
 import { useId } from 'react';
 import { ACCEPTED_TYPES } from '../api.js';
 import { CANVAS_SIZE, WIDE_CANVAS_WIDTH } from '../drawing.js';
@@ -39,7 +39,7 @@ export default function NumberPanel({ onRead, onClear, onFile, upload, padHandle
         width={WIDE_CANVAS_WIDTH}
         height={CANVAS_SIZE}
         testId="number-canvas"
-        hint="Write a number in one line, each digit about as tall as the canvas, a little apart; or choose a photo of one."
+        hint="Write a number, large, its digits a little apart (several numbers: one line under another); or choose a photo of one."
         actionLabel="Read"
         enterKeyDoes="reads the number"
         liveLabel="Read while drawing"

@@ -1,9 +1,11 @@
-// The answer to a whole number (POST /read): the number, large, with its confidence; the drawing or photo
-// with a box round each digit the model read (AnnotatedImage); each digit's 28×28 as the model saw it; and a
-// hint naming the least certain digit when the server is unsure of one (it says so per digit: is_digit false,
-// reason low_confidence). Under the reading, when the server keeps corrections, "Wrong?" (Correction).
+// The answer to a whole number (POST /read): the reading, large, one row per line, with its confidence, and a
+// note when the server turned the picture to read it; the drawing or photo with a box round each character
+// the model read (AnnotatedImage); each digit's 28×28 as the model saw it; and a hint naming the least
+// certain digit when the server is unsure of one (it says so per digit: is_digit false, reason
+// low_confidence). Under the reading, when the server keeps corrections, "Wrong?" (Correction).
 import { useEffect, useRef } from 'react';
 import { formatPercent } from '../format.js';
+import { digitPlace, hasReading, readingCharacters, readingLines, turnNote } from '../reading.js';
 import { leastCertainDigit } from '../state.js';
 import AnnotatedImage from './AnnotatedImage.jsx';
 import Correction from './Correction.jsx';
@@ -49,21 +51,34 @@ function DigitTiles({ digits }) {
 }
 
 function Reading({ result, source, stale, correction }) {
-  const found = result.digits.length > 0;
+  const found = hasReading(result);
+  const lines = readingLines(result);
+  const turned = turnNote(result.orientation);
   const unsureDigit = leastCertainDigit(result.digits);
+  const unsurePlace = unsureDigit && digitPlace(result, unsureDigit.index);
+  const longest = Math.max(3, ...lines.map((line) => line.length));
   return (
     <div className={`number-body${stale ? ' is-stale' : ''}`}>
       <div className="number-top">
         <div className="prediction number-reading" aria-live="polite" aria-atomic="true">
-          <span className="prediction-label">Number read</span>
+          <span className="prediction-label">{lines.length > 1 ? `Number read, ${lines.length} lines` : 'Number read'}</span>
           {found ? (
             <>
-              <span className="number-text" data-testid="number-text" style={{ '--chars': Math.max(3, result.text.length) }}>
-                {result.text}
+              <span className="number-text" data-testid="number-text" style={{ '--chars': longest }}>
+                {lines.map((line, i) => (
+                  <span key={i} className="number-line" data-testid="number-line">
+                    {line}
+                  </span>
+                ))}
               </span>
               {result.confidence !== null && (
                 <span className="prediction-confidence" data-testid="number-confidence">
                   {formatPercent(result.confidence)} confident
+                </span>
+              )}
+              {turned && (
+                <span className="number-turned" data-testid="number-turned">
+                  {turned}
                 </span>
               )}
             </>
@@ -73,7 +88,9 @@ function Reading({ result, source, stale, correction }) {
             </span>
           )}
         </div>
-        {source?.image && <AnnotatedImage image={source.image} size={source.size ?? null} digits={result.digits} ignored={result.ignored} />}
+        {source?.image && (
+          <AnnotatedImage image={source.image} size={source.size ?? null} characters={readingCharacters(result)} ignored={result.ignored} />
+        )}
       </div>
       {correction && source?.image && (
         <Correction
@@ -93,17 +110,18 @@ function Reading({ result, source, stale, correction }) {
           {result.ignored.length
             ? 'The marks in this image do not look like digits (the dashed boxes).'
             : 'Nothing in this image looks like a digit.'}{' '}
-          Write the digits in one line, apart from each other.
+          Write the digits apart from each other, in one line or in lines one under another.
         </p>
       )}
       {unsureDigit && (
         <p className="hint" data-testid="number-low-confidence">
-          Not sure of every digit — the least certain is the {unsureDigit.digit} in place {unsureDigit.index + 1}
-          {unsureDigit.confidence !== null && ` (${formatPercent(unsureDigit.confidence)})`}. Write the digits larger, in
-          one line, with a little space between them.
+          Not sure of every digit — the least certain is the {unsureDigit.digit} in place {unsurePlace.place}
+          {unsurePlace.line !== null && ` of line ${unsurePlace.line}`}
+          {unsureDigit.confidence !== null && ` (${formatPercent(unsureDigit.confidence)})`}. Write the digits larger, with
+          a little space between them.
         </p>
       )}
-      {found && <DigitTiles digits={result.digits} />}
+      {result.digits.length > 0 && <DigitTiles digits={result.digits} />}
     </div>
   );
 }

@@ -46,3 +46,21 @@ export function fakeClient(overrides = {}) {
 export function keepingCorrections(overrides = {}) {
   return fakeClient({ modelInfo: vi.fn(async () => ({ training: { test_accuracy: 0.9951 }, feedback: { enabled: true } })), ...overrides });
 }
+
+// A reading of several lines, as the client returns it from a server that sends lines: line i 100 px tall
+// at y = 10 + 130 i; character j of a line at x = 20 + 80 j, 60 px wide (a mark 20 px). digits: the digit
+// characters, line by line.
+export function linesReading(texts = ['3.14', '27'], confidence = 0.9, { orientation = 0 } = {}) {
+  const lines = texts.map((text, i) => {
+    const characters = [...text].map((char, j) => {
+      const mark = !/[0-9]/.test(char);
+      return { char, confidence, box: [20 + 80 * j + (mark ? 20 : 0), 10 + 130 * i, mark ? 20 : 60, 100] };
+    });
+    return { text, confidence, box: [20, 10 + 130 * i, 80 * text.length - 20, 100], characters };
+  });
+  const digits = lines
+    .flatMap((line) => line.characters)
+    .filter((c) => /[0-9]/.test(c.char))
+    .map((c) => ({ digit: Number(c.char), confidence, box: c.box, probabilities: probabilitiesFor(Number(c.char), confidence), input: image28() }));
+  return { text: texts.join('\n'), confidence, orientation, lines, digits, ignored: [] };
+}
