@@ -357,13 +357,13 @@ TEST_CASE("text: a 40-megapixel page of a hundred lines for the bench", "[.sampl
     const std::string dir = dir_env;
     std::filesystem::create_directories(dir);
     std::mt19937 rng(8);
-    testimg::Rgba page(7300, 5500);
+    testimg::Rgba page(7200, 5500);
     testimg::fill_paper(page, {0.97f, 0.96f, 0.9f}, 0.2f, 0.02f, rng);
     const float pitch = 5500.0f / 100.0f;
     for (int line = 0; line < 100; ++line) {
         float x = 60.0f + float(rng() % 200);
         const int count = 6 + int(rng() % 20);
-        for (int k = 0; k < count && x < 7100.0f; ++k) {
+        for (int k = 0; k < count && x < 7000.0f; ++k) {
             const float h = pitch * (0.55f + 0.2f * float(rng() % 100) / 100.0f), w = h * 0.6f;
             testimg::draw_digit(page, int(rng() % 10), x, 10.0f + pitch * float(line), w, h, 4.0f,
                                 {30, 30, 60, 255});
