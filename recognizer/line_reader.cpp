@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -19,6 +20,17 @@ std::string line_model_beside(const std::string& digit_model_path) {
     const std::size_t slash = digit_model_path.find_last_of('/');
     return (slash == std::string::npos ? std::string() : digit_model_path.substr(0, slash + 1)) +
            "linenet.cnn";
+}
+
+std::unique_ptr<LineReader> load_line_reader(const std::string& digit_model_path, const std::string& path) {
+    const std::string file = path.empty() ? line_model_beside(digit_model_path) : path;
+    if (file == "none" || (path.empty() && !std::ifstream(file).good())) return nullptr;
+    try {
+        return std::make_unique<LineReader>(file);
+    } catch (const std::exception& e) {
+        const std::string why = e.what();
+        throw std::runtime_error(why.find(file) == std::string::npos ? file + ": " + why : why);
+    }
 }
 
 void strips_to_batch(const std::vector<const Plane*>& strips, float mean, float std_dev, cnn::Tensor& batch,

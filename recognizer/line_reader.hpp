@@ -57,6 +57,13 @@ LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const s
 // Where the line reader ships: linenet.cnn in the digit model's folder.
 std::string line_model_beside(const std::string& digit_model_path);
 
+class LineReader;
+
+// The line reader a program reads with, by one rule for the server and the trainer: `path` "none" is none;
+// an empty `path` is the one beside the digit model when it is there (none when it is not); any other path
+// must be a line reader. Throws std::runtime_error naming the file for a missing or bad one.
+std::unique_ptr<LineReader> load_line_reader(const std::string& digit_model_path, const std::string& path);
+
 class LineReader {
   public:
     // Throws cnn::ModelFileError for a missing or bad file, std::runtime_error for a model that is not a

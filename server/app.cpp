@@ -264,16 +264,8 @@ void App::load_model() {
     auto classifier =
         std::make_shared<const Classifier>(options_.model_path, options_.threads + options_.heavy_threads);
     // The line reader beside it, when there is one; a file that is there but bad is refused like a bad model.
-    std::shared_ptr<const LineReader> reader;
-    const std::string line_model =
-        options_.line_model_path.empty() ? line_model_beside(options_.model_path) : options_.line_model_path;
-    if (line_model != "none" && (!options_.line_model_path.empty() || std::ifstream(line_model).good())) {
-        try {
-            reader = std::make_shared<const LineReader>(line_model);
-        } catch (const std::exception& e) {
-            throw std::runtime_error(line_model + ": " + e.what());
-        }
-    }
+    std::shared_ptr<const LineReader> reader =
+        load_line_reader(options_.model_path, options_.line_model_path);
     api_->set_line_reader(std::move(reader));
     api_->set_classifier(std::move(classifier));
 }

@@ -114,15 +114,12 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& i
 }
 
 int run_read(const std::string& model_path, const std::vector<std::string>& images,
-             const std::string& debug_dir, std::string line_model, const std::string& charset_name) {
+             const std::string& debug_dir, const std::string& line_model, const std::string& charset_name) {
     const digit::Classifier classifier(model_path);
     digit::Charset charset = digit::Charset::numeric;
     if (!digit::parse_charset(charset_name, charset))
         throw std::runtime_error("--charset " + charset_name + ": digits or numeric");
-    if (line_model.empty()) line_model = digit::line_model_beside(model_path);
-    std::unique_ptr<digit::LineReader> reader;
-    if (line_model != "none" && std::ifstream(line_model).good())
-        reader = std::make_unique<digit::LineReader>(line_model);
+    const std::unique_ptr<digit::LineReader> reader = digit::load_line_reader(model_path, line_model);
     return for_each_image(
         images, debug_dir, [&](const std::string& path, const std::vector<char>& bytes, digit::Trace& trace) {
             if (!reader) {  // the old route: digit groups, cuts and the pair reader

@@ -133,6 +133,8 @@ expect_error "predict: not an image" "notes.png" "$trainer" predict --model "$wo
 expect_error "predict: missing image" "nothing.png" "$trainer" predict --model "$work/m.cnn" "$work/nothing.png"
 expect_error "read: not an image" "notes.png" "$trainer" read --model "$work/m.cnn" "$work/notes.png"
 expect_error "read: missing image" "nothing.png" "$trainer" read --model "$work/m.cnn" "$work/nothing.png"
+expect_error "read: a --line-model that is not there" "no-linenet.cnn" "$trainer" read --model "$work/m.cnn" \
+    --line-model "$work/no-linenet.cnn" "$work/number.png"
 expect_error "eval: missing data folder" "nowhere" "$trainer" eval --model "$work/m.cnn" --data "$work/nowhere"
 expect_error "eval: wrong IDX magic" "wrong magic" "$trainer" eval --model "$work/m.cnn" --data "$work/badidx"
 expect_error "eval: image and label counts differ" "t10k-labels-idx1-ubyte" "$trainer" eval --model "$work/m.cnn" --data "$work/short"
