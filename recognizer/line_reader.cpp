@@ -6,7 +6,9 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "error.hpp"
 #include "models.hpp"
+#include "normalise.hpp"
 
 namespace digit {
 
@@ -20,6 +22,127 @@ std::string line_model_beside(const std::string& digit_model_path) {
     const std::size_t slash = digit_model_path.find_last_of('/');
     return (slash == std::string::npos ? std::string() : digit_model_path.substr(0, slash + 1)) +
            "linenet.cnn";
+}
+
+std::string orientation_model_beside(const std::string& line_model_path) {
+    const std::size_t slash = line_model_path.find_last_of('/');
+    return (slash == std::string::npos ? std::string() : line_model_path.substr(0, slash + 1)) +
+           "orientnet.cnn";
+}
+
+std::vector<Image28> orientation_glyphs(const InkMap& ink, const Components& components,
+                                        const std::vector<std::uint8_t>* skipped) {
+    std::vector<std::pair<int, int>> sides;  // (longer side, component)
+    for (int i = 0; i < int(components.list.size()); ++i) {
+        const Component& c = components.list[std::size_t(i)];
+        if (c.clutter || (skipped && (*skipped)[std::size_t(i)])) continue;
+        sides.push_back({std::max(c.box.width(), c.box.height()), i});
+    }
+    std::vector<Image28> out;
+    if (sides.empty()) return out;
+    std::sort(sides.begin(), sides.end(), std::greater<>());
+    // The tall ones: the component a quarter of the way down the sizes (one long underline or doodle does
+    // not set the scale).
+    const int tall = sides[sides.size() / 4].first;
+    for (const auto& [side, i] : sides) {
+        if (out.size() >= kOrientationGlyphs || 20 * side < 9 * tall) break;
+        DigitGroup g;
+        g.members = {i};
+        g.box = components.list[std::size_t(i)].box;
+        g.mass = components.list[std::size_t(i)].mass;
+        g.area = components.list[std::size_t(i)].area;
+        try {
+            out.push_back(normalise_digit(ink, components, g));
+        } catch (const ImageError&) {
+        }
+    }
+    return out;
+}
+
+Image28 turn_glyph(const Image28& glyph, int quarter) {
+    const int q = ((quarter % 4) + 4) % 4, n = kImageSide - 1;
+    Image28 out{};
+    for (int y = 0; y < kImageSide; ++y)
+        for (int x = 0; x < kImageSide; ++x) {
+            // Where the new pixel (x, y) came from, as turn_ink's frame says.
+            int ox = x, oy = y;
+            if (q == 1) ox = y, oy = n - x;
+            if (q == 2) ox = n - x, oy = n - y;
+            if (q == 3) ox = n - y, oy = x;
+            out[std::size_t(y * kImageSide + x)] = glyph[std::size_t(oy * kImageSide + ox)];
+        }
+    return out;
+}
+
+struct OrientationReader::Impl {
+    std::vector<std::uint8_t> bytes;
+    float temperature = 1.0f, mean = kMnistMean, std_dev = kMnistStd;
+    std::mutex mutex;
+    std::vector<std::unique_ptr<cnn::Sequential>> idle;
+
+    void adopt(cnn::Sequential net) {
+        const auto it = net.metadata.find("architecture");
+        if (it == net.metadata.end() || it->second != "orientnet" ||
+            net.input_shape() != cnn::Shape{1, kImageSide, kImageSide} || net.output_shape().size() != 4)
+            throw std::runtime_error("not an orientation model (1x28x28 in, 4 turns out)");
+        temperature = metadata_float(net.metadata, "temperature", 1.0f);
+        if (!(temperature > 0.05f && temperature < 20.0f)) temperature = 1.0f;
+        mean = metadata_float(net.metadata, "input_mean", kMnistMean);
+        std_dev = metadata_float(net.metadata, "input_std", kMnistStd);
+        bytes = cnn::serialize(net);
+        idle.push_back(std::make_unique<cnn::Sequential>(std::move(net)));
+    }
+};
+
+OrientationReader::OrientationReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    impl_->adopt(cnn::load(path));
+}
+OrientationReader::OrientationReader(cnn::Sequential net) : impl_(std::make_unique<Impl>()) {
+    impl_->adopt(std::move(net));
+}
+OrientationReader::~OrientationReader() = default;
+
+std::vector<std::array<double, 4>> OrientationReader::read(const std::vector<Image28>& glyphs) const {
+    std::vector<std::array<double, 4>> out;
+    if (glyphs.empty()) return out;
+    cnn::Tensor batch(int(glyphs.size()), 1, kImageSide, kImageSide);
+    for (std::size_t n = 0; n < glyphs.size(); ++n)
+        for (std::size_t p = 0; p < kImagePixels; ++p)
+            batch.data()[n * kImagePixels + p] = (glyphs[n][p] - impl_->mean) / impl_->std_dev;
+    std::unique_ptr<cnn::Sequential> net;
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        if (!impl_->idle.empty()) net = std::move(impl_->idle.back()), impl_->idle.pop_back();
+    }
+    if (!net) net = std::make_unique<cnn::Sequential>(cnn::deserialize(impl_->bytes, "orientnet"));
+    const cnn::Tensor& logits = net->forward(batch, false);
+    for (int n = 0; n < int(glyphs.size()); ++n) {
+        std::array<double, 4> z{};
+        double top = -1e300;
+        for (int k = 0; k < 4; ++k)
+            z[std::size_t(k)] =
+                double(logits.data()[std::size_t(n) * 4 + std::size_t(k)]) / impl_->temperature,
+            top = std::max(top, z[std::size_t(k)]);
+        double sum = 0.0;
+        for (double v : z) sum += std::exp(v - top);
+        for (double& v : z) v = v - top - std::log(sum);
+        out.push_back(z);
+    }
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->idle.push_back(std::move(net));
+    return out;
+}
+
+std::array<double, 4> OrientationReader::turn_chances(const std::vector<Image28>& glyphs,
+                                                      const std::array<double, 4>& log_prior) const {
+    std::array<double, 4> total = log_prior;
+    for (const std::array<double, 4>& g : read(glyphs))
+        for (int k = 0; k < 4; ++k) total[std::size_t(k)] += g[std::size_t(k)];
+    const double top = *std::max_element(total.begin(), total.end());
+    double sum = 0.0;
+    for (double& v : total) sum += (v = std::exp(v - top));
+    for (double& v : total) v /= sum;
+    return total;
 }
 
 std::unique_ptr<LineReader> load_line_reader(const std::string& digit_model_path, const std::string& path) {
@@ -120,6 +243,7 @@ struct LineReader::Impl {
     std::size_t parameters = 0;
     std::mutex mutex;
     std::vector<std::unique_ptr<cnn::Sequential>> idle;
+    std::unique_ptr<OrientationReader> orientation;
 
     void adopt(cnn::Sequential& net) {
         metadata = net.metadata;
@@ -163,6 +287,15 @@ LineReader::LineReader(const std::string& path) : impl_(std::make_unique<Impl>()
     impl_->adopt(net);
     impl_->bytes = cnn::serialize(net);
     impl_->idle.push_back(std::make_unique<cnn::Sequential>(std::move(net)));
+    const std::string beside = orientation_model_beside(path);
+    if (std::ifstream(beside).good()) {
+        try {
+            impl_->orientation = std::make_unique<OrientationReader>(beside);
+        } catch (const std::exception& e) {
+            const std::string why = e.what();
+            throw std::runtime_error(why.find(beside) == std::string::npos ? beside + ": " + why : why);
+        }
+    }
 }
 
 LineReader::LineReader(cnn::Sequential net) : impl_(std::make_unique<Impl>()) {
@@ -213,6 +346,12 @@ const std::map<std::string, std::string>& LineReader::metadata() const {
 }
 std::size_t LineReader::parameter_count() const {
     return impl_->parameters;
+}
+const OrientationReader* LineReader::orientation() const {
+    return impl_->orientation.get();
+}
+void LineReader::set_orientation(std::unique_ptr<OrientationReader> orientation) {
+    impl_->orientation = std::move(orientation);
 }
 
 }  // namespace digit

@@ -8,6 +8,7 @@
 // Loaded once, then used from any number of threads (each borrows a network of its own).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,45 @@ LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const s
 // Where the line reader ships: linenet.cnn in the digit model's folder.
 std::string line_model_beside(const std::string& digit_model_path);
 
+// Which way up the ink is, from the shapes of its characters: a small network over one glyph (a component
+// of a character's size, normalised as the digit classifier sees a digit) that gives the chances of the
+// four quarter turns (turn_ink's) that bring it upright (models.hpp, make_orientnet; digit-trainer
+// train-orientation). A 0, an 8 or a minus tells little; a 2, a 7 or a 4 tells at once. The glyphs of an
+// image are taken to share one turn, so their log-chances add up.
+//
+// Where it ships: orientnet.cnn beside the line reader.
+std::string orientation_model_beside(const std::string& line_model_path);
+
+// At most this many glyphs are judged per image (the largest).
+constexpr std::size_t kOrientationGlyphs = 24;
+// The components whose shape can tell the turn: not clutter, not `skipped`, their longer side at least 0.45
+// of the tall ones' (a point or a speck tells nothing); each normalised as a digit. The same steps make the
+// model's training glyphs.
+std::vector<Image28> orientation_glyphs(const InkMap& ink, const Components& components,
+                                        const std::vector<std::uint8_t>* skipped = nullptr);
+// A glyph turned by `quarter` quarter turns the way turn_ink turns an image.
+Image28 turn_glyph(const Image28& glyph, int quarter);
+
+class OrientationReader {
+  public:
+    // Throws cnn::ModelFileError for a missing or bad file, std::runtime_error for a model that is not one.
+    explicit OrientationReader(const std::string& path);
+    explicit OrientationReader(cnn::Sequential net);
+    ~OrientationReader();
+
+    // Per glyph, log p(quarter) for the quarter turns 0-3 that bring it upright, with the model's
+    // temperature.
+    std::vector<std::array<double, 4>> read(const std::vector<Image28>& glyphs) const;
+    // The chance of each turn for the glyphs together (their log-chances summed, with `log_prior`), which
+    // sums to 1; the prior alone when there are no glyphs.
+    std::array<double, 4> turn_chances(const std::vector<Image28>& glyphs,
+                                       const std::array<double, 4>& log_prior) const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 class LineReader;
 
 // The line reader a program reads with, by one rule for the server and the trainer: `path` "none" is none;
@@ -83,6 +123,11 @@ class LineReader {
     const LineCalibration& calibration() const;
     const std::map<std::string, std::string>& metadata() const;
     std::size_t parameter_count() const;
+
+    // The orientation model read with it: orientnet.cnn beside the file the reader was loaded from, when
+    // there is one (nullptr otherwise), or the one set.
+    const OrientationReader* orientation() const;
+    void set_orientation(std::unique_ptr<OrientationReader> orientation);
 
   private:
     struct Impl;

@@ -70,9 +70,7 @@ std::vector<int> line_marks(const InkMap& ink, const Components& components) {
     return marks;
 }
 
-std::vector<TextLine> find_lines(const InkMap& ink, const Components& components,
-                                 const std::vector<int>& marks) {
-    (void)ink;
+std::vector<TextLine> find_lines(const Components& components, const std::vector<int>& marks) {
     std::vector<TextLine> result;
     if (marks.empty()) return result;
     const auto& list = components.list;

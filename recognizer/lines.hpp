@@ -41,8 +41,7 @@ std::vector<int> line_marks(const InkMap& ink, const Components& components);
 // is seeded by tall marks (characters) followed left to right, each close in height to the one before, so
 // a line may slant or wave; small marks (dots, commas, dashes, a 5's bar) join the line they stand in.
 // Marks that fit no line are left out.
-std::vector<TextLine> find_lines(const InkMap& ink, const Components& components,
-                                 const std::vector<int>& marks);
+std::vector<TextLine> find_lines(const Components& components, const std::vector<int>& marks);
 
 // A line's strip: kLineHeight rows, ink 1 and background 0 (MNIST's polarity), the line's characters
 // kLineCharHeight px tall, centred on the line's ink, kLineMargin blank columns either side, the width a

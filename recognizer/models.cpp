@@ -112,6 +112,25 @@ cnn::Sequential make_linenet(std::uint64_t seed) {
     return net;
 }
 
+cnn::Sequential make_orientnet(std::uint64_t seed) {
+    cnn::Sequential net({1, kImageSide, kImageSide});
+    int in = 1;
+    for (int out : {16, 32, 64}) {
+        net.add<cnn::Conv2D>(in, out, 3, 1, 1);
+        net.add<cnn::BatchNorm>(out);
+        net.add<cnn::ReLU>();
+        net.add<cnn::MaxPool2D>(2, 2);
+        in = out;
+    }
+    net.add<cnn::Flatten>();
+    net.add<cnn::Dense>(64 * 3 * 3, 64);
+    net.add<cnn::ReLU>();
+    net.add<cnn::Dense>(64, 4);
+    cnn::initialize(net, seed);
+    set_digit_metadata(net, "orientnet");
+    return net;
+}
+
 float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,
                      float fallback) {
     const auto it = metadata.find(key);

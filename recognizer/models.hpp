@@ -37,6 +37,11 @@ constexpr int kLineNetHeight = 32;
 constexpr std::string_view kLineAlphabet = "0123456789.,-/:";
 cnn::Sequential make_linenet(std::uint64_t seed = 1);
 
+// The orientation model's network: input 1x28x28 (a glyph, orientation_glyphs); three blocks of conv 3x3
+// + BatchNorm + ReLU + max-pool 2 with 16, 32, 64 channels; flatten (576); dense 64 + ReLU; dense 4 (the
+// quarter turns that bring the glyph upright).
+cnn::Sequential make_orientnet(std::uint64_t seed = 1);
+
 // A model file's metadata value as a float; `fallback` when absent or not a number.
 float metadata_float(const std::map<std::string, std::string>& metadata, const std::string& key,
                      float fallback);

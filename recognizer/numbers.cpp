@@ -799,13 +799,17 @@ NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Tr
     return read_found_number(t, classifier);
 }
 
-NumberReading read_found_number(Trace& t, const Classifier& classifier) {
+NumberReading read_number(const InkMap& ink, const Components& components, const Classifier& classifier) {
     ReadPairs read_pairs;
     if (const PairReader* pairs = classifier.pairs())
         read_pairs = [pairs](const std::vector<ImageWide>& fields) { return pairs->read(fields); };
-    NumberReading reading = read_number(
-        t.ink, t.components,
-        [&](const std::vector<Image28>& inputs) { return classifier.read_pieces(inputs); }, read_pairs);
+    return read_number(
+        ink, components, [&](const std::vector<Image28>& inputs) { return classifier.read_pieces(inputs); },
+        read_pairs);
+}
+
+NumberReading read_found_number(Trace& t, const Classifier& classifier) {
+    NumberReading reading = read_number(t.ink, t.components, classifier);
     if (reading.digits.empty() && reading.ignored.empty()) throw_empty_image();
     for (ReadDigit& d : reading.digits) d.source_box = to_source_pixels(t.decoded, d.box);
     for (ReadDigit& d : reading.ignored) d.source_box = to_source_pixels(t.decoded, d.box);

@@ -49,6 +49,8 @@ using ReadPairs = std::function<std::vector<PairPrediction>(const std::vector<Im
 // which settles whether it holds one digit or two, and which two.
 NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify,
                           const ReadPairs& read_pairs = {});
+// read_number with `classifier` reading the pieces and its pair reader (when it has one) the pairs.
+NumberReading read_number(const InkMap& ink, const Components& components, const Classifier& classifier);
 // The steps after decoding, then read_number; boxes in source pixels too. Throws ImageError(empty_image)
 // when no ink is found. `trace` keeps what each step produced.
 NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Trace* trace = nullptr);

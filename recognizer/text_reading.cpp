@@ -1,25 +1,46 @@
 #include "text_reading.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
 
 namespace digit {
 namespace {
+
+// The pixels of a way of holding the image (quarter-turned) that belong to no character (doodles beside a
+// number).
+struct NotCharacters {
+    Mask pixels;
+    std::vector<Box> boxes;  // each group's, in the turned map's pixels
+    bool any = false;
+};
 
 // One way of holding the image: turned by `quarter` quarter turns, then rotated by `skew`.
 struct Candidate {
     int quarter = 0;
     double skew = 0.0;
-    Frame frame;  // from this map's pixels back to the working image's
+    Frame frame;      // from this map's pixels back to the working image's
+    Frame to_turned;  // from this map's pixels back to the quarter-turned map's (the skew undone)
+    Frame turned;     // from the quarter-turned map's pixels back to the working image's
     InkMap ink;
     Components components;
     std::vector<int> marks;
     std::vector<TextLine> lines;
     std::vector<LineStrip> strips;
+    std::shared_ptr<const NotCharacters> not_characters;  // in the quarter-turned map
     std::vector<LineText> read;
     double score = -1e300;  // log p of the lines read, with a cost per extra line
     float confidence = 0.0f;
+    // The digit classifier's reading of pieces of the lines (line, box), each piece read once.
+    struct Judged {
+        Image28 input;
+        Prediction prediction;
+    };
+    std::map<std::array<int, 5>, std::optional<Judged>> judged;
 };
 
 Components components_of(const InkMap& ink) {
@@ -28,25 +49,19 @@ Components components_of(const InkMap& ink) {
     return c;
 }
 
-// The pixels of the working image that belong to no character (doodles beside a number), and whether a
-// candidate's component lies mostly on them.
-struct NotCharacters {
-    Mask pixels;
-    std::vector<Box> boxes;  // each group's, in the working image's pixels
-    bool any = false;
-};
-
-std::vector<std::uint8_t> excluded_components(const Candidate& c, const NotCharacters& nc) {
-    std::vector<std::uint8_t> out(c.components.list.size(), 0);
+// Whether each component lies mostly on pixels of no character (`frame` takes its pixels to nc's map).
+std::vector<std::uint8_t> excluded_components(const InkMap& ink, const Components& components,
+                                              const Frame& frame, const NotCharacters& nc) {
+    std::vector<std::uint8_t> out(components.list.size(), 0);
     if (!nc.any) return out;
-    std::vector<int> on(c.components.list.size(), 0), total(c.components.list.size(), 0);
-    const int w = c.ink.mask.width, h = c.ink.mask.height;
+    std::vector<int> on(components.list.size(), 0), total(components.list.size(), 0);
+    const int w = ink.mask.width, h = ink.mask.height;
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
-            const int label = c.components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+            const int label = components.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
             if (label < 0) continue;
             double ox, oy;
-            c.frame.apply(x + 0.5, y + 0.5, ox, oy);
+            frame.apply(x + 0.5, y + 0.5, ox, oy);
             const int ix = int(ox), iy = int(oy);
             ++total[std::size_t(label)];
             if (ix >= 0 && iy >= 0 && ix < nc.pixels.width && iy < nc.pixels.height && nc.pixels(ix, iy))
@@ -56,13 +71,14 @@ std::vector<std::uint8_t> excluded_components(const Candidate& c, const NotChara
     return out;
 }
 
-void find_and_read(Candidate& c, const LineReader& reader, Charset charset, const NotCharacters& nc) {
+void find_and_read(Candidate& c, const LineReader& reader, Charset charset) {
     c.marks = line_marks(c.ink, c.components);
-    const std::vector<std::uint8_t> excluded = excluded_components(c, nc);
+    const std::vector<std::uint8_t> excluded =
+        excluded_components(c.ink, c.components, c.to_turned, *c.not_characters);
     c.marks.erase(
         std::remove_if(c.marks.begin(), c.marks.end(), [&](int m) { return excluded[std::size_t(m)] != 0; }),
         c.marks.end());
-    c.lines = find_lines(c.ink, c.components, c.marks);
+    c.lines = find_lines(c.components, c.marks);
     c.strips.clear();
     for (const TextLine& line : c.lines) c.strips.push_back(make_line_strip(c.ink, c.components, line));
     std::vector<const Plane*> planes;
@@ -80,28 +96,40 @@ void find_and_read(Candidate& c, const LineReader& reader, Charset charset, cons
     if (c.lines.empty()) c.score = -1e300;
 }
 
-Candidate read_turned(const Trace& t, int quarter, const LineReader& reader, Charset charset,
-                      const NotCharacters& nc) {
+NotCharacters not_characters(const InkMap& ink, const Components& components,
+                             const std::vector<DigitGroup>& groups, const Classifier& classifier,
+                             const LineReader& reader, Charset charset);
+
+// The image held a way, its doodles found as it is held (a 7 upside down is no digit, the right way up it
+// is), its lines found and read, and straightened when they slant.
+Candidate read_turned(const Trace& t, int quarter, const Classifier& classifier, const LineReader& reader,
+                      Charset charset) {
     Candidate c;
     c.quarter = quarter;
     if (quarter == 0) {
         c.ink = t.ink;
         c.components = t.components;
+        c.not_characters = std::make_shared<NotCharacters>(
+            not_characters(c.ink, c.components, t.groups, classifier, reader, charset));
     } else {
         c.ink = turn_ink(t.ink, quarter, &c.frame);
+        c.turned = c.frame;
         c.components = components_of(c.ink);
+        c.not_characters = std::make_shared<NotCharacters>(not_characters(
+            c.ink, c.components, group_digits(c.ink, c.components), classifier, reader, charset));
     }
-    find_and_read(c, reader, charset, nc);
+    find_and_read(c, reader, charset);
     const double skew = skew_degrees(c.lines);
     if (std::abs(skew) > 2.0) {
         Candidate s;
         s.quarter = quarter;
         s.skew = skew;
-        Frame rotation;
-        s.ink = rotate_ink(c.ink, skew, &rotation);
-        s.frame = rotation.then(c.frame);
+        s.ink = rotate_ink(c.ink, skew, &s.to_turned);
+        s.frame = s.to_turned.then(c.frame);
+        s.turned = c.frame;
         s.components = components_of(s.ink);
-        find_and_read(s, reader, charset, nc);
+        s.not_characters = c.not_characters;
+        find_and_read(s, reader, charset);
         if (s.score >= c.score) return s;
     }
     return c;
@@ -147,27 +175,54 @@ Image28 piece_of(const Candidate& c, const TextLine& line, const Box& box) {
     return normalise_piece(c.ink, c.components, line.members, left, right, &piece);
 }
 
+// The classifier's readings of the pieces (line, box) of a candidate's lines, from its cache or read now
+// in one batch; nullopt for a piece with no ink.
+std::vector<const Candidate::Judged*> judge_pieces(Candidate& c, const Classifier& classifier,
+                                                   const std::vector<std::pair<std::size_t, Box>>& wanted) {
+    auto key = [](std::size_t line, const Box& b) {
+        return std::array<int, 5>{int(line), b.x0, b.y0, b.x1, b.y1};
+    };
+    std::vector<Image28> inputs;
+    std::vector<std::array<int, 5>> keys;
+    for (const auto& [line, box] : wanted) {
+        const std::array<int, 5> k = key(line, box);
+        if (c.judged.count(k) || std::find(keys.begin(), keys.end(), k) != keys.end()) continue;
+        try {
+            inputs.push_back(piece_of(c, c.lines[line], box));
+            keys.push_back(k);
+        } catch (const ImageError&) {
+            c.judged[k] = std::nullopt;
+        }
+    }
+    const std::vector<Prediction> read = classifier.read_pieces(inputs);
+    for (std::size_t i = 0; i < read.size(); ++i) c.judged[keys[i]] = Candidate::Judged{inputs[i], read[i]};
+    std::vector<const Candidate::Judged*> out;
+    for (const auto& [line, box] : wanted) {
+        const std::optional<Candidate::Judged>& j = c.judged.at(key(line, box));
+        out.push_back(j ? &*j : nullptr);
+    }
+    return out;
+}
+
 // How much the digit classifier agrees with a way of holding the image: the log of the chance it gives each
 // digit the line reader read there (its digit score included). Upside down, the line reader still reads
 // digits, where the classifier sees shapes it takes for other digits or none.
-double classifier_evidence(const Candidate& c, const Classifier& classifier) {
-    std::vector<Image28> pieces;
+double classifier_evidence(Candidate& c, const Classifier& classifier) {
+    std::vector<std::pair<std::size_t, Box>> pieces;
     std::vector<int> read_as;
     for (std::size_t l = 0; l < c.lines.size(); ++l)
         for (const LineCharacter& ch : c.read[l].characters) {
             if (ch.ch < '0' || ch.ch > '9') continue;
             const Box box = ink_box(c, c.lines[l], c.strips[l].ink_x(ch.x0), c.strips[l].ink_x(ch.x1));
             if (box.empty()) continue;
-            try {
-                pieces.push_back(piece_of(c, c.lines[l], box));
-                read_as.push_back(ch.ch - '0');
-            } catch (const ImageError&) {
-            }
+            pieces.push_back({l, box});
+            read_as.push_back(ch.ch - '0');
         }
     double evidence = 0.0;
-    const std::vector<Prediction> judged = classifier.read_pieces(pieces);
+    const std::vector<const Candidate::Judged*> judged = judge_pieces(c, classifier, pieces);
     for (std::size_t i = 0; i < judged.size(); ++i) {
-        const Prediction& p = judged[i];
+        if (!judged[i]) continue;
+        const Prediction& p = judged[i]->prediction;
         const double chance = p.probabilities.empty()
                                   ? 0.0
                                   : double(p.probabilities[std::size_t(read_as[i])]) * double(p.digit_score);
@@ -179,14 +234,9 @@ double classifier_evidence(const Candidate& c, const Classifier& classifier) {
 // The runs of digits in a line read again by the digit route (read_number: the digit classifier, cuts and
 // the pair reader over the run's components), which knows digits better than the line reader does; each
 // run keeps whichever reading is surer. The marks between the runs stay as the line reader read them.
-void reread_digit_runs(ReadLine& line, const Candidate& c, const TextLine& found,
-                       const Classifier& classifier, const std::function<Box(const Box&)>& to_source) {
-    ReadPairs read_pairs;
-    if (const PairReader* pairs = classifier.pairs())
-        read_pairs = [pairs](const std::vector<ImageWide>& fields) { return pairs->read(fields); };
-    const ClassifyBatch classify = [&](const std::vector<Image28>& inputs) {
-        return classifier.read_pieces(inputs);
-    };
+void reread_digit_runs(ReadLine& line, Candidate& c, std::size_t line_index, const Classifier& classifier,
+                       const std::function<Box(const Box&)>& to_source) {
+    const TextLine& found = c.lines[line_index];
     auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
     std::vector<ReadCharacter> out;
     const std::vector<ReadCharacter>& chars = line.characters;
@@ -224,19 +274,15 @@ void reread_digit_runs(ReadLine& line, const Candidate& c, const TextLine& found
             if (cx >= span.x0 && cx <= span.x1) only.list[std::size_t(m)].clutter = false, any = true;
         }
         NumberReading digits;
-        if (any) digits = read_number(c.ink, only, classify, read_pairs);
+        if (any) digits = read_number(c.ink, only, classifier);
         // The run as the line reader read it, judged as the reading is judged in the end: a character that
         // the digit classifier takes for no digit (two touching digits read as one) is less likely.
         double judged_run = run_confidence;
-        std::vector<Image28> pieces;
-        for (std::size_t k = i; k < j; ++k) {
-            try {
-                pieces.push_back(piece_of(c, found, chars[k].box));
-            } catch (const ImageError&) {
-            }
-        }
-        for (const Prediction& p : classifier.read_pieces(pieces))
-            if (!p.is_digit) judged_run *= std::clamp(double(p.digit_score), 0.0, 1.0);
+        std::vector<std::pair<std::size_t, Box>> pieces;
+        for (std::size_t k = i; k < j; ++k) pieces.push_back({line_index, chars[k].box});
+        for (const Candidate::Judged* p : judge_pieces(c, classifier, pieces))
+            if (p && !p->prediction.is_digit)
+                judged_run *= std::clamp(double(p->prediction.digit_score), 0.0, 1.0);
         if (!digits.text.empty() && double(digits.confidence) > judged_run) {
             for (const ReadDigit& d : digits.digits) {
                 ReadCharacter rc;
@@ -260,30 +306,29 @@ void reread_digit_runs(ReadLine& line, const Candidate& c, const TextLine& found
     for (const ReadCharacter& rc : line.characters) line.text += rc.ch;
 }
 
-}  // namespace
-
 // The digit groups that are plainly no character: of a character's height and a digit's proportions (not a
 // dot, a dash or a slash), taken for no digit by the classifier as /predict judges an image, and not read as
 // characters by the line reader either (two touching digits are no single digit, yet they are text) -- a
 // doodle, a smiley, a letter beside a number. Their pixels.
-NotCharacters not_characters(const Trace& t, const Classifier& classifier, const LineReader& reader,
-                             Charset charset) {
+NotCharacters not_characters(const InkMap& ink, const Components& components,
+                             const std::vector<DigitGroup>& groups, const Classifier& classifier,
+                             const LineReader& reader, Charset charset) {
     NotCharacters nc;
-    nc.pixels = Mask(t.ink.mask.width, t.ink.mask.height);
+    nc.pixels = Mask(ink.mask.width, ink.mask.height);
     int tallest = 0;
-    for (const DigitGroup& g : t.groups) tallest = std::max(tallest, g.box.height());
+    for (const DigitGroup& g : groups) tallest = std::max(tallest, g.box.height());
     std::vector<Image28> inputs;
     std::vector<const DigitGroup*> judged;
-    for (const DigitGroup& g : t.groups) {
+    for (const DigitGroup& g : groups) {
         const int gw = g.box.width(), gh = g.box.height();
         if (gh < 0.6 * tallest || 2 * gw < gh || 10 * gw > 13 * gh) continue;
         try {
-            inputs.push_back(normalise_digit(t.ink, t.components, g));
+            inputs.push_back(normalise_digit(ink, components, g));
             judged.push_back(&g);
         } catch (const ImageError&) {
         }
     }
-    if (inputs.empty() || t.groups.size() < 2) return nc;
+    if (inputs.empty() || groups.size() < 2) return nc;
     const std::vector<Prediction> answers = classifier.predict_batch(inputs);
     // A refused group is read as the lines its components make (a group found across two lines of text
     // is two lines here), and kept as text when every line reads with at least an even chance and it reads
@@ -296,8 +341,8 @@ NotCharacters not_characters(const Trace& t, const Classifier& classifier, const
         if (answers[i].is_digit || answers[i].reason != Rejection::not_a_digit) continue;
         refused.push_back(judged[i]);
         first_strip.push_back(strips.size());
-        for (const TextLine& line : find_lines(t.ink, t.components, judged[i]->members))
-            strips.push_back(make_line_strip(t.ink, t.components, line));
+        for (const TextLine& line : find_lines(components, judged[i]->members))
+            strips.push_back(make_line_strip(ink, components, line));
     }
     first_strip.push_back(strips.size());
     std::vector<const Plane*> planes;
@@ -313,7 +358,7 @@ NotCharacters not_characters(const Trace& t, const Classifier& classifier, const
         // Read as one character, the group is what the classifier judged, and its word stands.
         text = text && characters >= 2;
         if (text) continue;
-        const Mask m = member_mask(t.components, t.ink, refused[i]->members);
+        const Mask m = member_mask(components, ink, refused[i]->members);
         for (std::size_t p = 0; p < m.v.size(); ++p)
             if (m.v[p]) nc.pixels.v[p] = 1;
         nc.boxes.push_back(refused[i]->box);
@@ -322,30 +367,62 @@ NotCharacters not_characters(const Trace& t, const Classifier& classifier, const
     return nc;
 }
 
+}  // namespace
+
 TextReading read_text(const Trace& t, const LineReader& reader, const Classifier& classifier,
                       Charset charset) {
-    const NotCharacters nc = not_characters(t, classifier, reader, charset);
     // Each way of holding the image that is read is weighed by the line reader's likelihood, the digit
     // classifier's agreement with it and a prior (most uploads are upright: 0.9, each turn 1/30); the chance
     // that the one kept is the right way up is its share of the weights. The turns are read only when the
     // upright reading is unsure or not line-like: the line reader and the classifier read many strings of
     // digits turned half round about as surely as upright ones, and most uploads are upright.
     const double upright_prior = std::log(0.9), turned_prior = std::log(1.0 / 30.0);
-    Candidate best = read_turned(t, 0, reader, charset, nc);
-    double best_weight = best.score + classifier_evidence(best, classifier) + upright_prior;
-    std::vector<double> weights = {best_weight};
-    for (int quarter : settled(best) ? std::vector<int>{} : std::vector<int>{1, 3, 2}) {
-        Candidate c = read_turned(t, quarter, reader, charset, nc);
+    // With an orientation model, its chances for the turns (the glyphs' shapes, the prior above) replace
+    // the prior, and only the turns it leaves a real chance are read (most often one); the weights then
+    // share out the chance of the turns read.
+    const OrientationReader* orientation = reader.orientation();
+    std::array<double, 4> turn_chance{};
+    bool glyphs_tell = false;
+    if (orientation) {
+        const std::vector<Image28> glyphs = orientation_glyphs(t.ink, t.components);
+        glyphs_tell = !glyphs.empty();
+        turn_chance =
+            orientation->turn_chances(glyphs, {upright_prior, turned_prior, turned_prior, turned_prior});
+    }
+    constexpr double kTurnWorthReading = 0.02;
+    Candidate best;
+    double best_weight = -1e300, read_chance = 0.0;
+    std::vector<double> weights;
+    auto consider = [&](int quarter, double log_prior, bool first) {
+        Candidate c = read_turned(t, quarter, classifier, reader, charset);
         const double weight =
-            c.lines.empty() ? -1e300 : c.score + classifier_evidence(c, classifier) + turned_prior;
+            c.lines.empty() ? -1e300 : c.score + classifier_evidence(c, classifier) + log_prior;
         weights.push_back(weight);
         // A turn must also read surely (at least an even chance): a blurred or odd upright line is not a
         // reason to turn it.
-        if (c.confidence >= 0.5f && weight > best_weight) best = std::move(c), best_weight = weight;
+        if (first || best.lines.empty() || (c.confidence >= 0.5f && weight > best_weight))
+            best = std::move(c), best_weight = weight;
+    };
+    if (glyphs_tell) {
+        std::array<int, 4> order = {0, 1, 2, 3};
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+            return turn_chance[std::size_t(a)] > turn_chance[std::size_t(b)];
+        });
+        for (int quarter : order) {
+            const double chance = turn_chance[std::size_t(quarter)];
+            if (quarter != order[0] && chance < kTurnWorthReading) continue;
+            consider(quarter, std::log(std::max(1e-300, chance)), quarter == order[0]);
+            read_chance += chance;
+        }
+    } else {
+        consider(0, upright_prior, true);
+        read_chance = 1.0;
+        if (!settled(best))
+            for (int quarter : {1, 3, 2}) consider(quarter, turned_prior, false);
     }
     double others = 0.0;
     for (double w : weights) others += std::exp(std::max(-700.0, w - best_weight));
-    const double orientation_chance = 1.0 / std::max(1.0, others);
+    const double orientation_chance = std::min(1.0, read_chance) / std::max(1.0, others);
     if (best.lines.empty()) throw_empty_image();
 
     TextReading out;
@@ -356,9 +433,8 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
         return to_source_pixels(t.decoded, best.frame.box_before(box, w0, h0));
     };
     // The digits, each as the classifier sees it, to judge whether it is one.
-    std::vector<Image28> inputs;
+    std::vector<std::pair<std::size_t, Box>> wanted;
     std::vector<std::pair<std::size_t, std::size_t>> digit_at;  // (line, character)
-    std::vector<Box> digit_boxes;
     float confidence = 1.0f;
     for (std::size_t l = 0; l < best.lines.size(); ++l) {
         const TextLine& line = best.lines[l];
@@ -380,31 +456,28 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
             rc.source_box = to_source(rc.box);
             rl.characters.push_back(rc);
         }
-        reread_digit_runs(rl, best, line, classifier, to_source);
+        reread_digit_runs(rl, best, l, classifier, to_source);
         for (std::size_t k = 0; k < rl.characters.size(); ++k) {
             const ReadCharacter& rc = rl.characters[k];
             if (rc.ch < '0' || rc.ch > '9') continue;
-            try {
-                inputs.push_back(piece_of(best, line, rc.box));
-                digit_at.push_back({l, k});
-                digit_boxes.push_back(rc.box);
-            } catch (const ImageError&) {
-            }
+            wanted.push_back({l, rc.box});
+            digit_at.push_back({l, k});
         }
         confidence *= rl.confidence;
         out.text += (l ? "\n" : "") + rl.text;
         out.lines.push_back(std::move(rl));
     }
-    const std::vector<Prediction> judged = classifier.read_pieces(inputs);
+    const std::vector<const Candidate::Judged*> judged = judge_pieces(best, classifier, wanted);
     for (std::size_t i = 0; i < judged.size(); ++i) {
+        if (!judged[i]) continue;
         const ReadCharacter& rc = out.lines[digit_at[i].first].characters[digit_at[i].second];
         ReadDigit d;
         d.box = rc.box;
         d.source_box = rc.source_box;
-        d.input = inputs[i];
-        d.prediction = judged[i];
+        d.input = judged[i]->input;
+        d.prediction = judged[i]->prediction;
         // A character the classifier takes for no digit at all is less likely the digit read.
-        if (!judged[i].is_digit) confidence *= std::clamp(judged[i].digit_score, 0.0f, 1.0f);
+        if (!d.prediction.is_digit) confidence *= std::clamp(d.prediction.digit_score, 0.0f, 1.0f);
         d.prediction.digit = rc.ch - '0';
         d.prediction.confidence = rc.confidence;
         d.prediction.is_digit = true;
@@ -414,10 +487,10 @@ TextReading read_text(const Trace& t, const LineReader& reader, const Classifier
     out.confidence = float(confidence * orientation_chance);
     // What is no character: the groups taken for none (their components were never marks of a line), and
     // the marks of no line.
-    for (const Box& b : nc.boxes) {
+    for (const Box& b : best.not_characters->boxes) {
         ReadDigit d;
-        d.box = b;
-        d.source_box = to_source_pixels(t.decoded, b);
+        d.box = best.turned.box_before(b, w0, h0);
+        d.source_box = to_source_pixels(t.decoded, d.box);
         d.prediction.is_digit = false;
         d.prediction.reason = Rejection::not_a_digit;
         out.ignored.push_back(std::move(d));

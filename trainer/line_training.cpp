@@ -8,14 +8,21 @@
 #include <fstream>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "calibrate.hpp"
 #include "dataset.hpp"
+#include "digits.hpp"
+#include "ink.hpp"
 #include "line_reader.hpp"
+#include "lines.hpp"
 #include "models.hpp"
 #include "progress.hpp"
+#include "synth/strokes.hpp"
 #include "training.hpp"
+#include "uploads.hpp"
 
 namespace digit {
 namespace {
@@ -262,6 +269,187 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
         "confidence sigmoid(%.3f log p %+.3f); validation lines read exactly %.4f; %.0f s; written %s\n", a,
         b, final_eval.exact,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(), o.out.c_str());
+    return result;
+}
+
+}  // namespace digit
+
+namespace digit {
+namespace {
+
+// The upright glyphs of one made-up line (orientation_glyphs of its ink), sometimes skewed.
+std::vector<Image28> line_glyphs(const DigitPool& pool, std::mt19937& rng) {
+    const std::string text = random_number_text(rng);
+    const float chars = float(text.size());
+    const float most = std::min(70.0f, 380.0f / (0.75f * chars + 1.2f));
+    const GreyImage grey =
+        draw_number(text, pool, int(std::lround(uniform(rng, std::min(14.0f, most), most))), rng);
+    try {
+        DecodedImage decoded = decoded_as_upload(grey);
+        InkMap ink = find_ink(decoded.grey);
+        if (uniform(rng, 0, 1) < 0.4f) ink = rotate_ink(ink, uniform(rng, -25.0f, 25.0f), nullptr);
+        Components components = label_components(ink);
+        mark_clutter(components, ink.mask.width, ink.mask.height);
+        return orientation_glyphs(ink, components);
+    } catch (const ImageError&) {
+        return {};
+    }
+}
+
+// The glyphs of `count` lines, each line's in a vector (a fixed function of `seed`, whatever `threads`).
+std::vector<std::vector<Image28>> glyphs_of_lines(const DigitPool& pool, std::size_t count,
+                                                  std::uint32_t seed, int threads) {
+    std::vector<std::vector<Image28>> out(count);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < std::max(1, threads); ++t)
+        workers.emplace_back([&, t] {
+            for (std::size_t i = std::size_t(t); i < count; i += std::size_t(std::max(1, threads))) {
+                std::mt19937 rng(seed * 7919u + std::uint32_t(i));
+                out[i] = line_glyphs(pool, rng);
+            }
+        });
+    for (auto& w : workers) w.join();
+    return out;
+}
+
+// Glyphs turned: each by a random quarter turn (one per line when `per_line`), labelled with the turn that
+// brings it upright. `line_of` receives each glyph's line.
+LabelledImages turned_glyphs(const std::vector<std::vector<Image28>>& lines, std::uint32_t seed,
+                             bool per_line, std::vector<std::size_t>* line_of = nullptr) {
+    std::mt19937 rng(seed);
+    LabelledImages set;
+    set.rows = set.cols = kImageSide;
+    set.num_classes = 4;
+    set.images_path = "orientation glyphs";
+    for (std::size_t l = 0; l < lines.size(); ++l) {
+        int quarter = int(rng() % 4);
+        for (const Image28& g : lines[l]) {
+            if (!per_line) quarter = int(rng() % 4);
+            // Turned so that `quarter` more quarter turns bring it upright.
+            const Image28 turned = turn_glyph(g, 4 - quarter);
+            set.pixels.insert(set.pixels.end(), turned.begin(), turned.end());
+            set.labels.push_back(std::uint8_t(quarter));
+            if (line_of) line_of->push_back(l);
+            ++set.count;
+        }
+    }
+    return set;
+}
+
+}  // namespace
+
+OrientationTrainResult train_orientation(const OrientationTrainOptions& o) {
+    cnn::check(o.epochs > 0 && o.batch_size > 0 && o.lines > 0,
+               "--epochs, --batch-size and --lines must be positive");
+    const Dataset data = load_dataset(o.data_dir);
+    const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    auto [train_idx, val_idx] = split_training_set(data.train.count, 0, 5000, o.seed);
+    const DigitPool train_pool(data.train, train_idx), val_pool(data.train, val_idx);
+    const auto made_start = std::chrono::steady_clock::now();
+    const LabelledImages train_set =
+        turned_glyphs(glyphs_of_lines(train_pool, o.lines, std::uint32_t(o.seed * 31 + 3), threads),
+                      std::uint32_t(o.seed * 31 + 4), false);
+    std::vector<std::size_t> line_of;
+    const std::vector<std::vector<Image28>> val_lines =
+        glyphs_of_lines(val_pool, o.validation_lines, std::uint32_t(o.seed * 31 + 5), threads);
+    const LabelledImages val_set = turned_glyphs(val_lines, std::uint32_t(o.seed * 31 + 6), true, &line_of);
+    std::fprintf(stderr,
+                 "%zu training glyphs (%zu lines), %zu validation glyphs (%zu lines) made in %.0f s\n",
+                 train_set.count, o.lines, val_set.count, o.validation_lines,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - made_start).count());
+    cnn::check(train_set.count > 0 && val_set.count > 0, "no glyphs were made");
+
+    cnn::Sequential net = make_orientnet(o.seed);
+    net.set_threads(threads);
+    if (!o.quiet) std::fprintf(stderr, "%s\n", net.summary().c_str());
+    cnn::Adam optimizer(net.params(), o.lr);
+    optimizer.set_pool(net.pool());
+    const std::int64_t steps_per_epoch =
+        std::int64_t((train_set.count + std::size_t(o.batch_size) - 1) / std::size_t(o.batch_size));
+    cnn::CosineLr schedule(o.lr, steps_per_epoch * o.epochs, o.lr * 0.01, steps_per_epoch);
+    cnn::Tensor x, dlogits;
+    std::vector<int> y;
+    const auto start = std::chrono::steady_clock::now();
+    auto glyph_accuracy = [&](const std::vector<float>& logits) {
+        std::size_t right = 0;
+        for (std::size_t i = 0; i < val_set.count; ++i) {
+            const float* z = logits.data() + i * 4;
+            right += std::size_t(std::max_element(z, z + 4) - z) == val_set.labels[i];
+        }
+        return double(right) / double(val_set.count);
+    };
+    for (int epoch = 0; epoch < o.epochs; ++epoch) {
+        const auto epoch_start = std::chrono::steady_clock::now();
+        std::vector<std::size_t> order(train_set.count);
+        std::iota(order.begin(), order.end(), 0);
+        std::shuffle(order.begin(), order.end(), std::mt19937_64(o.seed * 1000003 + std::uint64_t(epoch)));
+        ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs),
+                        std::size_t(steps_per_epoch), stderr,
+                        o.quiet ? ProgressBar::Style::lines : ProgressBar::Style::automatic);
+        double loss_sum = 0;
+        std::size_t seen = 0;
+        for (std::int64_t b = 0; b < steps_per_epoch; ++b) {
+            const std::size_t first = std::size_t(b) * std::size_t(o.batch_size);
+            const int count = int(std::min<std::size_t>(std::size_t(o.batch_size), train_set.count - first));
+            make_batch(train_set, order, first, count, nullptr, 0, kMnistMean, kMnistStd, x, y);
+            optimizer.set_lr(schedule.lr(optimizer.steps()));
+            net.zero_grad();
+            const cnn::LossResult r = cnn::softmax_cross_entropy(net.forward(x, true), y.data(), &dlogits);
+            net.backward(dlogits);
+            optimizer.step();
+            if (!std::isfinite(r.loss)) throw std::runtime_error("training diverged (loss is not finite)");
+            loss_sum += r.loss * x.n();
+            seen += std::size_t(x.n());
+            if (!o.quiet) bar.update(std::size_t(b + 1), loss_sum / double(seen), seen);
+        }
+        bar.finish();
+        std::fprintf(stderr, "epoch %d/%d  loss %.4f  validation glyphs %.2f%%  %.0f s\n", epoch + 1,
+                     o.epochs, loss_sum / double(std::max<std::size_t>(1, seen)),
+                     100.0 * glyph_accuracy(logits_of(net, val_set, threads)),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count());
+    }
+    const std::vector<float> logits = logits_of(net, val_set, threads);
+    const float temperature = fit_temperature(logits, val_set.labels, 4);
+    // Each validation line judged by its glyphs together, with no prior: the turn of the largest summed
+    // log-chance (a line of only 0, 1, 8 and marks may tie; ties count as wrong).
+    std::vector<std::array<double, 4>> sums(val_lines.size(), std::array<double, 4>{});
+    std::vector<int> truth(val_lines.size(), -1);
+    for (std::size_t i = 0; i < val_set.count; ++i) {
+        const float* z = logits.data() + i * 4;
+        const float top = *std::max_element(z, z + 4);
+        double sum = 0.0;
+        for (int k = 0; k < 4; ++k) sum += std::exp(double(z[k] - top) / temperature);
+        for (int k = 0; k < 4; ++k)
+            sums[line_of[i]][std::size_t(k)] += double(z[k] - top) / temperature - std::log(sum);
+        truth[line_of[i]] = val_set.labels[i];
+    }
+    std::size_t lines = 0, lines_right = 0;
+    for (std::size_t l = 0; l < sums.size(); ++l) {
+        if (truth[l] < 0) continue;
+        ++lines;
+        const auto best = std::max_element(sums[l].begin(), sums[l].end());
+        const bool tie = std::count(sums[l].begin(), sums[l].end(), *best) > 1;
+        lines_right += !tie && int(best - sums[l].begin()) == truth[l];
+    }
+    OrientationTrainResult result;
+    result.glyph_accuracy = glyph_accuracy(logits);
+    result.line_accuracy = double(lines_right) / double(std::max<std::size_t>(1, lines));
+    result.glyphs = train_set.count;
+    char figures[200];
+    std::snprintf(figures, sizeof figures, "validation: glyphs %.2f%% (%zu), lines %.2f%% (%zu)",
+                  100.0 * result.glyph_accuracy, val_set.count, 100.0 * result.line_accuracy, lines);
+    std::fprintf(stderr, "%s\ntemperature %.4f; %.0f s\n", figures, temperature,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    net.metadata["temperature"] = std::to_string(temperature);
+    net.metadata["dataset"] = o.data_dir;
+    net.metadata["recipe"] = "train-orientation --epochs " + std::to_string(o.epochs) + " --lines " +
+                             std::to_string(o.lines) + " --batch-size " + std::to_string(o.batch_size) +
+                             " --lr " + std::to_string(o.lr) + " --seed " + std::to_string(o.seed);
+    net.metadata["validation"] = figures;
+    net.metadata["classes"] = "the quarter turns (turn_ink's) that bring the glyph upright: 0, 1, 2, 3";
+    net.metadata["trained"] = today();
+    cnn::save(net, o.out);
+    std::fprintf(stderr, "orientation model written to %s\n", o.out.c_str());
     return result;
 }
 

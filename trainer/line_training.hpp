@@ -60,3 +60,31 @@ LineEvaluation evaluate_lines(cnn::Sequential& net, const std::vector<TrainingLi
 int edit_distance(const std::string& a, const std::string& b);
 
 }  // namespace digit
+
+namespace digit {
+
+// digit-trainer train-orientation: the orientation model (models.hpp, make_orientnet) trained on the glyphs
+// of made-up lines (the line reader's, some skewed up to 25 degrees), each turned a random quarter turn and
+// labelled with the turn that brings it upright. Validation lines are drawn from the digits training keeps
+// back; each is turned as a whole and judged by its glyphs together, as /read judges an upload. The
+// temperature is fitted on the validation glyphs.
+struct OrientationTrainOptions {
+    std::string data_dir = "data/mnist";
+    std::string out = "models/orientnet.cnn";
+    int epochs = 4;
+    int batch_size = 128;
+    double lr = 2e-3;
+    std::size_t lines = 40000;            // made-up lines whose glyphs are the training set
+    std::size_t validation_lines = 2000;  // from the validation digits
+    std::uint64_t seed = 1;
+    int threads = 0;
+    bool quiet = false;
+};
+
+struct OrientationTrainResult {
+    double glyph_accuracy = 0, line_accuracy = 0;
+    std::size_t glyphs = 0;
+};
+OrientationTrainResult train_orientation(const OrientationTrainOptions& options);
+
+}  // namespace digit

@@ -361,6 +361,34 @@ int main(int argc, char** argv) {
         "--calibrate-only", lt.calibrate_only,
         "no training: fit the confidence of --init's model on the validation lines and write it");
 
+    digit::OrientationTrainOptions ot;
+    auto* train_orientation = app.add_subcommand("train-orientation",
+                                                 "train the orientation model of /read, which tells from the "
+                                                 "characters' shapes which way up they are");
+    train_orientation->add_option("--data", ot.data_dir, "the MNIST folder (training digits only)")
+        ->required();
+    train_orientation
+        ->add_option("--out", ot.out, "where to write the model (beside the line reader: orientnet.cnn)")
+        ->capture_default_str();
+    train_orientation->add_option("--epochs", ot.epochs, "passes over the glyphs")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+    train_orientation->add_option("--lines", ot.lines, "made-up lines whose glyphs are the training set")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(1), std::size_t(10000000)));
+    train_orientation
+        ->add_option("--validation-lines", ot.validation_lines, "lines made from the validation digits")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(1), std::size_t(1000000)));
+    train_orientation->add_option("--lr", ot.lr, "learning rate (Adam, cosine schedule)")
+        ->capture_default_str();
+    train_orientation->add_option("--batch-size", ot.batch_size, "glyphs per step")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    train_orientation->add_option("--seed", ot.seed, "random seed")->capture_default_str();
+    train_orientation->add_option("--threads", ot.threads, "threads (default: all cores)");
+    train_orientation->add_flag("--quiet", ot.quiet, "no progress bar");
+
     std::string lines_sheet, lines_data;
     int lines_count = 40;
     std::uint32_t lines_seed = 1;
@@ -510,6 +538,10 @@ int main(int argc, char** argv) {
             std::signal(SIGINT, request_stop);
             std::signal(SIGTERM, request_stop);
             digit::train_lines(lt);
+            return 0;
+        }
+        if (*train_orientation) {
+            digit::train_orientation(ot);
             return 0;
         }
         if (*lines_cmd)

@@ -148,6 +148,25 @@ struct Gaps {
     float length = 0;
 };
 
+// A round-brush stroke from a to b (anti-aliased coverage, the brush's caps included) into the map.
+void stamp(InkMap& ink, float ax, float ay, float bx, float by, float radius) {
+    const float dx = bx - ax, dy = by - ay, length2 = dx * dx + dy * dy;
+    const int x0 = std::max(0, int(std::min(ax, bx) - radius - 1));
+    const int x1 = std::min(ink.width - 1, int(std::max(ax, bx) + radius + 1));
+    const int y0 = std::max(0, int(std::min(ay, by) - radius - 1));
+    const int y1 = std::min(ink.height - 1, int(std::max(ay, by) + radius + 1));
+    for (int y = y0; y <= y1; ++y) {
+        for (int x = x0; x <= x1; ++x) {
+            const float px = x + 0.5f - ax, py = y + 0.5f - ay;
+            const float t = length2 > 0 ? std::clamp((px * dx + py * dy) / length2, 0.0f, 1.0f) : 0.0f;
+            const float coverage =
+                std::clamp(radius + 0.5f - std::hypot(px - t * dx, py - t * dy), 0.0f, 1.0f);
+            float& cell = ink.at(x, y);
+            cell = std::max(cell, coverage);
+        }
+    }
+}
+
 // The skeleton stamped with a round brush of `brush` px, scaled so that the ink (brush included) is
 // `height` px tall. The map holds the ink's box plus a 1 px margin; coverage is anti-aliased.
 InkMap brush_digit(const Skeleton& skeleton, float height, float brush, const Gaps& gaps = {}) {
@@ -165,23 +184,7 @@ InkMap brush_digit(const Skeleton& skeleton, float height, float brush, const Ga
             return std::hypot(mx - c.x, my - c.y) < gap_radius;
         });
         if (cut) continue;
-        const float ax = to_x(segment[0].x), ay = to_y(segment[0].y);
-        const float bx = to_x(segment[1].x), by = to_y(segment[1].y);
-        const float dx = bx - ax, dy = by - ay, length2 = dx * dx + dy * dy;
-        const int x0 = std::max(0, int(std::min(ax, bx) - radius - 1));
-        const int x1 = std::min(ink.width - 1, int(std::max(ax, bx) + radius + 1));
-        const int y0 = std::max(0, int(std::min(ay, by) - radius - 1));
-        const int y1 = std::min(ink.height - 1, int(std::max(ay, by) + radius + 1));
-        for (int y = y0; y <= y1; ++y) {
-            for (int x = x0; x <= x1; ++x) {
-                const float px = x + 0.5f - ax, py = y + 0.5f - ay;
-                const float t = length2 > 0 ? std::clamp((px * dx + py * dy) / length2, 0.0f, 1.0f) : 0.0f;
-                const float d = std::hypot(px - t * dx, py - t * dy);
-                const float coverage = std::clamp(radius + 0.5f - d, 0.0f, 1.0f);
-                float& cell = ink.at(x, y);
-                cell = std::max(cell, coverage);
-            }
-        }
+        stamp(ink, to_x(segment[0].x), to_y(segment[0].y), to_x(segment[1].x), to_y(segment[1].y), radius);
     }
     return ink;
 }
@@ -702,25 +705,6 @@ std::string upload_of(const InkMap& line, float height, bool canvas, Rng& rng) {
 }
 
 // ---- Formatted numbers: digits and the marks between them --------------------------------------------
-
-// A round-brush stroke from a to b (anti-aliased coverage, the brush's caps included) into the map.
-void stamp(InkMap& ink, float ax, float ay, float bx, float by, float radius) {
-    const float dx = bx - ax, dy = by - ay, length2 = dx * dx + dy * dy;
-    const int x0 = std::max(0, int(std::min(ax, bx) - radius - 1));
-    const int x1 = std::min(ink.width - 1, int(std::max(ax, bx) + radius + 1));
-    const int y0 = std::max(0, int(std::min(ay, by) - radius - 1));
-    const int y1 = std::min(ink.height - 1, int(std::max(ay, by) + radius + 1));
-    for (int y = y0; y <= y1; ++y) {
-        for (int x = x0; x <= x1; ++x) {
-            const float px = x + 0.5f - ax, py = y + 0.5f - ay;
-            const float t = length2 > 0 ? std::clamp((px * dx + py * dy) / length2, 0.0f, 1.0f) : 0.0f;
-            const float coverage =
-                std::clamp(radius + 0.5f - std::hypot(px - t * dx, py - t * dy), 0.0f, 1.0f);
-            float& cell = ink.at(x, y);
-            cell = std::max(cell, coverage);
-        }
-    }
-}
 
 // One character of a line: its ink, and the row of the ink that stands on the line's baseline.
 struct Glyph {

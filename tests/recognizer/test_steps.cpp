@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "line_reader.hpp"
+#include "lines.hpp"
 #include "numbers.hpp"
 #include "recognizer.hpp"
 
@@ -230,6 +232,58 @@ TEST_CASE("digit groups: pieces of one digit join, clutter and specks stay out, 
     // The single-digit answer reads the 5 (more ink), not the 1 beside it.
     const digit::DigitGroup single = digit::single_digit(groups);
     CHECK(single.box.x1 < 150);
+}
+
+TEST_CASE(
+    "orientation glyphs: the glyphs of ink turned are its glyphs turned the same way, specks tell nothing",
+    "[steps]") {
+    Plane grey = page(240, 160, 0.92f);
+    // An "L" and a "7", each of one stroke, and a speck and a point that are too small to tell a turn.
+    fill(grey, 30, 30, 37, 120, 0.1f);
+    fill(grey, 30, 113, 80, 120, 0.1f);
+    fill(grey, 120, 30, 180, 37, 0.1f);
+    for (int y = 37; y <= 120; ++y) fill(grey, 172 - (y - 37) / 3, y, 179 - (y - 37) / 3, y, 0.1f);
+    fill(grey, 210, 112, 217, 119, 0.1f);
+    fill(grey, 100, 60, 101, 61, 0.1f);
+    const Inked upright = inked(grey);
+    const std::vector<digit::Image28> glyphs = digit::orientation_glyphs(upright.ink, upright.components);
+    REQUIRE(glyphs.size() == 2);
+    for (int quarter = 1; quarter < 4; ++quarter) {
+        INFO("quarter turns: " << quarter);
+        const digit::InkMap turned = digit::turn_ink(upright.ink, quarter, nullptr);
+        digit::Components components = digit::label_components(turned);
+        digit::mark_clutter(components, turned.mask.width, turned.mask.height);
+        const std::vector<digit::Image28> turned_glyphs = digit::orientation_glyphs(turned, components);
+        REQUIRE(turned_glyphs.size() == 2);
+        // Each turned glyph is one of the upright glyphs turned (moved a pixel at most: the centre's
+        // rounding).
+        for (const digit::Image28& g : turned_glyphs) {
+            double best = 1e9;
+            for (const digit::Image28& u : glyphs) {
+                const digit::Image28 expected = digit::turn_glyph(u, quarter);
+                for (int dy = -1; dy <= 1; ++dy)
+                    for (int dx = -1; dx <= 1; ++dx) {
+                        double differ = 0.0;
+                        for (int y = 0; y < 28; ++y)
+                            for (int x = 0; x < 28; ++x) {
+                                const int sx = x + dx, sy = y + dy;
+                                const float e = sx >= 0 && sy >= 0 && sx < 28 && sy < 28
+                                                    ? expected[std::size_t(sy * 28 + sx)]
+                                                    : 0.0f;
+                                differ += std::abs(g[std::size_t(y * 28 + x)] - e);
+                            }
+                        best = std::min(best, differ);
+                    }
+            }
+            double mass = 0.0;
+            for (float v : g) mass += v;
+            CHECK(best < 0.35 * mass);
+        }
+    }
+    // Four quarter turns are none.
+    const digit::Image28 back =
+        digit::turn_glyph(digit::turn_glyph(digit::turn_glyph(digit::turn_glyph(glyphs[0], 1), 1), 1), 1);
+    CHECK(back == glyphs[0]);
 }
 
 TEST_CASE("digit groups: touching digits are counted as several, a wide single digit as one", "[steps]") {

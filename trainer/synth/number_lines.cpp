@@ -299,7 +299,7 @@ std::optional<TrainingLine> make_training_line(const DigitPool& pool, std::mt199
         const InkMap ink = find_ink(decoded.grey);
         Components components = label_components(ink);
         mark_clutter(components, ink.mask.width, ink.mask.height);
-        const std::vector<TextLine> lines = find_lines(ink, components, line_marks(ink, components));
+        const std::vector<TextLine> lines = find_lines(components, line_marks(ink, components));
         if (lines.size() != 1) return std::nullopt;
         TrainingLine out;
         out.strip = make_line_strip(ink, components, lines[0]).pixels;
