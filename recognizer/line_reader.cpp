@@ -75,22 +75,23 @@ Image28 turn_glyph(const Image28& glyph, int quarter) {
 }
 
 struct OrientationReader::Impl {
-    std::vector<std::uint8_t> bytes;
+    cnn::Sequential net;
+    std::unique_ptr<cnn::FrozenNet> frozen;  // read-only: one for every thread
     float temperature = 1.0f, mean = kMnistMean, std_dev = kMnistStd;
     std::mutex mutex;
-    std::vector<std::unique_ptr<cnn::Sequential>> idle;
+    std::vector<std::unique_ptr<cnn::FrozenNet::Workspace>> idle;
 
-    void adopt(cnn::Sequential net) {
-        const auto it = net.metadata.find("architecture");
-        if (it == net.metadata.end() || it->second != "orientnet" ||
-            net.input_shape() != cnn::Shape{1, kImageSide, kImageSide} || net.output_shape().size() != 4)
+    void adopt(cnn::Sequential model) {
+        const auto it = model.metadata.find("architecture");
+        if (it == model.metadata.end() || it->second != "orientnet" ||
+            model.input_shape() != cnn::Shape{1, kImageSide, kImageSide} || model.output_shape().size() != 4)
             throw std::runtime_error("not an orientation model (1x28x28 in, 4 turns out)");
-        temperature = metadata_float(net.metadata, "temperature", 1.0f);
+        temperature = metadata_float(model.metadata, "temperature", 1.0f);
         if (!(temperature > 0.05f && temperature < 20.0f)) temperature = 1.0f;
-        mean = metadata_float(net.metadata, "input_mean", kMnistMean);
-        std_dev = metadata_float(net.metadata, "input_std", kMnistStd);
-        bytes = cnn::serialize(net);
-        idle.push_back(std::make_unique<cnn::Sequential>(std::move(net)));
+        mean = metadata_float(model.metadata, "input_mean", kMnistMean);
+        std_dev = metadata_float(model.metadata, "input_std", kMnistStd);
+        net = std::move(model);
+        frozen = std::make_unique<cnn::FrozenNet>(net);
     }
 };
 
@@ -105,31 +106,30 @@ OrientationReader::~OrientationReader() = default;
 std::vector<std::array<double, 4>> OrientationReader::read(const std::vector<Image28>& glyphs) const {
     std::vector<std::array<double, 4>> out;
     if (glyphs.empty()) return out;
-    cnn::Tensor batch(int(glyphs.size()), 1, kImageSide, kImageSide);
+    std::vector<float> input(glyphs.size() * kImagePixels), logits(glyphs.size() * 4);
     for (std::size_t n = 0; n < glyphs.size(); ++n)
         for (std::size_t p = 0; p < kImagePixels; ++p)
-            batch.data()[n * kImagePixels + p] = (glyphs[n][p] - impl_->mean) / impl_->std_dev;
-    std::unique_ptr<cnn::Sequential> net;
+            input[n * kImagePixels + p] = (glyphs[n][p] - impl_->mean) / impl_->std_dev;
+    std::unique_ptr<cnn::FrozenNet::Workspace> ws;
     {
         std::lock_guard<std::mutex> lock(impl_->mutex);
-        if (!impl_->idle.empty()) net = std::move(impl_->idle.back()), impl_->idle.pop_back();
+        if (!impl_->idle.empty()) ws = std::move(impl_->idle.back()), impl_->idle.pop_back();
     }
-    if (!net) net = std::make_unique<cnn::Sequential>(cnn::deserialize(impl_->bytes, "orientnet"));
-    const cnn::Tensor& logits = net->forward(batch, false);
-    for (int n = 0; n < int(glyphs.size()); ++n) {
+    if (!ws) ws = std::make_unique<cnn::FrozenNet::Workspace>();
+    impl_->frozen->run(input.data(), int(glyphs.size()), logits.data(), *ws);
+    {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        impl_->idle.push_back(std::move(ws));
+    }
+    for (std::size_t n = 0; n < glyphs.size(); ++n) {
         std::array<double, 4> z{};
-        double top = -1e300;
-        for (int k = 0; k < 4; ++k)
-            z[std::size_t(k)] =
-                double(logits.data()[std::size_t(n) * 4 + std::size_t(k)]) / impl_->temperature,
-            top = std::max(top, z[std::size_t(k)]);
+        for (std::size_t k = 0; k < 4; ++k) z[k] = double(logits[n * 4 + k]) / impl_->temperature;
+        const double top = *std::max_element(z.begin(), z.end());
         double sum = 0.0;
         for (double v : z) sum += std::exp(v - top);
         for (double& v : z) v = v - top - std::log(sum);
         out.push_back(z);
     }
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->idle.push_back(std::move(net));
     return out;
 }
 

@@ -236,6 +236,7 @@ double classifier_evidence(Candidate& c, const Classifier& classifier) {
 // run keeps whichever reading is surer. The marks between the runs stay as the line reader read them.
 void reread_digit_runs(ReadLine& line, Candidate& c, std::size_t line_index, const Classifier& classifier,
                        const std::function<Box(const Box&)>& to_source) {
+    constexpr float kAgreed = 0.9f;
     const TextLine& found = c.lines[line_index];
     auto is_digit = [](char ch) { return ch >= '0' && ch <= '9'; };
     std::vector<ReadCharacter> out;
@@ -265,24 +266,34 @@ void reread_digit_runs(ReadLine& line, Candidate& c, std::size_t line_index, con
             span.include(chars[j].box);
             run_confidence *= std::max(1e-6, double(chars[j].confidence)) * share;
         }
-        Components only = c.components;
-        for (Component& k : only.list) k.clutter = true;
-        bool any = false;
-        for (int m : found.members) {
-            const Box& b = c.components.list[std::size_t(m)].box;
-            const int cx = (b.x0 + b.x1) / 2;
-            if (cx >= span.x0 && cx <= span.x1) only.list[std::size_t(m)].clutter = false, any = true;
-        }
-        NumberReading digits;
-        if (any) digits = read_number(c.ink, only, classifier);
         // The run as the line reader read it, judged as the reading is judged in the end: a character that
         // the digit classifier takes for no digit (two touching digits read as one) is less likely.
         double judged_run = run_confidence;
         std::vector<std::pair<std::size_t, Box>> pieces;
         for (std::size_t k = i; k < j; ++k) pieces.push_back({line_index, chars[k].box});
-        for (const Candidate::Judged* p : judge_pieces(c, classifier, pieces))
+        const std::vector<const Candidate::Judged*> judged = judge_pieces(c, classifier, pieces);
+        // Where the classifier reads every piece as the line reader did, and surely, the digit route would
+        // read the run no better: it is not read again.
+        bool agreed = true;
+        for (std::size_t k = i; k < j; ++k) {
+            const Candidate::Judged* p = judged[k - i];
             if (p && !p->prediction.is_digit)
                 judged_run *= std::clamp(double(p->prediction.digit_score), 0.0, 1.0);
+            agreed = agreed && p && p->prediction.is_digit && p->prediction.digit == chars[k].ch - '0' &&
+                     p->prediction.confidence >= kAgreed;
+        }
+        NumberReading digits;
+        if (!agreed) {
+            Components only = c.components;
+            for (Component& k : only.list) k.clutter = true;
+            bool any = false;
+            for (int m : found.members) {
+                const Box& b = c.components.list[std::size_t(m)].box;
+                const int cx = (b.x0 + b.x1) / 2;
+                if (cx >= span.x0 && cx <= span.x1) only.list[std::size_t(m)].clutter = false, any = true;
+            }
+            if (any) digits = read_number(c.ink, only, classifier);
+        }
         if (!digits.text.empty() && double(digits.confidence) > judged_run) {
             for (const ReadDigit& d : digits.digits) {
                 ReadCharacter rc;
