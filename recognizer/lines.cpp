@@ -40,6 +40,8 @@ struct Building {
     int last_x1 = 0;
     float a = 0.0f, b = 0.0f;  // centre line y = a + b x
     float height = 0.0f;       // median tall height
+    float pen = 0.0f;          // the width of its strokes, about (a tall character's area over 2.2 heights)
+    float density = 0.0f;      // its tall characters' mean ink strength
     Box box;
     double mass = 0.0;
 };
@@ -104,20 +106,27 @@ std::vector<TextLine> find_lines(const Components& components, const std::vector
         line.last_x1 = std::max(line.last_x1, box.x1);
     }
     for (Building& line : lines) {
-        std::vector<float> xs, ys, hs;
+        std::vector<float> xs, ys, hs, pens, densities;
         for (int t : line.tall) {
             const Component& c = list[std::size_t(t)];
             xs.push_back(centre_x(c.box)), ys.push_back(centre_y(c.box)), hs.push_back(float(c.box.height()));
+            pens.push_back(float(c.area) / (2.2f * float(std::max(1, c.box.height()))));
+            densities.push_back(float(c.mass / std::max(1, c.area)));
             line.box.include(c.box);
             line.mass += c.mass;
         }
         fit_line(xs, ys, line.a, line.b);
         if (line.tall.size() < 2) line.b = 0.0f, line.a = median(ys);
         line.height = median(hs);
+        line.pen = median(pens);
+        line.density = median(densities);
     }
-    // Small marks join the line they stand in: near its centre line where they are, and not far beside it.
+    // Small marks join the line they stand in: near its centre line where they are, and not far beside it;
+    // and written by its pen -- a point of that pen is at least about as wide as its strokes and as dark.
+    // A speck of dust or grain, smaller or fainter, is no mark of the line.
     for (int s : small) {
-        const Box& box = list[std::size_t(s)].box;
+        const Component& mark = list[std::size_t(s)];
+        const Box& box = mark.box;
         const float mx = centre_x(box), my = centre_y(box);
         int best = -1;
         float best_d = 0.0f;
@@ -126,7 +135,9 @@ std::vector<TextLine> find_lines(const Components& components, const std::vector
             const float d = std::abs(my - (line.a + line.b * mx)) / line.height;
             const bool beside =
                 mx >= line.box.x0 - 2.0f * line.height && mx <= line.box.x1 + 2.0f * line.height;
-            if (beside && d <= 0.8f && (best < 0 || d < best_d)) best = l, best_d = d;
+            const bool pen = float(mark.area) >= 0.3f * line.pen * line.pen &&
+                             float(mark.mass / std::max(1, mark.area)) >= 0.5f * line.density;
+            if (beside && pen && d <= 0.8f && (best < 0 || d < best_d)) best = l, best_d = d;
         }
         if (best >= 0) lines[std::size_t(best)].small.push_back(s);
     }

@@ -86,7 +86,7 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed, int cl
                                 "' (digitnet, digitnet-bn, digitnet-plus or pairnet)");
 }
 
-cnn::Sequential make_linenet(std::uint64_t seed) {
+cnn::Sequential make_linenet(std::uint64_t seed, bool context) {
     cnn::Sequential net({1, kLineNetHeight, 64});
     net.set_variable_width(true);
     auto block = [&net](int in, int out, bool pool) {
@@ -102,10 +102,25 @@ cnn::Sequential make_linenet(std::uint64_t seed) {
     block(64, 64, false);
     block(64, 96, false);
     net.add<cnn::FoldHeight>();  // 768 x 1 x W/4: a column's features
+    int features = 96 * kLineNetHeight / 4;
+    if (context) {
+        // Each column's features narrowed, then two convolutions along the columns (a 3x3 over a map one
+        // row high reads three columns): each answer sees 16 px more either side, about three characters.
+        net.add<cnn::Conv2D>(features, 128, 1, 1, 0);
+        net.add<cnn::BatchNorm>(128);
+        net.add<cnn::ReLU>();
+        for (int i = 0; i < 2; ++i) {
+            net.add<cnn::Conv2D>(128, 128, 3, 1, 1);
+            net.add<cnn::BatchNorm>(128);
+            net.add<cnn::ReLU>();
+        }
+        features = 128;
+    }
     net.add<cnn::Dropout>(0.2, seed ^ 0x11E5);
-    net.add<cnn::Conv2D>(96 * kLineNetHeight / 4, 1 + int(kLineAlphabet.size()), 1, 1, 0);
+    net.add<cnn::Conv2D>(features, 1 + int(kLineAlphabet.size()), 1, 1, 0);
     cnn::initialize(net, seed);
     net.metadata["architecture"] = "linenet";
+    if (context) net.metadata["context"] = "two 3-column convolutions over the columns";
     net.metadata["alphabet"] = std::string(kLineAlphabet);
     net.metadata["input_mean"] = "0.1307";
     net.metadata["input_std"] = "0.3081";

@@ -35,7 +35,9 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed = 1, in
 // five per character. Receptive field 38 px wide.
 constexpr int kLineNetHeight = 32;
 constexpr std::string_view kLineAlphabet = "0123456789.,-/:";
-cnn::Sequential make_linenet(std::uint64_t seed = 1);
+// With `context`, the columns' features are narrowed to 128 (1x1 convolution) and read by two more
+// convolutions along the columns (BatchNorm, ReLU), each answer seeing about three characters.
+cnn::Sequential make_linenet(std::uint64_t seed = 1, bool context = false);
 
 // The orientation model's network: input 1x28x28 (a glyph, orientation_glyphs); three blocks of conv 3x3
 // + BatchNorm + ReLU + max-pool 2 with 16, 32, 64 channels; flatten (576); dense 64 + ReLU; dense 4 (the

@@ -14,6 +14,10 @@
 #   5. the number model beside it (readnet.cnn), unless that file exists: step 2 again from the same digits'
 #      weights, with more uploads and a third of them redrawn with a pen, then step 3. /read reads each
 #      piece of a number with it; the digit model still decides what is not a digit.
+#   6. the line reader beside it (linenet.cnn), unless that file exists: 12 epochs of 60,000 made-up lines
+#      (digit-trainer train-lines), then its confidence fitted on validation lines;
+#   7. the orientation model beside it (orientnet.cnn), unless that file exists: 8 epochs over the glyphs of
+#      100,000 made-up lines, each turned a random quarter turn (digit-trainer train-orientation).
 # Steps 2 and 3 need Fashion-MNIST and the fonts: scripts/setup.sh train installs them.
 # Usage: scripts/train-shipped-model.sh TRAINER MNIST_DIR OUT [extra digit-trainer train flags...]
 set -euo pipefail
@@ -51,4 +55,14 @@ fi
 numbers="$(dirname "$out")/readnet.cnn"
 if [ ! -f "$numbers" ]; then
     not_a_digit_step "$numbers" --epochs 12 --uploads 30000 --uploads-restroked 0.35
+fi
+lines="$(dirname "$out")/linenet.cnn"
+if [ ! -f "$lines" ]; then
+    "$trainer" train-lines --data "$data" --out "$lines" --epochs 12 --lines 60000 --batch-size 32 --lr 0.001 \
+        --upside-down 0 --seed 1 --quiet
+fi
+turns="$(dirname "$out")/orientnet.cnn"
+if [ ! -f "$turns" ]; then
+    "$trainer" train-orientation --data "$data" --out "$turns" --epochs 8 --lines 100000 --validation-lines 3000 \
+        --seed 1 --quiet
 fi

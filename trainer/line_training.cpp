@@ -120,7 +120,7 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
     auto [train_idx, val_idx] = split_training_set(data.train.count, o.limit, 5000, o.seed);
     const DigitPool train_pool(data.train, train_idx), val_pool(data.train, val_idx);
 
-    cnn::Sequential net = o.init.empty() ? make_linenet(o.seed) : cnn::load(o.init);
+    cnn::Sequential net = o.init.empty() ? make_linenet(o.seed, o.context) : cnn::load(o.init);
     if (!net.variable_width() || net.metadata["architecture"] != "linenet")
         throw std::runtime_error(o.init + ": not a line reader model");
     const std::string alphabet = net.metadata.at("alphabet");
@@ -259,6 +259,7 @@ LineTrainResult train_lines(const LineTrainOptions& o) {
                                  std::to_string(o.lines) + " --batch-size " + std::to_string(o.batch_size) +
                                  " --lr " + std::to_string(o.lr) + " --upside-down " +
                                  std::to_string(o.upside_down) + " --seed " + std::to_string(o.seed) +
+                                 (o.context ? " --context" : "") +
                                  (o.init.empty() ? "" : " --init (that model)");
     }
     net.metadata["validation_exact"] = std::to_string(final_eval.exact);

@@ -28,6 +28,7 @@ struct LineTrainOptions {
     std::size_t lines = 60000;  // made-up training lines (a fresh set each epoch from the same digits)
     std::size_t validation_lines = 2000;  // from the validation digits
     std::size_t limit = 0;                // digits of the training set used (0: all)
+    bool context = false;                 // the wider network (make_linenet's context)
     double upside_down = 0.1;  // the share of training lines turned half round, read as what they look like
     std::uint64_t seed = 1;
     int threads = 0;

@@ -353,6 +353,10 @@ int main(int argc, char** argv) {
                      "nothing)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 0.5));
+    train_lines->add_flag(
+        "--context", lt.context,
+        "the wider network: two more convolutions along the columns, each answer seeing about "
+        "three characters");
     train_lines->add_option("--seed", lt.seed, "random seed")->capture_default_str();
     train_lines->add_option("--threads", lt.threads, "threads (default: all cores)");
     train_lines->add_option("--metrics", lt.metrics, "write per-epoch figures as JSON here");
