@@ -159,7 +159,7 @@ void bench_read(const std::string& path, const std::string& model, int iters) {
     const digit::DecodedImage probe = digit::decode_image(bytes.data(), bytes.size());
     auto read_text = [&] {
         digit::Trace trace;
-        digit::find_digit_groups(digit::decode_image(bytes.data(), bytes.size()), trace);
+        digit::find_text(bytes.data(), bytes.size(), {}, trace);
         return digit::read_text(trace, reader, classifier);
     };
     const digit::TextReading reading = read_text();

@@ -380,6 +380,28 @@ NotCharacters not_characters(const InkMap& ink, const Components& components,
 
 }  // namespace
 
+void find_text(const void* data, std::size_t size, const DecodeOptions& options, Trace& t) {
+    find_digit_groups(decode_image(data, size, options), t);
+    std::vector<int> heights;
+    for (const DigitGroup& g : t.groups) heights.push_back(g.box.height());
+    std::nth_element(heights.begin(), heights.begin() + std::ptrdiff_t(heights.size() / 2), heights.end());
+    const int typical = heights[heights.size() / 2], factor = t.decoded.factor;
+    constexpr int kSmall = 14, kWanted = 24;
+    if (typical >= kSmall || factor <= 1) return;
+    const int finer = std::max(1, factor * typical / kWanted);
+    const int longest = std::max(t.decoded.source_width, t.decoded.source_height);
+    DecodeOptions fine = options;
+    fine.working_side = std::min(kFineWorkingSide, (longest + finer - 1) / finer);
+    if (fine.working_side <= options.working_side) return;
+    Trace again;
+    try {
+        find_digit_groups(decode_image(data, size, fine), again);
+    } catch (const ImageError&) {
+        return;  // the usual resolution's ink stands
+    }
+    t = std::move(again);
+}
+
 TextReading read_text(const Trace& t, const LineReader& reader, const Classifier& classifier,
                       Charset charset) {
     // Each way of holding the image that is read is weighed by the line reader's likelihood, the digit

@@ -1,10 +1,11 @@
 // Reading the text of an image: the lines of a number as people write them (decimal points, signs, dates,
 // times, several lines), any of the four orientations and skew undone, read by the line reader
 // (line_reader.hpp). The steps, after find_digit_groups' ink map:
-//   for each quarter turn tried (upright first): the ink turned (turn_ink), its marks and lines (lines.hpp),
-//   skew measured and taken out (rotate_ink), each line's strip read; the turn whose reading is likeliest
-//   is kept, upright on a near-tie, and the other turns are tried only when the upright reading is unsure
-//   or does not look like lines of text;
+//   the turns worth reading chosen by the orientation model from the glyphs' shapes (without one: upright,
+//   and the other turns only when the upright reading is unsure);
+//   for each turn read: the ink turned (turn_ink), its doodles, marks and lines (lines.hpp), skew measured
+//   and taken out (rotate_ink), each line's strip read; the likeliest kept;
+//   the runs of digits the classifier does not read as the line reader did read again by the digit route;
 //   each character's box from the ink in the columns it spans; each digit also judged by the digit
 //   classifier, whose "not a digit" lowers the text's confidence.
 #pragma once
@@ -52,6 +53,13 @@ struct TextReading {
     std::vector<LineStrip> strips;
     std::vector<LineText> read;
 };
+
+// Decodes an upload and finds its ink for read_text (find_digit_groups), at a finer working resolution when
+// the characters are small in the usual one (a page of many lines photographed whole): the working image
+// is made again, at most kFineWorkingSide a side, so that they stand about 24 px tall. Throws as
+// decode_image and find_digit_groups do.
+constexpr int kFineWorkingSide = 1600;
+void find_text(const void* data, std::size_t size, const DecodeOptions& options, Trace& trace);
 
 // The text of an image whose ink find_digit_groups found. Throws ImageError(empty_image) when no line is
 // found.

@@ -188,11 +188,15 @@ Reply Api::read(const std::vector<Upload>& uploads, bool debug, const RequestInf
     try {
         // Decoded and searched for ink before readiness is checked, so that a bad or blank file gets its 4xx
         // even while the model loads, as on /predict.
+        const auto reader = std::atomic_load(&line_reader_);
         Trace trace;
-        find_digit_groups(decode_image(file->content.data(), file->content.size(), options_.pipeline), trace);
+        if (reader)
+            find_text(file->content.data(), file->content.size(), options_.pipeline, trace);
+        else
+            find_digit_groups(decode_image(file->content.data(), file->content.size(), options_.pipeline),
+                              trace);
         const auto classifier = std::atomic_load(&classifier_);
         if (!classifier) return error_reply(503, "not_ready", "the model is still loading; retry shortly");
-        const auto reader = std::atomic_load(&line_reader_);
         const TextReading reading = reader ? read_text(trace, *reader, *classifier, charset)
                                            : text_of_number(read_found_number(trace, *classifier));
         for (const ReadDigit& d : reading.digits) metrics_.record_prediction(d.prediction);

@@ -131,7 +131,7 @@ int run_read(const std::string& model_path, const std::vector<std::string>& imag
                             reading.confidence);
                 return;
             }
-            digit::find_digit_groups(digit::decode_image(bytes.data(), bytes.size()), trace);
+            digit::find_text(bytes.data(), bytes.size(), {}, trace);
             const digit::TextReading reading = digit::read_text(trace, *reader, classifier, charset);
             if (!debug_dir.empty()) {
                 digit::write_debug_images(trace, nullptr, debug_dir, stem_of(path));

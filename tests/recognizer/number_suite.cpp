@@ -64,7 +64,7 @@ std::pair<std::string, float> read_lines(const std::string& file, const digit::C
                                          const digit::LineReader& reader) {
     try {
         digit::Trace trace;
-        digit::find_digit_groups(digit::decode_image(file.data(), file.size()), trace);
+        digit::find_text(file.data(), file.size(), {}, trace);
         const digit::TextReading reading =
             digit::read_text(trace, reader, classifier, digit::Charset::digits);
         return {reading.text, reading.confidence};

@@ -305,7 +305,7 @@ TEST_CASE("text: formatted numbers read by the line reader, against the old rout
             int orientation = -1;
             try {
                 digit::Trace trace;
-                digit::find_digit_groups(digit::decode_image(sample.file.data(), sample.file.size()), trace);
+                digit::find_text(sample.file.data(), sample.file.size(), {}, trace);
                 const digit::TextReading reading = digit::read_text(trace, reader, classifier);
                 read = reading.text, confidence = reading.confidence, orientation = reading.orientation;
             } catch (const digit::ImageError&) {
@@ -313,7 +313,7 @@ TEST_CASE("text: formatted numbers read by the line reader, against the old rout
             std::string plain;
             try {
                 digit::Trace trace;
-                digit::find_digit_groups(digit::decode_image(sample.file.data(), sample.file.size()), trace);
+                digit::find_text(sample.file.data(), sample.file.size(), {}, trace);
                 plain = digit::read_text(trace, unturned, classifier).text;
             } catch (const digit::ImageError&) {
             }
@@ -364,6 +364,42 @@ TEST_CASE("text: formatted numbers read by the line reader, against the old rout
         CHECK(row.line.percent() >= kFloors.at(row.name));
     }
     CHECK(100.0 * sure_wrong / std::max(1, sure) <= kConfidentWrongCeiling);
+}
+
+TEST_CASE("text: a number written small on a large photo is read at a finer working resolution", "[text]") {
+    const std::string source = DIGIT_SOURCE_DIR;
+    const digit::Classifier classifier(source + "/models/digitnet.cnn");
+    const digit::LineReader reader(source + "/models/linenet.cnn");
+    // A 4000 x 3000 sheet with "2024" 50 px tall in a felt pen: 5 px tall in the usual 400-px working image.
+    std::mt19937 rng(5);
+    testimg::Rgba page(4000, 3000);
+    testimg::fill_paper(page, {0.97f, 0.96f, 0.9f}, 0.2f, 0.02f, rng);
+    float x = 1700.0f;
+    for (int d : {2, 0, 2, 4}) {
+        testimg::draw_digit(page, d, x, 1400.0f, 30.0f, 50.0f, 7.0f, {30, 30, 60, 255});
+        x += 45.0f;
+    }
+    const std::string file = testimg::encode_jpeg(page, 90);
+    digit::Trace usual, fine;
+    digit::find_digit_groups(digit::decode_image(file.data(), file.size()), usual);
+    digit::find_text(file.data(), file.size(), {}, fine);
+    CHECK(usual.decoded.factor == 10);
+    CHECK(fine.decoded.factor < usual.decoded.factor);
+    CHECK(std::max(fine.decoded.grey.width, fine.decoded.grey.height) <= digit::kFineWorkingSide);
+    const digit::TextReading reading = digit::read_text(fine, reader, classifier);
+    CHECK(reading.text == "2024");
+    // Boxes are still in the photo's pixels.
+    REQUIRE(!reading.lines.empty());
+    CHECK(reading.lines[0].source_box.x0 >= 1650);
+    CHECK(reading.lines[0].source_box.x1 <= 1900);
+    // Text of an ordinary size is found at the usual resolution, once.
+    testimg::Rgba small(800, 300);
+    testimg::fill_paper(small, {0.97f, 0.96f, 0.9f}, 0.2f, 0.02f, rng);
+    testimg::draw_digit(small, 7, 300.0f, 80.0f, 80.0f, 130.0f, 8.0f, {30, 30, 60, 255});
+    const std::string small_file = testimg::encode_jpeg(small, 90);
+    digit::Trace once;
+    digit::find_text(small_file.data(), small_file.size(), {}, once);
+    CHECK(once.decoded.factor == 2);
 }
 
 // Not run by default: writes a 40-megapixel photo of a hundred scribbled lines of numbers into
