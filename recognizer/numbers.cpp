@@ -734,18 +734,7 @@ NumberReading read_number(const InkMap& ink, const Components& components, const
             if (d.prediction.is_digit && d.prediction.confidence >= kCutConfidence)
                 clear_boxes.push_back(d.box);
     auto in_line = [&](const Box& m, double max_aspect) {
-        if (clear_boxes.size() < kInLineDigits || m.width() > max_aspect * m.height()) return false;
-        const Box* nearest = nullptr;
-        int nearest_gap = 0;
-        for (const Box& c : clear_boxes) {
-            const int gap = gap_between(m.x0, m.x1, c.x0, c.x1);
-            if (!nearest || gap < nearest_gap) nearest = &c, nearest_gap = gap;
-        }
-        const double h = nearest->height();
-        return nearest_gap <= kInLineGap * h && m.height() >= kInLineHeight[0] * h &&
-               m.height() <= kInLineHeight[1] * h &&
-               overlap(m.y0, m.y1, nearest->y0, nearest->y1) >=
-                   kInLineLevel * std::min<double>(h, m.height());
+        return in_line_of_digits(m, clear_boxes, max_aspect);
     };
     for (UnitReading& r : read) {
         if (!r.in_line_two.empty() && in_line(r.marks[0].box, kPairMaxAspect)) {
@@ -797,6 +786,20 @@ NumberReading read_number(DecodedImage decoded, const Classifier& classifier, Tr
     Trace& t = trace ? *trace : local;
     find_digit_groups(std::move(decoded), t);
     return read_found_number(t, classifier);
+}
+
+bool in_line_of_digits(const Box& m, const std::vector<Box>& clear, double max_aspect) {
+    if (clear.size() < kInLineDigits || m.width() > max_aspect * m.height()) return false;
+    const Box* nearest = nullptr;
+    int nearest_gap = 0;
+    for (const Box& c : clear) {
+        const int gap = gap_between(m.x0, m.x1, c.x0, c.x1);
+        if (!nearest || gap < nearest_gap) nearest = &c, nearest_gap = gap;
+    }
+    const double h = nearest->height();
+    return nearest_gap <= kInLineGap * h && m.height() >= kInLineHeight[0] * h &&
+           m.height() <= kInLineHeight[1] * h &&
+           overlap(m.y0, m.y1, nearest->y0, nearest->y1) >= kInLineLevel * std::min<double>(h, m.height());
 }
 
 NumberReading read_number(const InkMap& ink, const Components& components, const Classifier& classifier) {

@@ -49,6 +49,10 @@ using ReadPairs = std::function<std::vector<PairPrediction>(const std::vector<Im
 // which settles whether it holds one digit or two, and which two.
 NumberReading read_number(const InkMap& ink, const Components& components, const ClassifyBatch& classify,
                           const ReadPairs& read_pairs = {});
+// Whether a mark stands in a line of digits read clearly (`clear`, at least two of them): no farther from the
+// nearest than its height, of 0.6-1.5 times its height and level with it, and at most `max_aspect` times
+// as wide as high. A mark there is a digit however poorly written, not a doodle.
+bool in_line_of_digits(const Box& mark, const std::vector<Box>& clear, double max_aspect = 1.4);
 // read_number with `classifier` reading the pieces and its pair reader (when it has one) the pairs.
 NumberReading read_number(const InkMap& ink, const Components& components, const Classifier& classifier);
 // The steps after decoding, then read_number; boxes in source pixels too. Throws ImageError(empty_image)

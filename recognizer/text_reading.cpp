@@ -345,6 +345,9 @@ NotCharacters not_characters(const InkMap& ink, const Components& components,
     // is two lines here), and kept as text when every line reads with at least an even chance and it reads
     // as more than one character.
     constexpr float kTextChance = 0.5f;
+    std::vector<Box> clear;
+    for (std::size_t i = 0; i < answers.size(); ++i)
+        if (answers[i].is_digit && answers[i].confidence >= 0.9f) clear.push_back(judged[i]->box);
     std::vector<const DigitGroup*> refused;
     std::vector<std::size_t> first_strip;
     std::vector<LineStrip> strips;
@@ -366,8 +369,10 @@ NotCharacters not_characters(const InkMap& ink, const Components& components,
             text = text && !read[k].text.empty() && read[k].confidence >= kTextChance;
             characters += read[k].text.size();
         }
-        // Read as one character, the group is what the classifier judged, and its word stands.
-        text = text && characters >= 2;
+        // Read as one character, the group is what the classifier judged, and its word stands -- unless it
+        // stands in a line of digits the classifier reads clearly, where it is one of them however poorly
+        // written (as read_number takes it).
+        text = text && (characters >= 2 || in_line_of_digits(refused[i]->box, clear));
         if (text) continue;
         const Mask m = member_mask(components, ink, refused[i]->members);
         for (std::size_t p = 0; p < m.v.size(); ++p)

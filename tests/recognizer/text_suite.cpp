@@ -37,10 +37,10 @@
 namespace {
 
 constexpr int kPerKind = 100;
-constexpr double kOverallFloor = 81.0;           // percent exact; the aim is 97
+constexpr double kOverallFloor = 82.0;           // percent exact; the aim is 97
 constexpr double kConfidentWrongCeiling = 10.0;  // percent of the answers at 0.9 or more; the aim is 1
 // Per kind, percent exact (the aim is 95 on every kind); five or so under today's figures.
-const std::map<std::string, double> kFloors = {{"decimal point or comma", 85},
+const std::map<std::string, double> kFloors = {{"decimal point or comma", 88},
                                                {"negative", 78},
                                                {"date or time", 82},
                                                {"two lines", 82},
@@ -49,7 +49,7 @@ const std::map<std::string, double> kFloors = {{"decimal point or comma", 85},
                                                {"turned 180", 76},
                                                {"turned 270", 82},
                                                {"skewed 10-25", 68},
-                                               {"plain digits", 80}};
+                                               {"plain digits", 85}};
 
 // Random strings of the formats people write, from std::mt19937's raw output (fixed by the standard).
 class Texts {
