@@ -1,5 +1,6 @@
 #include "models.hpp"
 
+#include <initializer_list>
 #include <stdexcept>
 
 #include "image.hpp"
@@ -13,18 +14,23 @@ void set_digit_metadata(cnn::Sequential& net, const std::string& arch) {
     net.metadata["input_std"] = "0.3081";
 }
 
+// Blocks of conv 3x3 (pad 1) + BatchNorm + ReLU + max-pool 2 from one input channel, one per width.
+void add_pooled_blocks(cnn::Sequential& net, std::initializer_list<int> widths) {
+    int in = 1;
+    for (int out : widths) {
+        net.add<cnn::Conv2D>(in, out, 3, 1, 1);
+        net.add<cnn::BatchNorm>(out);
+        net.add<cnn::ReLU>();
+        net.add<cnn::MaxPool2D>(2, 2);
+        in = out;
+    }
+}
+
 }  // namespace
 
 cnn::Sequential make_digitnet(std::uint64_t seed) {
     cnn::Sequential net({1, 28, 28});
-    int channels = 1;
-    for (int width : {32, 64, 128}) {
-        net.add<cnn::Conv2D>(channels, width, 3, 1, 1);
-        net.add<cnn::BatchNorm>(width);
-        net.add<cnn::ReLU>();
-        net.add<cnn::MaxPool2D>(2, 2);
-        channels = width;
-    }
+    add_pooled_blocks(net, {32, 64, 128});
     net.add<cnn::Flatten>();
     net.add<cnn::Dense>(128 * 3 * 3, 128);
     net.add<cnn::ReLU>();
@@ -64,14 +70,7 @@ cnn::Sequential make_network(const std::string& arch, std::uint64_t seed, int cl
     if (arch == "pairnet") {
         // Two digits side by side in a 28x56 field: the digit networks' blocks, a wider map at the end.
         cnn::Sequential net({1, kImageSide, kWideSide});
-        int in = 1;
-        for (int out : {32, 64, 128}) {
-            net.add<cnn::Conv2D>(in, out, 3, 1, 1);
-            net.add<cnn::BatchNorm>(out);
-            net.add<cnn::ReLU>();
-            net.add<cnn::MaxPool2D>(2, 2);
-            in = out;
-        }
+        add_pooled_blocks(net, {32, 64, 128});
         net.add<cnn::Flatten>();
         net.add<cnn::Dense>(128 * 3 * 7, 256);
         net.add<cnn::BatchNorm>(256);
@@ -129,14 +128,7 @@ cnn::Sequential make_linenet(std::uint64_t seed, bool context) {
 
 cnn::Sequential make_orientnet(std::uint64_t seed) {
     cnn::Sequential net({1, kImageSide, kImageSide});
-    int in = 1;
-    for (int out : {16, 32, 64}) {
-        net.add<cnn::Conv2D>(in, out, 3, 1, 1);
-        net.add<cnn::BatchNorm>(out);
-        net.add<cnn::ReLU>();
-        net.add<cnn::MaxPool2D>(2, 2);
-        in = out;
-    }
+    add_pooled_blocks(net, {16, 32, 64});
     net.add<cnn::Flatten>();
     net.add<cnn::Dense>(64 * 3 * 3, 64);
     net.add<cnn::ReLU>();
