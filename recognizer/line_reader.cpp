@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
@@ -179,15 +180,128 @@ void strips_to_batch(const std::vector<const Plane*>& strips, float mean, float 
     }
 }
 
-float LineCalibration::confidence(double log_likelihood) const {
+float LineCalibration::confidence(double log_likelihood, double log_share) const {
     const double ll = std::max(-700.0, log_likelihood);
     if (!platt) return float(std::exp(ll));
-    const double z = double(a) * ll + double(b);
+    const double z = double(a) * ll + double(c) * std::max(-60.0, log_share) + double(b);
     return float(1.0 / (1.0 + std::exp(-std::clamp(z, -60.0, 60.0))));
 }
 
+TextPrior TextPrior::fit(const std::vector<std::string>& texts, const std::string& alphabet, int order,
+                         double discount) {
+    if (order < 1 || order > 6) throw std::invalid_argument("a text prior's order must be 1 to 6");
+    if (alphabet.empty()) throw std::invalid_argument("a text prior needs an alphabet");
+    const std::size_t V = alphabet.size() + 1, boundary = alphabet.size();
+    std::vector<std::size_t> power(std::size_t(order) + 1, 1);
+    for (std::size_t k = 1; k < power.size(); ++k) power[k] = power[k - 1] * V;
+    // counts[k]: the (k+1)-grams, oldest symbol most significant; the highest order raw, the lower ones
+    // continuation counts (how many symbols come before them).
+    std::vector<std::vector<double>> counts(static_cast<std::size_t>(order));
+    for (int k = 0; k < order; ++k) counts[std::size_t(k)].assign(power[std::size_t(k) + 1], 0.0);
+    std::vector<std::size_t> seq;
+    for (const std::string& text : texts) {
+        seq.assign(std::size_t(order - 1), boundary);
+        for (char ch : text) {
+            const std::size_t k = alphabet.find(ch);
+            if (k == std::string::npos)
+                throw std::invalid_argument(std::string("a text for the prior holds '") + ch + "'");
+            seq.push_back(k);
+        }
+        seq.push_back(boundary);
+        for (std::size_t i = std::size_t(order - 1); i < seq.size(); ++i) {
+            std::size_t code = 0;
+            for (std::size_t j = i + 1 - std::size_t(order); j <= i; ++j) code = code * V + seq[j];
+            counts[std::size_t(order - 1)][code] += 1.0;
+        }
+    }
+    for (int k = order - 2; k >= 0; --k) {
+        const std::vector<double>& higher = counts[std::size_t(k) + 1];
+        for (std::size_t code = 0; code < higher.size(); ++code)
+            if (higher[code] > 0) counts[std::size_t(k)][code % power[std::size_t(k) + 1]] += 1.0;
+    }
+    // P_1 interpolated with the uniform, each higher order with the one under it.
+    std::vector<double> lower(V, 1.0 / double(V));
+    for (int k = 0; k < order; ++k) {
+        const std::vector<double>& c = counts[std::size_t(k)];
+        const std::size_t contexts = power[std::size_t(k)];
+        std::vector<double> p(contexts * V);
+        for (std::size_t h = 0; h < contexts; ++h) {
+            // The context without its oldest symbol, as the order under it sees it.
+            const std::size_t shorter = k == 0 ? 0 : h % power[std::size_t(k) - 1];
+            double sum = 0.0, types = 0.0;
+            for (std::size_t w = 0; w < V; ++w) sum += c[h * V + w], types += c[h * V + w] > 0;
+            for (std::size_t w = 0; w < V; ++w) {
+                const double below = lower[shorter * V + w];
+                p[h * V + w] = sum > 0
+                                   ? (std::max(c[h * V + w] - discount, 0.0) + discount * types * below) / sum
+                                   : below;
+            }
+        }
+        lower = std::move(p);
+    }
+    TextPrior out;
+    out.order_ = order;
+    out.symbols_ = int(V);
+    out.alphabet_ = alphabet;
+    out.table_.resize(1, 1, int(power[std::size_t(order) - 1]), int(V));
+    for (std::size_t i = 0; i < lower.size(); ++i) out.table_.data()[i] = float(std::log(lower[i]));
+    return out;
+}
+
+TextPrior TextPrior::from_table(const cnn::Tensor& table, const std::string& alphabet, int order) {
+    if (order < 1 || order > 6) throw std::runtime_error("the text prior's order must be 1 to 6");
+    const std::size_t V = alphabet.size() + 1;
+    std::size_t contexts = 1;
+    for (int k = 1; k < order; ++k) contexts *= V;
+    if (table.n() != 1 || table.c() != 1 || std::size_t(table.h()) != contexts || std::size_t(table.w()) != V)
+        throw std::runtime_error("the text prior's table does not fit its alphabet and order");
+    for (std::size_t i = 0; i < table.size(); ++i)
+        if (!(table.data()[i] <= 0.0f) || !std::isfinite(table.data()[i]))
+            throw std::runtime_error("the text prior's table holds a value that is no log-probability");
+    TextPrior out;
+    out.order_ = order;
+    out.symbols_ = int(V);
+    out.alphabet_ = alphabet;
+    out.table_ = table;
+    return out;
+}
+
+std::size_t TextPrior::context_of(const std::vector<int>& prefix) const {
+    const std::size_t V = std::size_t(symbols_), boundary = V - 1;
+    std::size_t code = 0;
+    const int n = int(prefix.size());
+    for (int i = n - (order_ - 1); i < n; ++i) {
+        const int label = i < 0 ? 0 : prefix[std::size_t(i)];
+        code = code * V + (label >= 1 && std::size_t(label) < V ? std::size_t(label - 1) : boundary);
+    }
+    return code;
+}
+
+double TextPrior::next(const std::vector<int>& prefix, int label) const {
+    if (empty() || label < 1 || label >= symbols_) return 0.0;
+    return double(table_.data()[context_of(prefix) * std::size_t(symbols_) + std::size_t(label - 1)]);
+}
+
+double TextPrior::end(const std::vector<int>& sequence) const {
+    if (empty()) return 0.0;
+    return double(table_.data()[context_of(sequence) * std::size_t(symbols_) + std::size_t(symbols_ - 1)]);
+}
+
+double TextPrior::log_probability(const std::string& text) const {
+    std::vector<int> labels;
+    double total = 0.0;
+    for (char ch : text) {
+        const std::size_t k = alphabet_.find(ch);
+        if (k == std::string::npos) return -std::numeric_limits<double>::infinity();
+        total += next(labels, int(k) + 1);
+        labels.push_back(int(k) + 1);
+    }
+    return total + end(labels);
+}
+
 LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const std::string& alphabet,
-                     Charset charset, const LineCalibration& calibration) {
+                     Charset charset, const LineCalibration& calibration, const TextPrior* prior,
+                     const PriorFusion& fusion) {
     const float temperature = calibration.temperature;
     const int C = logits.c();
     cnn::check(C == 1 + int(alphabet.size()), "line reader: " + std::to_string(C) +
@@ -199,8 +313,26 @@ LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const s
         for (int t = 0; t < T; ++t) scaled.at(0, k, 0, t) = logits.at(sample, k, 0, t) / temperature;
     const std::vector<double> lp = cnn::ctc_log_probabilities(scaled, 0, T);
     std::vector<int> labels;
-    double ll = 0.0;
-    if (charset == Charset::numeric) {
+    double ll = 0.0, log_prior = 0.0, log_share = 0.0;
+    if (charset == Charset::numeric && prior != nullptr && !prior->empty()) {
+        cnn::CtcPrior fused;
+        fused.next = [prior](const std::vector<int>& p, int label) { return prior->next(p, label); };
+        fused.end = [prior](const std::vector<int>& p) { return prior->end(p); };
+        fused.weight = fusion.weight, fused.bonus = fusion.bonus;
+        cnn::CtcConstraint any;
+        any.prune = std::log(std::clamp(fusion.floor, 1e-12, 1.0));
+        const cnn::CtcBeamResult beam =
+            cnn::ctc_prefix_beam_search(lp, T, C, std::max(1, fusion.beam), any, fused);
+        labels = beam.labels;
+        log_prior = beam.log_prior;
+        double all = -std::numeric_limits<double>::infinity();
+        for (const cnn::CtcHypothesis& h : beam.finalists) {
+            const double m = std::max(all, h.score);
+            all = m + std::log(std::exp(all - m) + std::exp(h.score - m));
+        }
+        log_share = beam.finalists.empty() ? 0.0 : beam.finalists.front().score - all;
+        ll = cnn::ctc_log_likelihood(lp, T, C, labels);
+    } else if (charset == Charset::numeric) {
         labels = cnn::ctc_best_path(lp, T, C);
         ll = cnn::ctc_log_likelihood(lp, T, C, labels);
     } else {
@@ -214,7 +346,9 @@ LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const s
     }
     LineText line;
     line.log_likelihood = ll;
-    line.confidence = labels.empty() && ll < -1e29 ? 0.0f : calibration.confidence(ll);
+    line.log_prior = log_prior;
+    line.log_share = log_share;
+    line.confidence = labels.empty() && ll < -1e29 ? 0.0f : calibration.confidence(ll, log_share);
     const std::vector<cnn::CtcChar> spans = cnn::ctc_align(lp, T, C, labels);
     for (std::size_t i = 0; i < spans.size(); ++i) {
         LineCharacter ch;
@@ -238,7 +372,9 @@ struct LineReader::Impl {
     std::vector<std::uint8_t> bytes;  // the model, for each thread's own copy
     std::map<std::string, std::string> metadata;
     std::string alphabet;
-    LineCalibration calibration;
+    LineCalibration calibration, plain_calibration;  // in use; fitted for the columns alone
+    TextPrior prior;
+    PriorFusion fusion;
     float mean = kMnistMean, std_dev = kMnistStd;
     std::size_t parameters = 0;
     std::mutex mutex;
@@ -264,6 +400,29 @@ struct LineReader::Impl {
         mean = metadata_float(metadata, "input_mean", kMnistMean);
         std_dev = metadata_float(metadata, "input_std", kMnistStd);
         parameters = net.parameter_count();
+        plain_calibration = calibration;
+    }
+    // The text prior the file holds beside the network, with its fusion and its calibration.
+    void adopt_prior(const cnn::NamedTensors& extra) {
+        for (const auto& [name, table] : extra) {
+            if (name != "text_prior") continue;
+            const int order = int(metadata_float(metadata, "prior.order", 0.0f));
+            TextPrior p = TextPrior::from_table(table, alphabet, order);
+            PriorFusion f;
+            f.weight = metadata_float(metadata, "prior.weight", 0.0f);
+            f.bonus = metadata_float(metadata, "prior.bonus", 0.0f);
+            f.beam = std::clamp(int(metadata_float(metadata, "prior.beam", 8.0f)), 1, 64);
+            f.floor = metadata_float(metadata, "prior.floor", 1e-4f);
+            LineCalibration c = plain_calibration;
+            c.a = metadata_float(metadata, "prior.platt_a", 1.0f);
+            c.b = metadata_float(metadata, "prior.platt_b", 0.0f);
+            c.c = metadata_float(metadata, "prior.platt_c", 0.0f);
+            c.platt = metadata.count("prior.platt_a") && std::isfinite(c.a) && std::isfinite(c.b) &&
+                      std::isfinite(c.c);
+            if (!(std::isfinite(f.weight) && f.weight >= 0.0 && f.weight <= 10.0 && std::isfinite(f.bonus)))
+                throw std::runtime_error("the text prior's weight or bonus is out of range");
+            prior = std::move(p), fusion = f, calibration = c;
+        }
     }
     std::unique_ptr<cnn::Sequential> acquire() {
         {
@@ -283,8 +442,10 @@ struct LineReader::Impl {
 };
 
 LineReader::LineReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
-    cnn::Sequential net = cnn::load(path);
+    cnn::NamedTensors extra;
+    cnn::Sequential net = cnn::load(path, &extra);
     impl_->adopt(net);
+    impl_->adopt_prior(extra);
     impl_->bytes = cnn::serialize(net);
     impl_->idle.push_back(std::make_unique<cnn::Sequential>(std::move(net)));
     const std::string beside = orientation_model_beside(path);
@@ -314,12 +475,15 @@ std::vector<LineText> LineReader::read(const std::vector<const Plane*>& strips, 
     cnn::Tensor batch;
     std::vector<int> columns;
     strips_to_batch(strips, impl_->mean, impl_->std_dev, batch, columns);
+    // The prior speaks for the whole alphabet; the digits alone are read by the columns, as before it.
+    const bool fused = charset == Charset::numeric && !impl_->prior.empty();
     auto net = impl_->acquire();
     try {
         const cnn::Tensor& logits = net->forward(batch, false);
         for (int n = 0; n < int(strips.size()); ++n)
             out.push_back(decode_line(logits, n, columns[std::size_t(n)], impl_->alphabet, charset,
-                                      impl_->calibration));
+                                      fused ? impl_->calibration : impl_->plain_calibration,
+                                      fused ? &impl_->prior : nullptr, impl_->fusion));
     } catch (...) {
         impl_->release(std::move(net));
         throw;
@@ -346,6 +510,21 @@ const std::map<std::string, std::string>& LineReader::metadata() const {
 }
 std::size_t LineReader::parameter_count() const {
     return impl_->parameters;
+}
+const TextPrior* LineReader::prior() const {
+    return impl_->prior.empty() ? nullptr : &impl_->prior;
+}
+const PriorFusion& LineReader::fusion() const {
+    return impl_->fusion;
+}
+void LineReader::set_prior(TextPrior prior, const PriorFusion& fusion, const LineCalibration& calibration) {
+    impl_->prior = std::move(prior);
+    impl_->fusion = fusion;
+    impl_->calibration = impl_->prior.empty() ? impl_->plain_calibration : calibration;
+}
+void LineReader::clear_prior() {
+    impl_->prior = TextPrior();
+    impl_->calibration = impl_->plain_calibration;
 }
 const OrientationReader* LineReader::orientation() const {
     return impl_->orientation.get();

@@ -35,6 +35,8 @@ struct LineText {
     std::string text;
     float confidence = 0.0f;      // calibrated (LineCalibration)
     double log_likelihood = 0.0;  // log p(text | strip), every alignment summed, with the temperature
+    double log_prior = 0.0;       // log P(text) under the text prior (0 without one)
+    double log_share = 0.0;       // log of its share of the beam's readings (0 without a prior)
     std::vector<LineCharacter> characters;
 };
 
@@ -43,17 +45,63 @@ struct LineText {
 void strips_to_batch(const std::vector<const Plane*>& strips, float mean, float std_dev, cnn::Tensor& batch,
                      std::vector<int>& columns);
 
+// What numbers look like: a character n-gram model over the alphabet and the line's end, P(next character |
+// the order - 1 before it), the line's start padding the context. Fitted by interpolated Kneser-Ney
+// smoothing (absolute discounting, the lower orders on continuation counts, the lowest interpolated with
+// the uniform) on made-up texts of what people write (digit-trainer train-prior), so every sequence keeps
+// a chance and none is ruled out: a 1 between two dates' digits is likelier a slash, "-0" is followed by a
+// point, a number seldom starts with a point or ends with a colon. Stored in the line reader's file as the
+// table of log-probabilities (an extra tensor, "text_prior", and the metadata "prior.*").
+class TextPrior {
+  public:
+    TextPrior() = default;
+    // Throws std::invalid_argument for an order under 1 or over 6, or a text holding a character outside
+    // the alphabet.
+    static TextPrior fit(const std::vector<std::string>& texts, const std::string& alphabet, int order,
+                         double discount = 0.75);
+    // The table as stored; throws std::runtime_error when its shape does not fit the alphabet.
+    static TextPrior from_table(const cnn::Tensor& table, const std::string& alphabet, int order);
+    const cnn::Tensor& table() const { return table_; }
+
+    bool empty() const { return order_ == 0; }
+    int order() const { return order_; }
+    // log P(label | prefix) and log P(end | sequence), labels as the line reader's classes (1 + the
+    // character's place in the alphabet).
+    double next(const std::vector<int>& prefix, int label) const;
+    double end(const std::vector<int>& sequence) const;
+    // log P(text), its end included; -infinity for a character outside the alphabet.
+    double log_probability(const std::string& text) const;
+
+  private:
+    std::size_t context_of(const std::vector<int>& prefix) const;
+    int order_ = 0, symbols_ = 0;  // symbols: the alphabet and the boundary (the start, the end)
+    std::string alphabet_;
+    cnn::Tensor table_;  // (1, 1, symbols^(order - 1), symbols) log-probabilities
+};
+
+// How the text prior is fused with the line reader's columns (prefix beam search): its weight, a bonus per
+// character, the least chance a character must have at some column to be read there at all (the prior
+// re-ranks what the columns hold, it does not write characters where they show none), and the beam.
+struct PriorFusion {
+    double weight = 0.0, bonus = 0.0;
+    double floor = 1e-4;
+    int beam = 8;
+};
+
 // One sample's columns of a network output (N, C, 1, T) decoded as the charset allows.
-// The text's confidence is sigmoid(a * log p + b) of its probability p summed over every alignment, a and b
-// fitted on validation lines (calibration.platt_a, calibration.platt_b; p itself when absent).
+// The text's confidence is sigmoid(a * log p + c * log s + b) of its probability p summed over every
+// alignment and, with a text prior, its share s of the beam's readings (each weighed by its probability
+// and the prior); a, b and c fitted on validation lines (calibration.platt_a, _b; with the prior
+// prior.platt_a, _b, _c; p itself when absent).
 struct LineCalibration {
     float temperature = 1.0f;
-    float a = 1.0f, b = 0.0f;
+    float a = 1.0f, b = 0.0f, c = 0.0f;
     bool platt = false;
-    float confidence(double log_likelihood) const;
+    float confidence(double log_likelihood, double log_share = 0.0) const;
 };
 LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const std::string& alphabet,
-                     Charset charset, const LineCalibration& calibration = {});
+                     Charset charset, const LineCalibration& calibration = {},
+                     const TextPrior* prior = nullptr, const PriorFusion& fusion = {});
 
 // Where the line reader ships: linenet.cnn in the digit model's folder.
 std::string line_model_beside(const std::string& digit_model_path);
@@ -123,6 +171,13 @@ class LineReader {
     const LineCalibration& calibration() const;
     const std::map<std::string, std::string>& metadata() const;
     std::size_t parameter_count() const;
+
+    // The text prior decoded with (nullptr when the file holds none or it was set aside), and how it is
+    // fused. Setting an empty prior reads with the columns alone and the calibration fitted for them.
+    const TextPrior* prior() const;
+    const PriorFusion& fusion() const;
+    void set_prior(TextPrior prior, const PriorFusion& fusion, const LineCalibration& calibration);
+    void clear_prior();
 
     // The orientation model read with it: orientnet.cnn beside the file the reader was loaded from, when
     // there is one (nullptr otherwise), or the one set.

@@ -15,7 +15,9 @@
 #      weights, with more uploads and a third of them redrawn with a pen, then step 3. /read reads each
 #      piece of a number with it; the digit model still decides what is not a digit.
 #   6. the line reader beside it (linenet.cnn), unless that file exists: 12 epochs of 60,000 made-up lines
-#      (digit-trainer train-lines), then its confidence fitted on validation lines;
+#      (digit-trainer train-lines), then its confidence fitted on validation lines, then its text prior
+#      (digit-trainer train-prior: a character 4-gram model of 400,000 made-up texts, its weight chosen on
+#      6,000 validation lines);
 #   7. the orientation model beside it (orientnet.cnn), unless that file exists: 8 epochs over the glyphs of
 #      100,000 made-up lines, each turned a random quarter turn (digit-trainer train-orientation).
 # Steps 2 and 3 need Fashion-MNIST and the fonts: scripts/setup.sh train installs them.
@@ -60,6 +62,8 @@ lines="$(dirname "$out")/linenet.cnn"
 if [ ! -f "$lines" ]; then
     "$trainer" train-lines --data "$data" --out "$lines" --epochs 12 --lines 60000 --batch-size 32 --lr 0.001 \
         --upside-down 0 --seed 1 --quiet
+    "$trainer" train-prior --data "$data" --model "$lines" --texts 400000 --order 4 --validation-lines 6000 \
+        --plain-share 0.3 --floor 0.01 --seed 1
 fi
 turns="$(dirname "$out")/orientnet.cnn"
 if [ ! -f "$turns" ]; then

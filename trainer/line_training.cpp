@@ -1,6 +1,7 @@
 #include "line_training.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -451,6 +452,195 @@ OrientationTrainResult train_orientation(const OrientationTrainOptions& o) {
     net.metadata["trained"] = today();
     cnn::save(net, o.out);
     std::fprintf(stderr, "orientation model written to %s\n", o.out.c_str());
+    return result;
+}
+
+}  // namespace digit
+
+namespace digit {
+
+namespace {
+
+// A logistic fit of "read right" on features (x1, x2): sigmoid(a x1 + c x2 + b), Newton's method on the
+// log-loss (a little ridge so that a constant feature leaves the system solvable).
+std::array<double, 3> fit_logistic(const std::vector<std::array<double, 2>>& x,
+                                   const std::vector<double>& y) {
+    auto loss = [&](const std::array<double, 3>& w) {
+        double l = 1e-6 * (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double z = std::clamp(w[0] * x[i][0] + w[1] * x[i][1] + w[2], -60.0, 60.0);
+            l += y[i] > 0.5 ? std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
+        }
+        return l;
+    };
+    std::array<double, 3> w = {1.0, 0.0, 0.0};  // a, c, b
+    for (int iter = 0; iter < 100; ++iter) {
+        double g[3] = {2e-6 * w[0], 2e-6 * w[1], 2e-6 * w[2]},
+               h[3][3] = {{2e-6, 0, 0}, {0, 2e-6, 0}, {0, 0, 2e-6}};
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double f[3] = {x[i][0], x[i][1], 1.0};
+            const double z = w[0] * f[0] + w[1] * f[1] + w[2] * f[2];
+            const double p = 1.0 / (1.0 + std::exp(-std::clamp(z, -60.0, 60.0)));
+            for (int r = 0; r < 3; ++r) {
+                g[r] += (p - y[i]) * f[r];
+                for (int c = 0; c < 3; ++c) h[r][c] += p * (1 - p) * f[r] * f[c];
+            }
+        }
+        // Solve h d = g (3x3, Cramer's rule), then halve the step until the loss falls.
+        auto det3 = [](const double m[3][3]) {
+            return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                   m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                   m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+        };
+        const double det = det3(h);
+        if (!(std::abs(det) > 0)) break;
+        double d[3];
+        for (int col = 0; col < 3; ++col) {
+            double m[3][3];
+            for (int r = 0; r < 3; ++r)
+                for (int c = 0; c < 3; ++c) m[r][c] = c == col ? g[r] : h[r][c];
+            d[col] = det3(m) / det;
+        }
+        const double before = loss(w);
+        double scale = 1.0;
+        std::array<double, 3> next = w;
+        for (; scale > 1e-6; scale *= 0.5) {
+            for (int r = 0; r < 3; ++r) next[std::size_t(r)] = w[std::size_t(r)] - scale * d[r];
+            if (loss(next) <= before) break;
+        }
+        if (scale <= 1e-6) break;
+        const double step = std::abs(next[0] - w[0]) + std::abs(next[1] - w[1]) + std::abs(next[2] - w[2]);
+        w = next;
+        if (step < 1e-9) break;
+    }
+    return w;
+}
+
+}  // namespace
+
+PriorTrainResult train_prior(const PriorTrainOptions& o) {
+    const auto t_start = std::chrono::steady_clock::now();
+    const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    cnn::NamedTensors extra;
+    cnn::Sequential net = cnn::load(o.model, &extra);
+    if (!net.variable_width() || net.metadata["architecture"] != "linenet")
+        throw std::runtime_error(o.model + ": not a line reader model");
+    net.set_threads(threads);
+    const std::string alphabet = net.metadata.at("alphabet");
+
+    std::mt19937 text_rng(std::uint32_t(o.seed * 7919 + 5));
+    std::vector<std::string> texts(o.texts);
+    std::uniform_real_distribution<double> share(0.0, 1.0);
+    for (std::string& t : texts) {
+        t = random_number_text(text_rng);
+        if (share(text_rng) < o.plain_share) {
+            t.assign(std::size_t(1 + text_rng() % 10), '0');
+            for (char& ch : t) ch = char('0' + text_rng() % 10);
+        }
+    }
+    const TextPrior prior = TextPrior::fit(texts, alphabet, o.order, o.discount);
+    std::fprintf(stderr, "text prior of order %d fitted on %zu made-up texts\n", o.order, texts.size());
+
+    const Dataset data = load_dataset(o.data_dir);
+    auto [train_idx, val_idx] = split_training_set(data.train.count, 0, 5000, o.seed);
+    const DigitPool val_pool(data.train, val_idx);
+    const std::vector<TrainingLine> val =
+        make_training_lines(val_pool, o.validation_lines, std::uint32_t(o.seed * 101 + 11), threads);
+    if (val.empty()) throw std::runtime_error("no validation lines could be made");
+
+    // The network's columns for every line, once.
+    LineCalibration columns_only;
+    columns_only.temperature = metadata_float(net.metadata, "calibration.temperature", 1.0f);
+    struct Batch {
+        cnn::Tensor logits;
+        std::vector<int> columns;
+        std::vector<std::size_t> which;
+    };
+    std::vector<Batch> batches;
+    for (std::size_t i = 0; i < val.size(); i += 64) {
+        Batch b;
+        std::vector<const Plane*> strips;
+        for (std::size_t j = i; j < std::min(val.size(), i + 64); ++j)
+            strips.push_back(&val[j].strip), b.which.push_back(j);
+        cnn::Tensor x;
+        strips_to_batch(strips, kMnistMean, kMnistStd, x, b.columns);
+        b.logits = net.forward(x, false);
+        batches.push_back(std::move(b));
+    }
+    auto read_all = [&](const TextPrior* p, const PriorFusion& f) {
+        std::vector<LineText> out(val.size());
+        for (const Batch& b : batches)
+            for (std::size_t k = 0; k < b.which.size(); ++k)
+                out[b.which[k]] = decode_line(b.logits, int(k), b.columns[k], alphabet, Charset::numeric,
+                                              columns_only, p, f);
+        return out;
+    };
+    auto exact_of = [&](const std::vector<LineText>& read) {
+        std::size_t right = 0;
+        for (std::size_t i = 0; i < val.size(); ++i) right += read[i].text == val[i].text;
+        return double(right) / double(val.size());
+    };
+
+    PriorTrainResult result;
+    result.exact_without = exact_of(read_all(nullptr, {}));
+    std::fprintf(stderr, "%zu validation lines; read exactly by the best path, no prior: %.4f\n", val.size(),
+                 result.exact_without);
+    std::fprintf(stderr, "%8s %8s %8s\n", "weight", "bonus", "exact");
+    const bool fixed = o.weight >= 0 && o.bonus >= 0;
+    const std::vector<double> weights =
+        fixed ? std::vector<double>{o.weight} : std::vector<double>{0.0, 0.25, 0.5, 0.75, 1.0, 1.25};
+    const std::vector<double> bonuses =
+        fixed ? std::vector<double>{o.bonus} : std::vector<double>{0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0};
+    for (const double weight : weights)
+        for (const double bonus : bonuses) {
+            PriorFusion f;
+            f.weight = weight, f.bonus = bonus, f.floor = o.floor;
+            PriorChoice c{weight, bonus, exact_of(read_all(&prior, f))};
+            std::fprintf(stderr, "%8.2f %8.2f %8.4f\n", c.weight, c.bonus, c.exact);
+            result.grid.push_back(c);
+            if (c.exact > result.chosen.exact) result.chosen = c;
+        }
+    PriorFusion fusion;
+    fusion.weight = result.chosen.weight, fusion.bonus = result.chosen.bonus, fusion.floor = o.floor;
+    const std::vector<LineText> read = read_all(&prior, fusion);
+    std::vector<std::array<double, 2>> features;
+    std::vector<double> right;
+    for (std::size_t i = 0; i < val.size(); ++i) {
+        features.push_back({std::max(-60.0, read[i].log_likelihood), std::max(-60.0, read[i].log_share)});
+        right.push_back(read[i].text == val[i].text ? 1.0 : 0.0);
+    }
+    const std::array<double, 3> w = fit_logistic(features, right);
+    std::fprintf(stderr,
+                 "chosen: weight %.2f, bonus %.2f, validation lines read exactly %.4f (%.4f without); "
+                 "confidence sigmoid(%.3f log p %+.3f log share %+.3f)\n",
+                 fusion.weight, fusion.bonus, result.chosen.exact, result.exact_without, w[0], w[1], w[2]);
+
+    net.metadata["prior.order"] = std::to_string(o.order);
+    net.metadata["prior.weight"] = std::to_string(fusion.weight);
+    net.metadata["prior.bonus"] = std::to_string(fusion.bonus);
+    net.metadata["prior.beam"] = std::to_string(fusion.beam);
+    char floor_text[32];
+    std::snprintf(floor_text, sizeof floor_text, "%g", fusion.floor);
+    net.metadata["prior.floor"] = floor_text;
+    net.metadata["prior.platt_a"] = std::to_string(w[0]);
+    net.metadata["prior.platt_c"] = std::to_string(w[1]);
+    net.metadata["prior.platt_b"] = std::to_string(w[2]);
+    net.metadata["prior.validation_exact"] = std::to_string(result.chosen.exact);
+    net.metadata["prior.recipe"] =
+        "train-prior --texts " + std::to_string(o.texts) + " --order " + std::to_string(o.order) +
+        " --discount " + std::to_string(o.discount) + " --validation-lines " +
+        std::to_string(o.validation_lines) + " --seed " + std::to_string(o.seed) + " --plain-share " +
+        std::to_string(o.plain_share) + " --floor " + std::to_string(o.floor) +
+        (fixed ? " --weight " + std::to_string(o.weight) + " --bonus " + std::to_string(o.bonus) : "");
+    extra.erase(
+        std::remove_if(extra.begin(), extra.end(), [](const auto& e) { return e.first == "text_prior"; }),
+        extra.end());
+    extra.push_back({"text_prior", prior.table()});
+    const std::string out = o.out.empty() ? o.model : o.out;
+    cnn::save(net, out, extra);
+    std::fprintf(stderr, "%.0f s; written %s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(),
+                 out.c_str());
     return result;
 }
 

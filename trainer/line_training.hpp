@@ -89,3 +89,38 @@ struct OrientationTrainResult {
 OrientationTrainResult train_orientation(const OrientationTrainOptions& options);
 
 }  // namespace digit
+
+namespace digit {
+
+// digit-trainer train-prior: the text prior of the line reader (line_reader.hpp, TextPrior), a character
+// n-gram model fitted on made-up texts of the kinds train-lines draws (random_number_text: plain strings,
+// prices, negative numbers, dates, times, fractions, and strings of anything), never on a test set. Its
+// weight and bonus in the beam search are chosen as the pair that reads most validation lines (drawn from
+// the validation digits) exactly, then the confidence is fitted on those lines with the prior (Platt
+// scaling of log p and of the reading's share of the beam). Written into the line reader's file.
+struct PriorTrainOptions {
+    std::string data_dir = "data/mnist";
+    std::string model = "models/linenet.cnn";  // the line reader, read and written
+    std::string out;                           // default: model
+    std::size_t texts = 400000;
+    int order = 4;
+    double discount = 0.75;
+    std::size_t validation_lines = 6000;
+    std::uint64_t seed = 1;  // the line reader's training seed (its validation digits)
+    int threads = 0;
+    double plain_share = 0.3;        // a share of the texts replaced by plain digit strings of 1-10 digits
+    double weight = -1, bonus = -1;  // both >= 0: these, no search
+    double floor = 0.01;             // the least chance at a column a character is read with
+};
+
+struct PriorChoice {
+    double weight = 0, bonus = 0, exact = 0;
+};
+struct PriorTrainResult {
+    double exact_without = 0;  // the validation lines read exactly by the best path, no prior
+    PriorChoice chosen;
+    std::vector<PriorChoice> grid;
+};
+PriorTrainResult train_prior(const PriorTrainOptions& options);
+
+}  // namespace digit

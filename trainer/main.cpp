@@ -365,6 +365,49 @@ int main(int argc, char** argv) {
         "--calibrate-only", lt.calibrate_only,
         "no training: fit the confidence of --init's model on the validation lines and write it");
 
+    digit::PriorTrainOptions pr;
+    auto* train_prior = app.add_subcommand(
+        "train-prior",
+        "fit the line reader's text prior (what numbers look like) and its weight, into its file");
+    train_prior->add_option("--data", pr.data_dir, "the MNIST folder (validation lines from training digits)")
+        ->required();
+    train_prior->add_option("--model", pr.model, "the line reader (linenet.cnn)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    train_prior->add_option("--out", pr.out, "where to write it (default: --model)");
+    train_prior->add_option("--texts", pr.texts, "made-up texts the n-gram model is counted on")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(1), std::size_t(100000000)));
+    train_prior->add_option("--order", pr.order, "characters seen together (the n of the n-gram)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 5));
+    train_prior->add_option("--discount", pr.discount, "Kneser-Ney's absolute discount")
+        ->capture_default_str()
+        ->check(CLI::Range(0.01, 0.99));
+    train_prior
+        ->add_option("--validation-lines", pr.validation_lines,
+                     "lines from the validation digits that choose the weight and fit the confidence")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t(10), std::size_t(1000000)));
+    train_prior->add_option("--seed", pr.seed, "the line reader's training seed (its validation digits)")
+        ->capture_default_str();
+    train_prior->add_option("--threads", pr.threads, "threads (default: all cores)");
+    train_prior
+        ->add_option("--plain-share", pr.plain_share,
+                     "share of the texts replaced by plain strings of 1-10 random digits")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    train_prior
+        ->add_option("--floor", pr.floor,
+                     "the least chance a character must have at some column to be read (the prior "
+                     "re-ranks, it writes no character where the columns show none)")
+        ->capture_default_str()
+        ->check(CLI::Range(1e-9, 0.5));
+    train_prior->add_option("--weight", pr.weight, "the prior's weight (with --bonus: no search)")
+        ->check(CLI::Range(0.0, 10.0));
+    train_prior->add_option("--bonus", pr.bonus, "the bonus per character (with --weight: no search)")
+        ->check(CLI::Range(0.0, 20.0));
+
     digit::OrientationTrainOptions ot;
     auto* train_orientation = app.add_subcommand("train-orientation",
                                                  "train the orientation model of /read, which tells from the "
@@ -542,6 +585,10 @@ int main(int argc, char** argv) {
             std::signal(SIGINT, request_stop);
             std::signal(SIGTERM, request_stop);
             digit::train_lines(lt);
+            return 0;
+        }
+        if (*train_prior) {
+            digit::train_prior(pr);
             return 0;
         }
         if (*train_orientation) {

@@ -203,3 +203,53 @@ TEST_CASE("CTC decoding: the beam finds the likeliest sequence where the best pa
         CHECK(std::exp(b.log_probability) == Approx(best->second).epsilon(1e-9));
     }
 }
+
+TEST_CASE("CTC decoding: a prior over the sequences is fused with the columns, as brute force ranks them",
+          "[ctc]") {
+    // A prior that likes label 2 after label 1, dislikes label 1 at the start, and ends best after a 2.
+    CtcPrior prior;
+    prior.next = [](const std::vector<int>& prefix, int label) {
+        if (prefix.empty()) return label == 1 ? std::log(0.2) : std::log(0.8);
+        return prefix.back() == 1 && label == 2 ? std::log(0.9) : std::log(0.5);
+    };
+    prior.end = [](const std::vector<int>& s) { return !s.empty() && s.back() == 2 ? 0.0 : std::log(0.3); };
+    auto log_prior = [&](const std::vector<int>& s) {
+        double v = prior.end(s);
+        std::vector<int> prefix;
+        for (int k : s) v += prior.next(prefix, k), prefix.push_back(k);
+        return v;
+    };
+    for (const double weight : {0.0, 0.5, 1.0, 2.0})
+        for (std::uint32_t seed = 1; seed <= 12; ++seed) {
+            const Tensor r = random_logits(1, 3, 5, seed, 1.0f);
+            const std::vector<double> rp = ctc_log_probabilities(r, 0, 5);
+            prior.weight = weight, prior.bonus = 0.3;
+            const auto paths = all_paths(rp, 5, 3);
+            auto fused = [&](const std::pair<const std::vector<int>, double>& p) {
+                return std::log(p.second) + weight * log_prior(p.first) + 0.3 * double(p.first.size());
+            };
+            auto best = paths.begin();
+            for (auto it = paths.begin(); it != paths.end(); ++it)
+                if (fused(*it) > fused(*best)) best = it;
+            const CtcBeamResult b = ctc_prefix_beam_search(rp, 5, 3, 64, {}, prior);
+            INFO("seed " << seed << ", weight " << weight);
+            REQUIRE(b.found);
+            CHECK(b.labels == best->first);
+            CHECK(std::exp(b.log_probability) == Approx(best->second).epsilon(1e-9));
+            CHECK(b.log_prior == Approx(log_prior(best->first)).margin(1e-12));
+            // The finalists come best first, each scored as brute force scores it.
+            for (std::size_t i = 0; i < b.finalists.size(); ++i) {
+                if (i > 0) CHECK(b.finalists[i - 1].score >= b.finalists[i].score);
+                CHECK(b.finalists[i].score ==
+                      Approx(b.finalists[i].log_probability + weight * log_prior(b.finalists[i].labels) +
+                             0.3 * double(b.finalists[i].labels.size())));
+            }
+        }
+    // Pruning: a label under the floor at a column is not started there.
+    const Tensor z = columns({{0.5, 0.45, 0.05}, {0.5, 0.45, 0.05}});
+    const std::vector<double> lp = ctc_log_probabilities(z, 0, 2);
+    CtcConstraint pruned;
+    pruned.prune = std::log(0.1);
+    for (const CtcHypothesis& h : ctc_prefix_beam_search(lp, 2, 3, 16, pruned).finalists)
+        CHECK(std::find(h.labels.begin(), h.labels.end(), 2) == h.labels.end());
+}

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include "line_reader.hpp"
 #include "lines.hpp"
@@ -625,4 +626,49 @@ TEST_CASE("numbers: a mark the classifier refuses is a digit when it stands in a
     CHECK(read({40, 80}, 120, 40, 20, 26, true).text == "1104");
     CHECK(read({40, 80}, 120, 40, 20, 26, false).text == "116");
     CHECK(read({}, 80, 40, 20, 26, true).text.empty());
+}
+
+TEST_CASE("text prior: a distribution in every context, what it was fitted on likelier, nothing ruled out",
+          "[steps][prior]") {
+    const std::string alphabet = "0123456789.,-/:";
+    std::vector<std::string> texts;
+    for (int d = 1; d <= 28; ++d)
+        for (int m = 1; m <= 12; ++m)
+            texts.push_back(std::to_string(d / 10) + std::to_string(d % 10) + "/" + std::to_string(m / 10) +
+                            std::to_string(m % 10));
+    for (int i = 0; i < 200; ++i) texts.push_back(std::to_string(1000 + 37 * i));
+    const digit::TextPrior prior = digit::TextPrior::fit(texts, alphabet, 4);
+    REQUIRE(prior.order() == 4);
+    const cnn::Tensor& table = prior.table();
+    REQUIRE(table.w() == int(alphabet.size()) + 1);
+    for (int h = 0; h < table.h(); ++h) {
+        double sum = 0.0;
+        for (int w = 0; w < table.w(); ++w) sum += std::exp(double(table.at(0, 0, h, w)));
+        INFO("context " << h);
+        CHECK(sum == Approx(1.0).epsilon(1e-5));
+    }
+    // A date's slash rather than a 1, the digits of a date rather than an end after its slash.
+    CHECK(prior.log_probability("12/05") > prior.log_probability("12105"));
+    CHECK(prior.log_probability("12/05") > prior.log_probability("12/"));
+    // Never seen, still possible.
+    CHECK(std::isfinite(prior.log_probability(":.-,")));
+    CHECK(prior.log_probability("12a") == -std::numeric_limits<double>::infinity());
+    // The labels' view is the text's: next() over the characters plus end() is log_probability().
+    std::vector<int> labels;
+    double total = 0.0;
+    for (char ch : std::string("3.14")) {
+        const int label = int(alphabet.find(ch)) + 1;
+        total += prior.next(labels, label);
+        labels.push_back(label);
+    }
+    CHECK(total + prior.end(labels) == Approx(prior.log_probability("3.14")));
+    // Stored and read back, the same; a table of the wrong shape or with a positive entry is refused.
+    const digit::TextPrior back = digit::TextPrior::from_table(table, alphabet, 4);
+    CHECK(back.log_probability("12/05") == Approx(prior.log_probability("12/05")));
+    CHECK_THROWS(digit::TextPrior::from_table(table, alphabet, 3));
+    cnn::Tensor bad = table;
+    bad.data()[7] = 0.5f;
+    CHECK_THROWS(digit::TextPrior::from_table(bad, alphabet, 4));
+    CHECK_THROWS(digit::TextPrior::fit({"12a"}, alphabet, 3));
+    CHECK_THROWS(digit::TextPrior::fit(texts, alphabet, 0));
 }

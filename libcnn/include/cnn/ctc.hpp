@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <string>
@@ -241,24 +242,48 @@ inline std::vector<int> ctc_best_path(const std::vector<double>& lp, int T, int 
 }
 
 // What a prefix beam search may read: the labels allowed (empty: all but the blank) and the sequence's
-// length (min_length..max_length; max_length < 0: any).
+// length (min_length..max_length; max_length < 0: any). `prune`: at a column, a label whose log-probability
+// there is under `prune` is not started (the paths already in it go on); -infinity prunes nothing.
 struct CtcConstraint {
     std::vector<int> allowed;
     int min_length = 0;
     int max_length = -1;
+    double prune = ctc_detail::kNegInf;
+};
+
+// A prior over the label sequences, fused with the columns' evidence (shallow fusion): a prefix is ranked by
+// log p(prefix | columns) + weight * log P(prefix) + bonus * length, where log P(prefix) sums next(prefix,
+// label) over its labels, and a complete sequence also adds weight * end(sequence). Empty functions: no
+// prior.
+struct CtcPrior {
+    std::function<double(const std::vector<int>& prefix, int label)> next;
+    std::function<double(const std::vector<int>& sequence)> end;
+    double weight = 1.0, bonus = 0.0;
+    bool active() const { return bool(next); }
+};
+
+struct CtcHypothesis {
+    std::vector<int> labels;
+    double log_probability = ctc_detail::kNegInf;  // log p(labels | columns) over the alignments kept
+    double log_prior = 0.0;                        // log P(labels) under the prior, its end included
+    double score = ctc_detail::kNegInf;            // what ranked it (with the prior's weight and bonus)
 };
 
 struct CtcBeamResult {
     std::vector<int> labels;
     double log_probability = ctc_detail::kNegInf;  // log p(labels | columns) summed over the alignments kept
+    double log_prior = 0.0;                        // log P(labels) under the prior (0 without one)
     bool found = false;                            // false when no sequence meets the constraint
+    // Every complete sequence left in the beam that meets the constraint, best first.
+    std::vector<CtcHypothesis> finalists;
 };
 
 // Prefix beam search: keeps the `beam` likeliest prefixes, each with its chance of ending in a blank and in
 // its last label, over every alignment of it. The sequence returned is the likeliest complete one that meets
-// the constraint.
+// the constraint (with a prior: the one of the best fused score).
 inline CtcBeamResult ctc_prefix_beam_search(const std::vector<double>& lp, int T, int C, int beam,
-                                            const CtcConstraint& constraint = {}, int blank = 0) {
+                                            const CtcConstraint& constraint = {}, const CtcPrior& prior = {},
+                                            int blank = 0) {
     using ctc_detail::kNegInf;
     using ctc_detail::log_add;
     check(beam >= 1, "ctc_prefix_beam_search: beam must be at least 1");
@@ -266,8 +291,10 @@ inline CtcBeamResult ctc_prefix_beam_search(const std::vector<double>& lp, int T
     if (allowed.empty())
         for (int k = 0; k < C; ++k)
             if (k != blank) allowed.push_back(k);
+    const bool fused = prior.active();
     struct Score {
         double blank = kNegInf, label = kNegInf;
+        double log_prior = 0.0;  // log P(prefix)
         double total() const { return log_add(blank, label); }
     };
     std::map<std::vector<int>, Score> beams;
@@ -278,21 +305,29 @@ inline CtcBeamResult ctc_prefix_beam_search(const std::vector<double>& lp, int T
         for (const auto& [prefix, score] : beams) {
             const double total = score.total();
             Score& same = next[prefix];
+            same.log_prior = score.log_prior;
             same.blank = log_add(same.blank, total + row[blank]);
             if (!prefix.empty()) same.label = log_add(same.label, score.label + row[prefix.back()]);
             if (constraint.max_length >= 0 && int(prefix.size()) >= constraint.max_length) continue;
             for (int c : allowed) {
+                if (row[c] < constraint.prune) continue;
                 std::vector<int> longer = prefix;
                 longer.push_back(c);
                 // A repeat of the last label needs a blank between: only the paths ending in a blank extend.
                 const double from = !prefix.empty() && prefix.back() == c ? score.blank : total;
                 Score& grown = next[longer];
+                if (fused && grown.label == kNegInf && grown.blank == kNegInf)
+                    grown.log_prior = score.log_prior + prior.next(prefix, c);
                 grown.label = log_add(grown.label, from + row[c]);
             }
         }
         std::vector<std::pair<double, const std::vector<int>*>> ranked;
         ranked.reserve(next.size());
-        for (const auto& [prefix, score] : next) ranked.push_back({score.total(), &prefix});
+        for (const auto& [prefix, score] : next)
+            ranked.push_back(
+                {score.total() +
+                     (fused ? prior.weight * score.log_prior + prior.bonus * double(prefix.size()) : 0.0),
+                 &prefix});
         const std::size_t keep = std::min<std::size_t>(std::size_t(beam), ranked.size());
         std::partial_sort(ranked.begin(), ranked.begin() + std::ptrdiff_t(keep), ranked.end(),
                           [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -304,11 +339,23 @@ inline CtcBeamResult ctc_prefix_beam_search(const std::vector<double>& lp, int T
     for (const auto& [prefix, score] : beams) {
         if (int(prefix.size()) < constraint.min_length) continue;
         if (constraint.max_length >= 0 && int(prefix.size()) > constraint.max_length) continue;
-        if (!best.found || score.total() > best.log_probability) {
-            best.labels = prefix;
-            best.log_probability = score.total();
-            best.found = true;
+        CtcHypothesis h;
+        h.labels = prefix;
+        h.log_probability = score.total();
+        h.score = h.log_probability;
+        if (fused) {
+            h.log_prior = score.log_prior + (prior.end ? prior.end(prefix) : 0.0);
+            h.score = h.log_probability + prior.weight * h.log_prior + prior.bonus * double(prefix.size());
         }
+        best.finalists.push_back(std::move(h));
+    }
+    std::sort(best.finalists.begin(), best.finalists.end(),
+              [](const CtcHypothesis& a, const CtcHypothesis& b) { return a.score > b.score; });
+    if (!best.finalists.empty()) {
+        best.labels = best.finalists.front().labels;
+        best.log_probability = best.finalists.front().log_probability;
+        best.log_prior = best.finalists.front().log_prior;
+        best.found = true;
     }
     return best;
 }
