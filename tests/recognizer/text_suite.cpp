@@ -306,31 +306,25 @@ TEST_CASE("text: formatted numbers read by the line reader, against the old rout
             options.stroke_digits = n % 4 == 3;
             const stress::TextSample sample =
                 stress::text_image(mnist, lines, options, pick, std::uint32_t(rng()));
-            std::string read;
-            float confidence = 0.0f;
-            int orientation = -1;
-            try {
-                digit::Trace trace;
-                digit::find_text(sample.file.data(), sample.file.size(), {}, trace);
-                const digit::TextReading reading = digit::read_text(trace, reader, classifier);
-                read = reading.text, confidence = reading.confidence, orientation = reading.orientation;
-            } catch (const digit::ImageError&) {
-            }
-            std::string plain;
-            try {
-                digit::Trace trace;
-                digit::find_text(sample.file.data(), sample.file.size(), {}, trace);
-                plain = digit::read_text(trace, unturned, classifier).text;
-            } catch (const digit::ImageError&) {
-            }
+            // /read's reading by a line reader; nothing for an image it cannot read.
+            auto read_by = [&](const digit::LineReader& by) {
+                try {
+                    digit::Trace trace;
+                    digit::find_text(sample.file.data(), sample.file.size(), {}, trace);
+                    return digit::read_text(trace, by, classifier);
+                } catch (const digit::ImageError&) {
+                    digit::TextReading nothing;
+                    nothing.orientation = -1;
+                    return nothing;
+                }
+            };
+            const digit::TextReading reading = read_by(reader);
+            const std::string& read = reading.text;
+            const float confidence = reading.confidence;
+            const int orientation = reading.orientation;
+            const std::string plain = read_by(unturned).text;
             unturned_score.add(plain == sample.text), all_unturned.add(plain == sample.text);
-            std::string columns_only;
-            try {
-                digit::Trace trace;
-                digit::find_text(sample.file.data(), sample.file.size(), {}, trace);
-                columns_only = digit::read_text(trace, unprimed, classifier).text;
-            } catch (const digit::ImageError&) {
-            }
+            const std::string columns_only = read_by(unprimed).text;
             unprimed_score.add(columns_only == sample.text), all_unprimed.add(columns_only == sample.text);
             const std::string old = stress::read_number_text(classifier, sample.file, true);
             line_score.add(read == sample.text), all_line.add(read == sample.text);
