@@ -325,11 +325,8 @@ LineText decode_line(const cnn::Tensor& logits, int sample, int columns, const s
             cnn::ctc_prefix_beam_search(lp, T, C, std::max(1, fusion.beam), any, fused);
         labels = beam.labels;
         log_prior = beam.log_prior;
-        double all = -std::numeric_limits<double>::infinity();
-        for (const cnn::CtcHypothesis& h : beam.finalists) {
-            const double m = std::max(all, h.score);
-            all = m + std::log(std::exp(all - m) + std::exp(h.score - m));
-        }
+        double all = cnn::ctc_detail::kNegInf;
+        for (const cnn::CtcHypothesis& h : beam.finalists) all = cnn::ctc_detail::log_add(all, h.score);
         log_share = beam.finalists.empty() ? 0.0 : beam.finalists.front().score - all;
         ll = cnn::ctc_log_likelihood(lp, T, C, labels);
     } else if (charset == Charset::numeric) {
@@ -513,14 +510,6 @@ std::size_t LineReader::parameter_count() const {
 }
 const TextPrior* LineReader::prior() const {
     return impl_->prior.empty() ? nullptr : &impl_->prior;
-}
-const PriorFusion& LineReader::fusion() const {
-    return impl_->fusion;
-}
-void LineReader::set_prior(TextPrior prior, const PriorFusion& fusion, const LineCalibration& calibration) {
-    impl_->prior = std::move(prior);
-    impl_->fusion = fusion;
-    impl_->calibration = impl_->prior.empty() ? impl_->plain_calibration : calibration;
 }
 void LineReader::clear_prior() {
     impl_->prior = TextPrior();

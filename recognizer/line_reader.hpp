@@ -172,11 +172,9 @@ class LineReader {
     const std::map<std::string, std::string>& metadata() const;
     std::size_t parameter_count() const;
 
-    // The text prior decoded with (nullptr when the file holds none or it was set aside), and how it is
-    // fused. Setting an empty prior reads with the columns alone and the calibration fitted for them.
+    // The text prior decoded with (nullptr when the file holds none or it was set aside). Setting it aside
+    // reads with the columns alone and the calibration fitted for them.
     const TextPrior* prior() const;
-    const PriorFusion& fusion() const;
-    void set_prior(TextPrior prior, const PriorFusion& fusion, const LineCalibration& calibration);
     void clear_prior();
 
     // The orientation model read with it: orientnet.cnn beside the file the reader was loaded from, when
